@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set up a local virtualenv (.venv) if needed, then run nnlab's main job or its test suite.
+#
+#   bash run.sh reproduce [ARGS...]   install nnlab, then run `nnlab reproduce ARGS...`
+#   bash run.sh test [PYTEST ARGS...] install nnlab with its dev tools, then ruff + the whole suite
+#   bash run.sh nnlab ARGS...         install nnlab, then run any nnlab command
+#
+# Idempotent: the install step is skipped when pyproject.toml has not changed since the last one.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode="${1:-}"
+[ $# -gt 0 ] && shift
+case "$mode" in
+  reproduce|nnlab) extras="" ;;
+  test) extras="[dev]" ;;
+  *) echo "usage: bash run.sh reproduce|test|nnlab [ARGS...]" >&2; exit 2 ;;
+esac
+
+python="${PYTHON:-}"
+if [ -z "$python" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1; then python="$candidate"; break; fi
+  done
+fi
+[ -n "$python" ] || { echo "run.sh: Python 3.11 or newer is needed (python3.11 not found)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=".venv/.nnlab-installed${extras}"
+want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+  echo "$want" > "$stamp"
+fi
+
+case "$mode" in
+  reproduce) exec .venv/bin/nnlab demo "$@" ;;  # becomes `nnlab reproduce` once it exists
+  nnlab) exec .venv/bin/nnlab "$@" ;;
+  test)
+    if [ -x .ci/prepare ]; then .ci/prepare; fi
+    .venv/bin/ruff check .
+    exec .venv/bin/python -m pytest -n 2 "$@" ;;
+esac

@@ -1,0 +1,43 @@
+"""nnlab: fully-connected neural networks in vectorized NumPy, in the course's notation.
+
+The engine (course level, examples as columns: X is (n_x, m)):
+
+>>> import numpy as np
+>>> import nnlab
+>>> params = nnlab.initialize_parameters([2, 4, 1], init="random", random_state=2)
+>>> sorted(params)
+['W1', 'W2', 'b1', 'b2']
+"""
+
+from . import optimizers
+from ._version import __version__
+from .data import random_mini_batches
+from .gradcheck import (
+    GradientCheckResult,
+    gradient_check,
+    params_to_vector,
+    vector_to_params,
+)
+from .initializers import initialize_parameters
+from .network import compute_cost, model_backward, model_forward, predict
+from .optimizers import apply_updates
+from .training import DivergenceError, TrainResult, train
+
+__all__ = [
+    "DivergenceError",
+    "GradientCheckResult",
+    "TrainResult",
+    "__version__",
+    "apply_updates",
+    "compute_cost",
+    "gradient_check",
+    "initialize_parameters",
+    "model_backward",
+    "model_forward",
+    "optimizers",
+    "params_to_vector",
+    "predict",
+    "random_mini_batches",
+    "train",
+    "vector_to_params",
+]

@@ -1,0 +1,61 @@
+"""Random number generators: one place that turns a ``random_state`` into an ``rng``.
+
+Every draw in nnlab goes through an explicit generator; nothing touches NumPy's global state.
+Both legacy ``numpy.random.RandomState`` (what the course seeds with ``np.random.seed``) and the
+newer ``numpy.random.Generator`` are accepted; the helpers below call whichever method each has.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+RandomLike = int | np.integer | np.random.RandomState | np.random.Generator | None
+Rng = np.random.RandomState | np.random.Generator
+
+
+def check_random_state(random_state: RandomLike) -> Rng:
+    """Turn ``random_state`` into a generator.
+
+    - ``None``: a new ``RandomState`` seeded from the operating system (never the global one);
+    - an int: ``RandomState(seed)``, so ``check_random_state(3)`` draws what ``np.random.seed(3)``
+      followed by ``np.random.randn(...)`` draws;
+    - a ``RandomState`` or ``Generator``: returned as is (it is advanced by every draw).
+
+    >>> check_random_state(3).randn(2).round(4).tolist()
+    [1.7886, 0.4365]
+    """
+    if random_state is None:
+        return np.random.RandomState()
+    if isinstance(random_state, np.random.RandomState | np.random.Generator):
+        return random_state
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if not 0 <= int(random_state) < 2**32:
+            raise ValueError(
+                f"random_state={random_state} is out of range: expected an int in [0, 2**32)"
+            )
+        return np.random.RandomState(int(random_state))
+    raise TypeError(
+        f"random_state={random_state!r} is not usable as a seed: expected None, an int, "
+        "a numpy.random.RandomState or a numpy.random.Generator"
+    )
+
+
+def randn(rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal draws of ``shape`` (float64), as ``RandomState.randn(*shape)``."""
+    if isinstance(rng, np.random.Generator):
+        return rng.standard_normal(shape)
+    return rng.randn(*shape)
+
+
+def rand(rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform draws in [0, 1) of ``shape`` (float64), as ``RandomState.rand(*shape)``."""
+    if isinstance(rng, np.random.Generator):
+        return rng.random(shape)
+    return rng.rand(*shape)
+
+
+def permutation(rng: Rng, m: int) -> np.ndarray:
+    """A random permutation of ``range(m)``."""
+    return rng.permutation(m)

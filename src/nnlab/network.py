@@ -1,0 +1,218 @@
+"""The L-layer network: forward over all layers, backward by the error recursion, cost, predict.
+
+``X`` is ``(n_x, m)`` (one column per example), ``Y`` is ``(n_y, m)``, and ``params`` holds
+``W1, b1, ..., WL, bL``. ``activations`` names g[1], ..., g[L], one per layer.
+
+>>> import numpy as np
+>>> from nnlab import initialize_parameters, model_forward, model_backward
+>>> X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
+>>> Y = np.array([[0, 1, 1]])
+>>> params = initialize_parameters([2, 3, 1], random_state=0)
+>>> AL, caches = model_forward(X, params, ["relu", "sigmoid"])
+>>> grads = model_backward(AL, Y, caches)
+>>> sorted(grads), grads["dW1"].shape
+(['dW1', 'dW2', 'db1', 'db2'], (3, 2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ._random import RandomLike, check_random_state
+from .activations import get_activation
+from .layers import (
+    LayerCache,
+    activation_backward,
+    dropout_backward,
+    dropout_forward,
+    dropout_mask,
+    linear_activation_forward,
+    linear_backward,
+)
+from .losses import default_loss, get_loss, l2_penalty
+
+Params = dict[str, np.ndarray]
+Grads = dict[str, np.ndarray]
+
+
+def num_layers(params: Mapping[str, np.ndarray]) -> int:
+    """L, the number of layers with parameters (W1 ... WL)."""
+    L = 0
+    while f"W{L + 1}" in params:
+        L += 1
+    if L == 0:
+        raise ValueError("params holds no W1: expected keys W1, b1, ..., WL, bL")
+    return L
+
+
+def check_activations(activations: Sequence[str], L: int) -> list[str]:
+    """One known activation name per layer."""
+    if isinstance(activations, str):
+        raise ValueError(
+            f"activations={activations!r} must be a list with one name per layer ({L} layers)"
+        )
+    acts = list(activations)
+    if len(acts) != L:
+        raise ValueError(f"activations has {len(acts)} entries but the network has {L} layers")
+    for a in acts:
+        get_activation(a)
+    return acts
+
+
+def check_keep_probs(keep_probs: float | Sequence[float] | None, L: int) -> list[float]:
+    """Keep probabilities of the L-1 hidden layers (the output layer never drops units)."""
+    if keep_probs is None:
+        return [1.0] * (L - 1)
+    if isinstance(keep_probs, int | float | np.floating):
+        kp = [float(keep_probs)] * (L - 1)
+    else:
+        kp = [float(k) for k in keep_probs]
+        if len(kp) != L - 1:
+            raise ValueError(
+                f"keep_probs has {len(kp)} entries; expected one per hidden layer ({L - 1})"
+            )
+    for k in kp:
+        if not 0.0 < k <= 1.0:
+            raise ValueError(f"keep_prob={k} is out of range: expected 0 < keep_prob <= 1")
+    return kp
+
+
+def model_forward(
+    X: np.ndarray,
+    params: Mapping[str, np.ndarray],
+    activations: Sequence[str],
+    keep_probs: float | Sequence[float] | None = None,
+    rng: RandomLike = None,
+) -> tuple[np.ndarray, list[LayerCache]]:
+    """A[0] = X;  for l = 1..L:  Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]).
+
+    With ``keep_probs`` (a float for every hidden layer, or one per hidden layer), inverted dropout
+    follows each hidden layer: ``D = rand < keep_prob``, ``A = A * D / keep_prob``, the masks drawn
+    from ``rng`` layer by layer and kept in the caches for the backward pass.
+
+    Returns ``(AL, caches)``: the output ``(n_L, m)`` and one ``LayerCache`` per layer.
+    """
+    L = num_layers(params)
+    acts = check_activations(activations, L)
+    kp = check_keep_probs(keep_probs, L)
+    if X.ndim != 2 or X.shape[0] != params["W1"].shape[1]:
+        raise ValueError(
+            f"X has shape {X.shape}; expected (n_x, m) with n_x = {params['W1'].shape[1]} "
+            "(examples are columns)"
+        )
+    if any(k < 1.0 for k in kp):
+        rng = check_random_state(rng)
+    A = X
+    caches: list[LayerCache] = []
+    for l in range(1, L + 1):
+        A, cache = linear_activation_forward(A, params[f"W{l}"], params[f"b{l}"], acts[l - 1])
+        if l < L and kp[l - 1] < 1.0:
+            D = dropout_mask(A.shape, kp[l - 1], rng, A.dtype)
+            A = dropout_forward(A, D, kp[l - 1])
+            cache = cache._replace(D=D, keep_prob=kp[l - 1])
+        caches.append(cache)
+    return A, caches
+
+
+def resolve_loss(output_activation: str, loss: str | None) -> str:
+    """The loss to use: the one named, else the natural one for the output activation."""
+    name = default_loss(output_activation) if loss is None else loss
+    get_loss(name)
+    return name
+
+
+def model_backward(
+    AL: np.ndarray,
+    Y: np.ndarray,
+    caches: Sequence[LayerCache],
+    lambd: float = 0.0,
+    loss: str | None = None,
+    fused: bool = True,
+) -> Grads:
+    """The error recursion, from the output back to layer 1.
+
+    Output: with the loss's canonical link (sigmoid + binary cross-entropy, softmax + categorical
+    cross-entropy, identity + squared error) and ``fused=True``, ``dZ[L] = A[L] - Y``; otherwise the
+    general path ``dA[L] = ∂L/∂A[L]`` then ``dZ[L] = dA[L] * g[L]'(Z[L])``. The two agree.
+
+    Then for l = L..1:  ``dW[l] = (1/m) dZ[l] A[l-1]^T + (λ/m) W[l]``,  ``db[l] = (1/m) Σ dZ[l]``,
+    ``dA[l-1] = W[l]^T dZ[l]`` (masked by D[l-1] / keep_prob under dropout), and
+    ``dZ[l-1] = dA[l-1] * g[l-1]'(Z[l-1])``. dA[0] is not computed.
+
+    Returns ``{"dW1": ..., "db1": ..., ..., "dWL": ..., "dbL": ...}``, each shaped like
+    its parameter.
+    """
+    L = len(caches)
+    if AL.shape != Y.shape:
+        raise ValueError(f"AL has shape {AL.shape} but Y has shape {Y.shape}; they must match")
+    out = caches[-1]
+    loss_name = resolve_loss(out.activation, loss)
+    spec = get_loss(loss_name)
+    if fused and spec.link == out.activation:
+        dZ = AL - Y
+    else:
+        dZ = activation_backward(spec.gradient(AL, Y), out)
+    grads: Grads = {}
+    for l in range(L, 0, -1):
+        cache = caches[l - 1]
+        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(
+            dZ, cache.linear, lambd, need_dA_prev=l > 1
+        )
+        if l > 1:
+            prev = caches[l - 2]
+            if prev.D is not None:
+                dA_prev = dropout_backward(dA_prev, prev.D, prev.keep_prob)
+            dZ = activation_backward(dA_prev, prev)
+    return dict(sorted(grads.items(), key=lambda kv: (int(kv[0][2:]), kv[0][1])))
+
+
+def compute_cost(
+    AL: np.ndarray,
+    Y: np.ndarray,
+    params: Mapping[str, np.ndarray] | None = None,
+    lambd: float = 0.0,
+    loss: str = "binary_crossentropy",
+) -> np.floating:
+    """J = loss(AL, Y) + (λ/2m) Σ_l ||W[l]||²_F.
+
+    The default loss is binary cross-entropy, -(1/m) Σ (y log a + (1-y) log(1-a)); it stays finite
+    even for outputs of exactly 0 or 1. The L2 term needs ``params`` when ``lambd > 0``.
+    Returns a NumPy scalar of AL's dtype.
+    """
+    if AL.shape != Y.shape:
+        raise ValueError(f"AL has shape {AL.shape} but Y has shape {Y.shape}; they must match")
+    if lambd < 0:
+        raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
+    cost = get_loss(loss).cost(AL, Y)
+    if lambd:
+        if params is None:
+            raise ValueError("compute_cost with lambd > 0 needs params for the L2 term")
+        cost = cost + l2_penalty(params, lambd, Y.shape[1])
+    dtype = AL.dtype if np.issubdtype(AL.dtype, np.floating) else np.dtype(np.float64)
+    return dtype.type(cost)
+
+
+def predict_from_output(AL: np.ndarray, output_activation: str) -> np.ndarray:
+    """Labels from the network's output: ``AL > 0.5`` for sigmoid (per output, so multilabel
+    works), the argmax row for softmax as a ``(1, m)`` array, and AL itself otherwise."""
+    if output_activation == "sigmoid":
+        return (AL > 0.5).astype(np.int64)
+    if output_activation == "softmax":
+        return np.argmax(AL, axis=0).reshape(1, -1)
+    return AL
+
+
+def predict(
+    X: np.ndarray, params: Mapping[str, np.ndarray], activations: Sequence[str]
+) -> np.ndarray:
+    """Forward without dropout, then labels: see ``predict_from_output``.
+
+    >>> import numpy as np
+    >>> params = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]])}
+    >>> predict(np.array([[-2.0, 3.0]]), params, ["sigmoid"]).tolist()
+    [[0, 1]]
+    """
+    AL, _ = model_forward(X, params, activations)
+    return predict_from_output(AL, activations[-1])
