@@ -207,30 +207,33 @@ def train(
     lrs: list[float] = []
     step = 0
     epoch = -1
-    for epoch in range(num_epochs):
-        lr = decay(epoch) if decay is not None else base_lr
-        lrs.append(lr)
-        if batch_size >= m:
-            batches = [(X, Y)]
-        else:
-            shuffler = shuffle_rng(epoch) if shuffle_rng is not None else rng
-            batches = random_mini_batches(X, Y, batch_size, shuffler)
-        previous, total = params, 0.0
-        for X_batch, Y_batch in batches:
-            step_rng = dropout_rng(step) if dropout_rng is not None else rng
-            params, opt_state, cost = train_step(
-                params, optimizer, opt_state, X_batch, Y_batch, activations,
-                lambd=lambd, keep_probs=kp, rng=step_rng, loss=loss_name, fused=fused,
-                learning_rate=lr,
-            )
-            total += cost * X_batch.shape[1]
-            step += 1
-        epoch_cost = total / m
-        if not np.isfinite(epoch_cost):
-            raise DivergenceError(epoch, epoch_cost, previous, lr)
-        costs.append(epoch_cost)
-        if print_every and epoch % print_every == 0:
-            print(f"Cost after iteration {epoch}: {epoch_cost:f}")
-        if callback is not None and callback(epoch, params, epoch_cost):
-            break
+    # A diverging run overflows on its way to inf / NaN: it is reported once, as a
+    # DivergenceError naming the epoch, instead of as a stream of RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(num_epochs):
+            lr = decay(epoch) if decay is not None else base_lr
+            lrs.append(lr)
+            if batch_size >= m:
+                batches = [(X, Y)]
+            else:
+                shuffler = shuffle_rng(epoch) if shuffle_rng is not None else rng
+                batches = random_mini_batches(X, Y, batch_size, shuffler)
+            previous, total = params, 0.0
+            for X_batch, Y_batch in batches:
+                step_rng = dropout_rng(step) if dropout_rng is not None else rng
+                params, opt_state, cost = train_step(
+                    params, optimizer, opt_state, X_batch, Y_batch, activations,
+                    lambd=lambd, keep_probs=kp, rng=step_rng, loss=loss_name, fused=fused,
+                    learning_rate=lr,
+                )
+                total += cost * X_batch.shape[1]
+                step += 1
+            epoch_cost = total / m
+            if not np.isfinite(epoch_cost):
+                raise DivergenceError(epoch, epoch_cost, previous, lr)
+            costs.append(epoch_cost)
+            if print_every and epoch % print_every == 0:
+                print(f"Cost after iteration {epoch}: {epoch_cost:f}")
+            if callback is not None and callback(epoch, params, epoch_cost):
+                break
     return TrainResult(params, costs, opt_state, epoch + 1, lrs)
