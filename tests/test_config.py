@@ -1,0 +1,56 @@
+import pytest
+
+from nnlab.config import ConfigError, TrainConfig
+
+
+def test_defaults_valid_and_toml_round_trip(tmp_path):
+    cfg = TrainConfig(dataset="circles", layers=[10, 5], activation=["relu", "tanh"],
+                      keep_prob=[0.8, 1.0], batch_size=None, init="random", init_scale=10.0)
+    path = tmp_path / "run.toml"
+    path.write_text(cfg.to_toml())
+    back = TrainConfig.from_file(path)
+    assert back == cfg
+    assert back.batch_size is None and back.keep_probs() == [0.8, 1.0]
+    assert back.hidden_activations() == ["relu", "tanh"]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"lr": 0}, r"lr=0 is out of range: expected 0 < lr"),
+        ({"lr": -1.0}, "lr=-1.0 is out of range"),
+        ({"l2": -0.5}, "l2=-0.5 is out of range"),
+        ({"keep_prob": 1.5}, "keep_prob=1.5 is out of range"),
+        ({"keep_prob": 0.0}, "keep_prob=0.0 is out of range"),
+        ({"layers": [20, 0]}, r"layers\[1\]=0 is out of range"),
+        ({"layers": "20,3"}, "must be a list"),
+        ({"activation": "swish"}, "activation='swish' is unknown: choose one of"),
+        ({"optimizer": "sgd2"}, "optimizer='sgd2' is unknown"),
+        ({"init": "glorot"}, "init='glorot' is unknown"),
+        ({"epochs": 2.5}, "epochs=2.5 must be a whole number"),
+        ({"batch_size": 0}, "batch_size=0 is out of range"),
+        ({"early_stopping": 5}, "needs a validation set"),
+        ({"activation": ["relu"], "layers": [3, 3]}, "1 names for 2 hidden layers"),
+        ({"beta": 1.0}, "beta=1.0 is out of range"),
+        ({"init_scale": 3.0}, "only applies to init='random'"),
+        ({"seed": -1}, "seed=-1 is out of range"),
+        ({"lr": float("nan")}, "lr=nan is out of range"),
+    ],
+)
+def test_bad_values_name_the_key_value_and_range(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**changes)
+
+
+def test_unknown_key_and_bad_toml():
+    with pytest.raises(ConfigError, match=r"unknown setting.*learning_rate; known: dataset"):
+        TrainConfig.from_toml('learning_rate = 0.1\n')
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        TrainConfig.from_toml("lr = = 2")
+    with pytest.raises(ConfigError, match="no such config file"):
+        TrainConfig.from_file("/nonexistent/run.toml")
+
+
+def test_optimizer_hyperparams():
+    cfg = TrainConfig(optimizer="momentum", lr=0.1, beta=0.8)
+    assert cfg.optimizer_hyperparams() == {"learning_rate": 0.1, "beta": 0.8}
