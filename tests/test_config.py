@@ -54,3 +54,16 @@ def test_unknown_key_and_bad_toml():
 def test_optimizer_hyperparams():
     cfg = TrainConfig(optimizer="momentum", lr=0.1, beta=0.8)
     assert cfg.optimizer_hyperparams() == {"learning_rate": 0.1, "beta": 0.8}
+
+
+def test_features_are_checked_and_round_trip():
+    cfg = TrainConfig(dataset="circles", features=["x1_sq", "x2_sq", "x1_x2"])
+    back = TrainConfig.from_toml(cfg.to_toml())
+    assert back == cfg and back.features == ["x1_sq", "x2_sq", "x1_x2"]
+    assert "features" not in TrainConfig().to_dict()  # None: the data's own columns
+    with pytest.raises(ConfigError, match=r"features: 'x3' is unknown: choose from x1, x2"):
+        TrainConfig(features=["x1", "x3"])
+    with pytest.raises(ConfigError, match="features is empty"):
+        TrainConfig(features=[])
+    with pytest.raises(ConfigError, match="x1 is given more than once"):
+        TrainConfig(features=["x1", "x2", "x1"])

@@ -25,6 +25,7 @@ from typing import Any
 import tomli_w
 
 from .activations import ACTIVATIONS
+from .features import check_feature_names
 from .initializers import INITIALIZERS
 from .optimizers import OPTIMIZERS
 
@@ -60,6 +61,8 @@ class TrainConfig:
         val_split: fraction of the examples held out for validation.
         early_stopping: stop after this many epochs without a better validation loss (0: off).
         seed: seeds every random choice of the run.
+        features: input feature maps of 2-D data (``nnlab.features``), e.g.
+            ``["x1", "x2", "x1_x2"]``; None feeds the data's own columns.
     """
 
     dataset: str = "moons"
@@ -86,6 +89,7 @@ class TrainConfig:
     val_split: float = 0.0
     early_stopping: int = 0
     seed: int = 0
+    features: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -148,6 +152,11 @@ class TrainConfig:
                 "e.g. 0.2"
             )
         _check_int("seed", self.seed, low=0, high=2**32 - 1)
+        if self.features is not None:
+            try:
+                check_feature_names(self.features)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
 
     # -- derived values -----------------------------------------------------------------------
 
