@@ -138,6 +138,7 @@ def train(
     dropout_rng: Callable[[int], Rng] | None = None,
     callback: EpochCallback | None = None,
     print_every: int = 0,
+    fast: bool = True,
 ) -> TrainResult:
     """Train an L-layer network on X ``(n_x, m)`` and Y ``(n_y, m)``.
 
@@ -164,11 +165,25 @@ def train(
             dropout notebook reseeds every forward pass: ``lambda t: np.random.RandomState(1)``).
         callback: ``(epoch, params, cost) -> stop?`` called after every epoch.
         print_every: print "Cost after iteration i: J" every that many epochs (0: never).
+        fast: run on ``nnlab.fast`` when it applies (textbook optimizers, float32 / float64): the
+            same formulas, draws and results on flat preallocated buffers. False: the code below.
 
     Returns:
         A ``TrainResult``. Raises ``DivergenceError`` (with the last finite weights) if the cost
         becomes NaN or infinite.
     """
+    if fast:  # the fast path (fast.py): same arguments, same result; tests/test_fast.py
+        from .fast import fast_path_applies, fast_train
+
+        if fast_path_applies(X, params=params, optimizer=optimizer, activations=activations,
+                             loss=loss):
+            return fast_train(
+                X, Y, layer_dims, activations, init=init, init_scale=init_scale, params=params,
+                optimizer=optimizer, learning_rate=learning_rate, num_epochs=num_epochs,
+                batch_size=batch_size, lambd=lambd, keep_probs=keep_probs, loss=loss,
+                fused=fused, decay=decay, random_state=random_state, shuffle_rng=shuffle_rng,
+                dropout_rng=dropout_rng, callback=callback, print_every=print_every,
+            )
     X = np.asarray(X)
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)

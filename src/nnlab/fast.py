@@ -1,0 +1,729 @@
+"""The fast training path: the textbook formulas, computed in preallocated buffers.
+
+Same math, same order of floating-point operations, same random draws as ``train_step`` and
+``train`` (``network.py``, ``optimizers.py``, ``training.py``); ``tests/test_fast.py`` checks that
+both paths give the same parameters, for every activation, loss, optimizer, L2, dropout and dtype.
+What changes is only where the numbers live:
+
+- **One flat buffer per kind.** θ (all parameters), dθ (all gradients) and the optimizer's moving
+  averages v, s are each one 1-D array; ``W1, b1, ...`` are reshaped views into it, laid out
+  ``[W1 ... WL, b1 ... bL]`` (so the L2 term touches one slice). An optimizer update is then a
+  handful of whole-buffer operations instead of ~10 per parameter array.
+- **Cache blocking.** On large networks each whole-buffer operation is a pass over megabytes; the
+  update runs block by block (``CHUNK`` elements) so that its ~16 operations per block stay in the
+  CPU cache: per element the same operations in the same order, only grouped differently.
+- **Preallocated work arrays** per batch size (the full batches and the smaller last one), every
+  NumPy call writing with ``out=``; the activations are computed in place over Z (every g'(Z) the
+  backward needs can be read from A = g(Z), see ``_BACKWARD``); dA[0] is never computed.
+- **The 1/m of dW and db** (and the L2 term (λ/m) W) is applied in the optimizer's pass over the
+  gradient buffer instead of once per array: the same products, done once.
+- **Mini-batches as rows.** The data is kept as an ``(m, n_x)`` C-contiguous copy; shuffling takes
+  rows (a contiguous copy per example) and each batch is the ``.T`` view of a slice of rows, which
+  BLAS reads as an ``(n_x, batch)`` matrix without copying.
+- **Scalars as 0-d arrays of the dtype**, so float32 stays float32 exactly as with Python floats
+  (NumPy casts a Python float to the array's dtype) without converting on every call.
+
+>>> import numpy as np
+>>> from nnlab import initialize_parameters
+>>> rng = np.random.RandomState(0)
+>>> X = rng.randn(2, 64).astype(np.float32); Y = (X[:1] * X[1:] > 0).astype(np.float32)
+>>> trainer = FastTrainer(initialize_parameters([2, 4, 1], random_state=1, dtype=np.float32),
+...                       ["relu", "sigmoid"], optimizer="adam", learning_rate=0.01)
+>>> cost = trainer.step(X, Y)
+>>> sorted(trainer.params), trainer.params["W1"].dtype, trainer.optimizer_state().t
+(['W1', 'W2', 'b1', 'b2'], dtype('float32'), 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._random import RandomLike, Rng, check_random_state, permutation, rand
+from .activations import LEAKY_RELU_SLOPE
+from .data import check_batch_size
+from .initializers import WeightInit, check_layer_dims, initialize_parameters
+from .losses import get_loss, l2_penalty
+from .network import check_activations, check_keep_probs, num_layers, resolve_loss
+from .optimizers import (
+    AdamState,
+    GDState,
+    MomentumState,
+    Optimizer,
+    RMSpropState,
+    Schedule,
+    get_optimizer,
+)
+from .training import DivergenceError, EpochCallback, TrainResult, check_training_data
+
+Params = dict[str, np.ndarray]
+
+#: The optimizers with a flat-buffer update here (others run on the textbook path).
+FAST_OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
+#: The dtypes of the fast path.
+FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Elements per block of the optimizer update: 6 arrays of 16 Ki float64 (768 KiB) fit in L2.
+CHUNK = 16384
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations in place. Forward: Z -> A = g(Z) overwriting Z. Backward: dA -> dZ = dA * g'(Z)
+# overwriting dA, computed from A = g(Z) (never from Z, which the forward overwrote). Each gives
+# bit for bit what the function of the same name in activations.py gives.
+
+
+def _relu(Z, tmp, row):
+    """A = max(Z, 0)."""
+    np.maximum(Z, 0, out=Z)
+
+
+def _sigmoid(Z, tmp, row):
+    """A = 1 / (1 + exp(-Z))."""
+    np.negative(Z, out=Z)
+    np.exp(Z, out=Z)
+    np.add(Z, 1, out=Z)
+    np.divide(1, Z, out=Z)
+
+
+def _tanh(Z, tmp, row):
+    """A = tanh(Z)."""
+    np.tanh(Z, out=Z)
+
+
+def _leaky_relu(Z, tmp, row):
+    """A = Z where Z > 0, slope·Z elsewhere; for 0 < slope < 1 that is max(Z, slope·Z)."""
+    np.multiply(Z, LEAKY_RELU_SLOPE, out=tmp)
+    np.maximum(Z, tmp, out=Z)
+
+
+def _softmax(Z, tmp, row):
+    """A = exp(Z - max_k Z) / Σ_k exp(Z - max_k Z), per column."""
+    np.maximum.reduce(Z, axis=0, keepdims=True, out=row)
+    np.subtract(Z, row, out=Z)
+    np.exp(Z, out=Z)
+    np.add.reduce(Z, axis=0, keepdims=True, out=row)
+    np.divide(Z, row, out=Z)
+
+
+def _identity(Z, tmp, row):
+    """A = Z."""
+
+
+def _relu_backward(dA, A, tmp, row):
+    """dZ = dA * 1[Z > 0]  (Z > 0 exactly where A = max(Z, 0) > 0)."""
+    np.greater(A, 0, out=tmp)
+    np.multiply(dA, tmp, out=dA)
+
+
+def _sigmoid_backward(dA, A, tmp, row):
+    """dZ = dA * σ(Z) * (1 - σ(Z)),  σ(Z) = A."""
+    np.multiply(dA, A, out=dA)
+    np.subtract(1, A, out=tmp)
+    np.multiply(dA, tmp, out=dA)
+
+
+def _tanh_backward(dA, A, tmp, row):
+    """dZ = dA * (1 - tanh(Z)²),  tanh(Z) = A."""
+    np.square(A, out=tmp)
+    np.subtract(1, tmp, out=tmp)
+    np.multiply(dA, tmp, out=dA)
+
+
+def _leaky_relu_backward(dA, A, tmp, row):
+    """dZ = dA where Z > 0, slope·dA elsewhere  (Z > 0 exactly where A > 0)."""
+    np.multiply(dA, LEAKY_RELU_SLOPE, out=tmp)
+    np.copyto(tmp, dA, where=A > 0)
+    np.copyto(dA, tmp)
+
+
+def _softmax_backward(dA, A, tmp, row):
+    """dZ = A * (dA - Σ_k A[k] dA[k]), per column."""
+    np.multiply(A, dA, out=tmp)
+    np.add.reduce(tmp, axis=0, keepdims=True, out=row)
+    np.subtract(dA, row, out=dA)
+    np.multiply(A, dA, out=dA)
+
+
+def _identity_backward(dA, A, tmp, row):
+    """dZ = dA."""
+
+
+_FORWARD: dict[str, Callable] = {
+    "relu": _relu,
+    "sigmoid": _sigmoid,
+    "tanh": _tanh,
+    "leaky_relu": _leaky_relu,
+    "softmax": _softmax,
+    "identity": _identity,
+}
+_BACKWARD: dict[str, Callable] = {
+    "relu": _relu_backward,
+    "sigmoid": _sigmoid_backward,
+    "tanh": _tanh_backward,
+    "leaky_relu": _leaky_relu_backward,
+    "softmax": _softmax_backward,
+    "identity": _identity_backward,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Costs into scratch buffers; each is the expression of losses.py, operation for operation.
+
+
+def _binary_crossentropy(AL, Y, w):
+    """J = -(1/m) Σ (y log a + (1-y) log(1-a)), log floored at tiny."""
+    t1, t2 = w.cost1, w.cost2
+    np.maximum(AL, w.tiny, out=t1)
+    np.log(t1, out=t1)
+    np.multiply(Y, t1, out=t1)  # y log a
+    np.subtract(1, AL, out=t2)
+    np.maximum(t2, w.tiny, out=t2)
+    np.log(t2, out=t2)
+    np.subtract(1, Y, out=w.cost3)
+    np.multiply(w.cost3, t2, out=t2)  # (1-y) log(1-a)
+    np.add(t1, t2, out=t1)
+    return -np.add.reduce(t1, axis=None) / w.m
+
+
+def _categorical_crossentropy(AL, Y, w):
+    """J = -(1/m) Σ_i Σ_k y log a, log floored at tiny."""
+    t1 = w.cost1
+    np.maximum(AL, w.tiny, out=t1)
+    np.log(t1, out=t1)
+    np.multiply(Y, t1, out=t1)
+    return -np.add.reduce(t1, axis=None) / w.m
+
+
+def _mean_squared_error(AL, Y, w):
+    """J = (1/2m) Σ ||a - y||²."""
+    t1 = w.cost1
+    np.subtract(AL, Y, out=t1)
+    np.square(t1, out=t1)
+    return np.add.reduce(t1, axis=None) / (2 * w.m)
+
+
+_COSTS: dict[str, Callable] = {
+    "binary_crossentropy": _binary_crossentropy,
+    "categorical_crossentropy": _categorical_crossentropy,
+    "mean_squared_error": _mean_squared_error,
+}
+
+
+class _Work:
+    """The work arrays for one batch size m: one set per layer, allocated once.
+
+    ``A[l]`` holds Z[l] and then A[l] = g(Z[l]) (before dropout); ``out[l]`` is the layer's
+    output after dropout (``A[l]`` itself without dropout); ``dA[l]`` holds dA[l] and then
+    dZ[l] (for the hidden layers), ``dZL`` the output's dZ[L].
+    """
+
+    def __init__(self, dims: list[int], m: int, dtype: np.dtype, dropout: list[bool]):
+        L = len(dims) - 1
+        self.m = m
+        self.inv_m = np.array(1.0 / m, dtype)
+        self.tiny = np.array(np.finfo(dtype).tiny, dtype)
+        self.A = [np.empty((dims[l], m), dtype) for l in range(1, L + 1)]
+        self.D = [np.empty((dims[l], m), dtype) if dropout[l - 1] else None for l in range(1, L)]
+        pairs = zip(self.A[:-1], self.D, strict=True)
+        self.out = [A if D is None else np.empty_like(A) for A, D in pairs]
+        self.out.append(self.A[-1])  # the output layer never drops units
+        self.dA = [np.empty((dims[l], m), dtype) for l in range(1, L)]
+        self.tmp = [np.empty((dims[l], m), dtype) for l in range(1, L + 1)]
+        self.row = np.empty((1, m), dtype)
+        self.dZL = np.empty((dims[L], m), dtype)
+        self.cost1, self.cost2, self.cost3 = (np.empty((dims[L], m), dtype) for _ in range(3))
+
+
+class FastTrainer:
+    """A network's parameters, gradients and optimizer state in flat buffers, and ``step``.
+
+    ``step(X, Y, learning_rate, rng)`` is one ``train_step``: forward (with dropout masks drawn
+    from ``rng`` layer by layer), cost, backward, optimizer update, in place. ``params`` is the
+    ``{"W1": ..., "b1": ...}`` dict of views into the parameter buffer (it changes with every
+    step); ``optimizer_state()`` exports the state as the textbook NamedTuple.
+
+    Args:
+        params: the starting ``W1, b1, ..., WL, bL`` (copied).
+        activations: g[1], ..., g[L].
+        optimizer: "gd", "momentum", "rmsprop", "adam" or one of those ``Optimizer``s (with its
+            hyperparameters), as for ``train``.
+        learning_rate: α when ``optimizer`` is a name.
+        loss: the loss (default: the output activation's natural loss).
+        lambd: L2 strength λ.  keep_probs: dropout keep probabilities of the hidden layers.
+        fused: dZ[L] = A[L] - Y when the loss's canonical link is the output activation.
+        dtype: float32 or float64 (default: the params' dtype).
+    """
+
+    def __init__(
+        self,
+        params: Mapping[str, np.ndarray],
+        activations: Sequence[str],
+        *,
+        optimizer: str | Optimizer = "adam",
+        learning_rate: float = 0.001,
+        loss: str | None = None,
+        lambd: float = 0.0,
+        keep_probs: float | Sequence[float] | None = None,
+        fused: bool = True,
+        dtype: np.dtype | type | None = None,
+    ):
+        L = num_layers(params)
+        self.L = L
+        self.dims = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+        self.dtype = np.dtype(params["W1"].dtype if dtype is None else dtype)
+        if self.dtype not in FAST_DTYPES:
+            raise ValueError(f"the fast path runs float32 or float64, not {self.dtype}")
+        self.activations = check_activations(activations, L)
+        self.keep_probs = check_keep_probs(keep_probs, L)
+        self.dropout = [k < 1.0 for k in self.keep_probs]
+        self.lambd = float(lambd)
+        self.loss = resolve_loss(self.activations[-1], loss)
+        self.fused = bool(fused) and get_loss(self.loss).link == self.activations[-1]
+        if isinstance(optimizer, str):
+            optimizer = get_optimizer(optimizer, learning_rate=learning_rate)
+        if not is_fast_optimizer(optimizer):
+            raise ValueError(f"the fast path has no update for optimizer {optimizer.name!r}")
+        self.optimizer = optimizer
+        self.hyper = dict(optimizer.hyperparams)
+        self.t = 0
+
+        # θ laid out [W1 ... WL, b1 ... bL]; dθ, v and s alike.
+        keys = [f"W{l}" for l in range(1, L + 1)] + [f"b{l}" for l in range(1, L + 1)]
+        shapes = {f"W{l}": (self.dims[l], self.dims[l - 1]) for l in range(1, L + 1)}
+        shapes.update({f"b{l}": (self.dims[l], 1) for l in range(1, L + 1)})
+        for k in keys:
+            if tuple(np.shape(params[k])) != shapes[k]:
+                raise ValueError(f"{k} has shape {np.shape(params[k])}, expected {shapes[k]}")
+        self._offsets, offset = {}, 0
+        for k in keys:
+            size = shapes[k][0] * shapes[k][1]
+            self._offsets[k] = (offset, offset + size, shapes[k])
+            offset += size
+        self.size = offset
+        self.n_weights = sum(shapes[f"W{l}"][0] * shapes[f"W{l}"][1] for l in range(1, L + 1))
+        self.theta = np.empty(self.size, self.dtype)
+        self.grad = np.zeros(self.size, self.dtype)
+        # The textbook's key order: W1, b1, W2, b2, ...
+        self.keys = [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")]
+        self.params: Params = self._views(self.theta)
+        for k in self.keys:
+            self.params[k][...] = params[k]
+        self.W = [self.params[f"W{l}"] for l in range(1, L + 1)]
+        self.b = [self.params[f"b{l}"] for l in range(1, L + 1)]
+        self.dW = [self._view(self.grad, f"W{l}") for l in range(1, L + 1)]
+        self.db = [self._view(self.grad, f"b{l}") for l in range(1, L + 1)]
+        name = optimizer.name
+        self.v = np.zeros(self.size, self.dtype) if name in ("momentum", "adam") else None
+        self.s = np.zeros(self.size, self.dtype) if name in ("rmsprop", "adam") else None
+        self._update = getattr(self, f"_update_{name}")
+        self._blocks = self._make_blocks()
+        self._scalar_cache: dict[float, np.ndarray] = {}
+        self._work: dict[int, _Work] = {}
+        self._cost = _COSTS[self.loss]
+        self._forward_fns = [_FORWARD[a] for a in self.activations]
+        self._backward_fns = [_BACKWARD[a] for a in self.activations]
+
+    # -- views and state -----------------------------------------------------------------------
+
+    def _view(self, buffer: np.ndarray, key: str) -> np.ndarray:
+        start, stop, shape = self._offsets[key]
+        return buffer[start:stop].reshape(shape)
+
+    def _views(self, buffer: np.ndarray) -> Params:
+        return {k: self._view(buffer, k) for k in self.keys}
+
+    def set_params(self, params: Mapping[str, np.ndarray]) -> None:
+        """Copy ``params`` into the parameter buffer."""
+        for k in self.keys:
+            self.params[k][...] = params[k]
+
+    def optimizer_state(self) -> Any:
+        """The optimizer's state as the textbook's NamedTuple (copies of the buffers)."""
+        name = self.optimizer.name
+        if name == "gd":
+            return GDState(t=self.t)
+        if name == "momentum":
+            return MomentumState(t=self.t, v=self._copies(self.v))
+        if name == "rmsprop":
+            return RMSpropState(t=self.t, s=self._copies(self.s))
+        return AdamState(t=self.t, v=self._copies(self.v), s=self._copies(self.s))
+
+    def set_optimizer_state(self, state: Any) -> None:
+        """Load a textbook optimizer state (as ``optimizer_state()`` or ``train`` return it)."""
+        self.t = int(state.t)
+        for name in ("v", "s"):
+            buffer = getattr(self, name)
+            if buffer is not None:
+                views = self._views(buffer)
+                for k in self.keys:
+                    views[k][...] = getattr(state, name)[k]
+
+    def _copies(self, buffer: np.ndarray) -> Params:
+        return {k: v.copy() for k, v in self._views(buffer).items()}
+
+    def _scalar(self, value: float) -> np.ndarray:
+        """value as a 0-d array of the dtype: what NumPy makes of a Python float here."""
+        s = self._scalar_cache.get(value)
+        if s is None:
+            if len(self._scalar_cache) > 64:
+                self._scalar_cache.clear()
+            s = self._scalar_cache[value] = np.array(value, self.dtype)
+        return s
+
+    def _work_for(self, m: int) -> _Work:
+        w = self._work.get(m)
+        if w is None:
+            if len(self._work) > 4:
+                self._work.clear()
+            w = self._work[m] = _Work(self.dims, m, self.dtype, self.dropout)
+        return w
+
+    # -- one step ------------------------------------------------------------------------------
+
+    def step(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        learning_rate: float | None = None,
+        rng: RandomLike = None,
+    ) -> float:
+        """One update on the batch X ``(n_x, m)``, Y ``(n_y, m)``; returns the cost before it.
+
+        ``rng`` draws the dropout masks (needed only with dropout).
+        """
+        if X.ndim != 2 or X.shape[0] != self.dims[0] or Y.shape != (self.dims[-1], X.shape[1]):
+            raise ValueError(
+                f"X {X.shape} and Y {Y.shape} must be (n_x, m) = ({self.dims[0]}, m) and "
+                f"(n_y, m) = ({self.dims[-1]}, m)"
+            )
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        if Y.dtype != self.dtype:
+            Y = Y.astype(self.dtype)
+        if any(self.dropout):
+            rng = check_random_state(rng)
+        lr = self.hyper["learning_rate"] if learning_rate is None else learning_rate
+        with np.errstate(over="ignore"):
+            return self._step(X, Y, lr, rng)
+
+    def _step(self, X: np.ndarray, Y: np.ndarray, lr: float, rng: Rng | None) -> float:
+        w = self._work_for(X.shape[1])
+        AL = self._forward(X, w, rng)
+        cost = self._cost(AL, Y, w)
+        if self.lambd:
+            cost = cost + l2_penalty(self.params, self.lambd, w.m)
+        cost = float(self.dtype.type(cost))
+        self._backward(X, Y, w)
+        self.t += 1
+        self._update(lr, w)
+        return cost
+
+    def _forward(self, X: np.ndarray, w: _Work, rng: Rng | None) -> np.ndarray:
+        """Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]);  dropout: A[l] = A[l] * D[l] / kp."""
+        A_prev = X
+        for l in range(self.L):
+            Z = w.A[l]
+            np.matmul(self.W[l], A_prev, out=Z)
+            np.add(Z, self.b[l], out=Z)
+            self._forward_fns[l](Z, w.tmp[l], w.row)
+            if l < self.L - 1 and self.dropout[l]:
+                kp, D, A = self.keep_probs[l], w.D[l], w.out[l]
+                np.less(rand(rng, Z.shape), kp, out=D)  # D = rand(n, m) < keep_prob
+                np.multiply(Z, D, out=A)
+                np.divide(A, kp, out=A)
+                A_prev = A
+            else:
+                A_prev = Z
+        return A_prev
+
+    def _backward(self, X: np.ndarray, Y: np.ndarray, w: _Work) -> None:
+        """dZ[L] = A[L] - Y (fused) or dA[L] * g'(Z[L]); then for l = L..1:
+        dW[l] = dZ[l] A[l-1]^T,  db[l] = Σ_i dZ[l]  (both times 1/m, in the update),
+        dA[l-1] = W[l]^T dZ[l] (· D[l-1] / kp),  dZ[l-1] = dA[l-1] * g'(Z[l-1]); no dA[0]."""
+        L, AL, dZ = self.L, w.A[-1], w.dZL
+        if self.fused:
+            np.subtract(AL, Y, out=dZ)
+        else:
+            dZ[...] = get_loss(self.loss).gradient(AL, Y)
+            self._backward_fns[-1](dZ, AL, w.tmp[-1], w.row)
+        for l in range(L - 1, -1, -1):
+            A_prev = X if l == 0 else w.out[l - 1]
+            np.matmul(dZ, A_prev.T, out=self.dW[l])
+            np.add.reduce(dZ, axis=1, keepdims=True, out=self.db[l])
+            if l == 0:
+                break
+            dA = w.dA[l - 1]
+            np.matmul(self.W[l].T, dZ, out=dA)
+            if self.dropout[l - 1]:
+                np.multiply(dA, w.D[l - 1], out=dA)
+                np.divide(dA, self.keep_probs[l - 1], out=dA)
+            self._backward_fns[l - 1](dA, w.A[l - 1], w.tmp[l - 1], w.row)
+            dZ = dA
+
+    # -- the optimizers, block by block over the flat buffers ----------------------------------
+
+    def _make_blocks(self) -> list[tuple]:
+        """Per block [i, j): views of θ, dθ, v, s, two scratch arrays, and the block's part of
+        the weights (for the L2 term)."""
+        scratch = [np.empty(min(CHUNK, self.size), self.dtype) for _ in range(2)]
+        blocks = []
+        for i in range(0, self.size, CHUNK):
+            j = min(i + CHUNK, self.size)
+            k = min(j, self.n_weights)
+
+            def part(buffer, i=i, j=j):
+                return None if buffer is None else buffer[i:j]
+
+            weights = (self.theta[i:k], self.grad[i:k], scratch[0][: k - i]) if k > i else None
+            blocks.append(
+                (
+                    self.theta[i:j], self.grad[i:j], part(self.v), part(self.s),
+                    scratch[0][: j - i], scratch[1][: j - i], weights,
+                )
+            )
+        return blocks
+
+    def _finish_gradient(self, g: np.ndarray, weights: tuple | None, w: _Work) -> None:
+        """dθ = (1/m) dθ;  dW += (λ/m) W  (the textbook's ``dW + (λ W) / m``)."""
+        np.multiply(g, w.inv_m, out=g)
+        if self.lambd and weights is not None:
+            W, dW, t = weights
+            np.multiply(W, self.lambd, out=t)
+            np.divide(t, w.m, out=t)
+            np.add(dW, t, out=dW)
+
+    def _update_gd(self, lr: float, w: _Work) -> None:
+        """θ -= α g."""
+        alpha = self._scalar(lr)
+        for theta, g, _, _, t1, _, weights in self._blocks:
+            self._finish_gradient(g, weights, w)
+            np.multiply(g, alpha, out=t1)
+            np.subtract(theta, t1, out=theta)
+
+    def _update_momentum(self, lr: float, w: _Work) -> None:
+        """v = β v + (1-β) g;  θ -= α v."""
+        beta = self.hyper["beta"]
+        alpha, b, one_minus_b = self._scalar(lr), self._scalar(beta), self._scalar(1 - beta)
+        for theta, g, v, _, t1, _, weights in self._blocks:
+            self._finish_gradient(g, weights, w)
+            np.multiply(v, b, out=v)
+            np.multiply(g, one_minus_b, out=t1)
+            np.add(v, t1, out=v)
+            np.multiply(v, alpha, out=t1)
+            np.subtract(theta, t1, out=theta)
+
+    def _update_rmsprop(self, lr: float, w: _Work) -> None:
+        """s = β2 s + (1-β2) g²;  θ -= α g / (sqrt(s) + ε)."""
+        beta2 = self.hyper["beta2"]
+        alpha, b2, one_minus_b2 = self._scalar(lr), self._scalar(beta2), self._scalar(1 - beta2)
+        eps = self._scalar(self.hyper["epsilon"])
+        for theta, g, _, s, t1, t2, weights in self._blocks:
+            self._finish_gradient(g, weights, w)
+            np.multiply(s, b2, out=s)
+            np.square(g, out=t1)
+            np.multiply(t1, one_minus_b2, out=t1)
+            np.add(s, t1, out=s)
+            np.sqrt(s, out=t2)
+            np.add(t2, eps, out=t2)
+            np.multiply(g, alpha, out=t1)
+            np.divide(t1, t2, out=t1)
+            np.subtract(theta, t1, out=theta)
+
+    def _update_adam(self, lr: float, w: _Work) -> None:
+        """v = β1 v + (1-β1) g,  s = β2 s + (1-β2) g²,  v̂ = v/(1-β1^t),  ŝ = s/(1-β2^t);
+        θ -= α v̂ / (sqrt(ŝ) + ε)."""
+        h, t = self.hyper, self.t
+        b1, b2 = self._scalar(h["beta1"]), self._scalar(h["beta2"])
+        one_minus_b1, one_minus_b2 = self._scalar(1 - h["beta1"]), self._scalar(1 - h["beta2"])
+        c1 = np.array(1 - h["beta1"] ** t, self.dtype)
+        c2 = np.array(1 - h["beta2"] ** t, self.dtype)
+        alpha, eps = self._scalar(lr), self._scalar(h["epsilon"])
+        for theta, g, v, s, t1, t2, weights in self._blocks:
+            self._finish_gradient(g, weights, w)
+            np.multiply(v, b1, out=v)
+            np.multiply(g, one_minus_b1, out=t1)
+            np.add(v, t1, out=v)  # v = β1 v + (1-β1) g
+            np.multiply(s, b2, out=s)
+            np.square(g, out=t1)
+            np.multiply(t1, one_minus_b2, out=t1)
+            np.add(s, t1, out=s)  # s = β2 s + (1-β2) g²
+            np.divide(s, c2, out=t2)  # ŝ
+            np.sqrt(t2, out=t2)
+            np.add(t2, eps, out=t2)  # sqrt(ŝ) + ε
+            np.divide(v, c1, out=t1)  # v̂
+            np.multiply(t1, alpha, out=t1)
+            np.divide(t1, t2, out=t1)
+            np.subtract(theta, t1, out=theta)  # θ -= α v̂ / (sqrt(ŝ) + ε)
+
+
+def is_fast_optimizer(optimizer: str | Optimizer) -> bool:
+    """True for the textbook gd / momentum / rmsprop / adam (by name or as built by them)."""
+    if isinstance(optimizer, str):
+        return optimizer in FAST_OPTIMIZERS
+    if not isinstance(optimizer, Optimizer) or optimizer.name not in FAST_OPTIMIZERS:
+        return False
+    update = optimizer.update
+    return getattr(update, "__module__", None) == "nnlab.optimizers" and getattr(
+        update, "__qualname__", ""
+    ).startswith(optimizer.name + ".")
+
+
+def fast_path_applies(
+    X: Any,
+    *,
+    params: Mapping[str, np.ndarray] | None = None,
+    optimizer: str | Optimizer = "gd",
+    activations: Sequence[str] | None = None,
+    loss: str | None = None,
+) -> bool:
+    """Whether ``fast_train`` can do what ``train`` would with these arguments: a textbook
+    optimizer, float32 / float64 data (ints become float64 as in ``train``), params holding only
+    W1, b1, ..., WL, bL, and known activations and loss (anything else goes the textbook way,
+    which also reports the errors)."""
+    if not is_fast_optimizer(optimizer):
+        return False
+    dtype = np.asarray(X).dtype
+    if np.issubdtype(dtype, np.integer) or dtype == np.bool_:
+        dtype = np.dtype(np.float64)  # train turns them into float64
+    if dtype not in FAST_DTYPES:
+        return False
+    if params is not None:
+        try:
+            L = num_layers(params)
+        except (ValueError, TypeError):
+            return False
+        if set(params) != {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}:
+            return False
+    if activations is not None and (
+        isinstance(activations, str) or any(a not in _FORWARD for a in activations)
+    ):
+        return False
+    return loss is None or loss in _COSTS
+
+
+def fast_train(
+    X: np.ndarray,
+    Y: np.ndarray,
+    layer_dims: Sequence[int] | None = None,
+    activations: Sequence[str] | None = None,
+    *,
+    init: str | WeightInit = "he",
+    init_scale: float | None = None,
+    params: Mapping[str, np.ndarray] | None = None,
+    optimizer: str | Optimizer = "gd",
+    learning_rate: float = 0.0075,
+    num_epochs: int = 3000,
+    batch_size: int | None = None,
+    lambd: float = 0.0,
+    keep_probs: float | Sequence[float] | None = None,
+    loss: str | None = None,
+    fused: bool = True,
+    decay: Schedule | None = None,
+    random_state: RandomLike = None,
+    shuffle_rng: Callable[[int], Rng] | None = None,
+    dropout_rng: Callable[[int], Rng] | None = None,
+    callback: EpochCallback | None = None,
+    print_every: int = 0,
+) -> TrainResult:
+    """``train`` on the fast path: the same arguments, checks, random draws and result.
+
+    The parameters in the result are views into one flat buffer; the callback gets a copy of
+    the parameters (they change in place as training goes on).
+    """
+    # -- the same preparation as train (training.py), step for step --
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    dtype = X.dtype
+    Y = np.asarray(Y, dtype=dtype)
+    rng = check_random_state(random_state)
+    if params is None:
+        if layer_dims is None:
+            raise ValueError("train needs layer_dims (e.g. [2, 4, 1]) or initial params")
+        dims = check_layer_dims(layer_dims)
+        params = initialize_parameters(dims, init, rng, dtype=dtype, scale=init_scale)
+    else:
+        params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
+    L = num_layers(params)
+    dims = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    if layer_dims is not None and check_layer_dims(layer_dims) != dims:
+        raise ValueError(f"layer_dims={list(layer_dims)} do not match the params' sizes {dims}")
+    if activations is None:
+        activations = ["relu"] * (L - 1) + ["sigmoid"]
+    activations = check_activations(activations, L)
+    kp = check_keep_probs(keep_probs, L)
+    if lambd < 0:
+        raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
+        raise ValueError(f"num_epochs={num_epochs!r} must be an int >= 0")
+    check_training_data(X, Y, dims[0], dims[-1])
+    m = X.shape[1]
+    batch_size = check_batch_size(batch_size, m)
+    if isinstance(optimizer, str):
+        optimizer = get_optimizer(optimizer, learning_rate=learning_rate)
+    base_lr = optimizer.hyperparams.get("learning_rate")
+    loss_name = resolve_loss(activations[-1], loss)
+
+    trainer = FastTrainer(
+        params, activations, optimizer=optimizer, loss=loss_name, lambd=lambd,
+        keep_probs=kp, fused=fused, dtype=dtype,
+    )
+    full_batch = batch_size >= m
+    if full_batch:
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)
+        batches = [(X, Y)]
+    else:
+        # Examples as rows: the shuffle gathers whole rows, each batch is a .T view.
+        X_rows, Y_rows = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+        X_shuffled, Y_shuffled = np.empty_like(X_rows), np.empty_like(Y_rows)
+        batches = [
+            (X_shuffled[k : k + batch_size].T, Y_shuffled[k : k + batch_size].T)
+            for k in range(0, m, batch_size)
+        ]
+    needs_rng = any(k < 1.0 for k in kp)
+    prev_theta = np.empty_like(trainer.theta)
+
+    costs: list[float] = []
+    lrs: list[float] = []
+    step = 0
+    epoch = -1
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(num_epochs):
+            lr = decay(epoch) if decay is not None else base_lr
+            lrs.append(lr)
+            if not full_batch:
+                shuffler = shuffle_rng(epoch) if shuffle_rng is not None else rng
+                order = permutation(shuffler, m)  # the textbook's shuffle, same draw
+                np.take(X_rows, order, axis=0, out=X_shuffled)
+                np.take(Y_rows, order, axis=0, out=Y_shuffled)
+            np.copyto(prev_theta, trainer.theta)
+            total = 0.0
+            for X_batch, Y_batch in batches:
+                step_rng = dropout_rng(step) if dropout_rng is not None else rng
+                if needs_rng:
+                    step_rng = check_random_state(step_rng)
+                cost = trainer._step(X_batch, Y_batch, lr, step_rng)
+                total += cost * X_batch.shape[1]
+                step += 1
+            epoch_cost = total / m
+            if not np.isfinite(epoch_cost):
+                raise DivergenceError(epoch, epoch_cost, trainer._copies(prev_theta), lr)
+            costs.append(epoch_cost)
+            if print_every and epoch % print_every == 0:
+                print(f"Cost after iteration {epoch}: {epoch_cost:f}")
+            if callback is not None and callback(epoch, trainer._copies(trainer.theta), epoch_cost):
+                break
+    return TrainResult(trainer.params, costs, trainer.optimizer_state(), epoch + 1, lrs)
+
+
+__all__ = [
+    "CHUNK",
+    "FAST_OPTIMIZERS",
+    "FastTrainer",
+    "fast_path_applies",
+    "fast_train",
+    "is_fast_optimizer",
+]
