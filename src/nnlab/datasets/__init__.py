@@ -1,9 +1,39 @@
 """The course's data sets.
 
 Loaders return the engine's orientation, ``X`` of shape ``(n_x, m)`` and ``Y`` of shape
-``(1, m)``; ``as_samples`` gives the ``(n_samples, n_features)`` orientation of scikit-learn.
+``(1, m)`` (float 0/1 labels); with ``as_samples=True`` they return scikit-learn's
+``X (n_samples, n_features)`` and integer ``y (n_samples,)``.
+
+- ``load_flower()``: the planar flower, X (2, 400).
+- ``load_circles()``: train (2, 300) / test (2, 100), for the initialization experiment.
+- ``load_moons()``: X (2, 300), for the optimizer experiment.
+- ``load_football(data_dir)``: ``data.mat``, train (2, 211) / test (2, 200).
+- ``load_cat(data_dir)``: ``train_catvnoncat.h5`` / ``test_catvnoncat.h5``,
+  (12288, 209) / (12288, 50).
+
+The two file-based sets are read from a data folder: ``data_dir=`` if given, else ``$NNLAB_DATA``,
+else the current directory. A missing or malformed file raises ``DataFileError``.
 """
 
+from ._files import DATA_ENV, DataFileError, data_dir, find_data_file
+from .cats import CAT_CLASSES, load_cat, load_cat_images
+from .football import load_football
 from .planar import load_flower
+from .split import TrainTest, as_samples_pair
+from .synthetic import load_circles, load_moons
 
-__all__ = ["load_flower"]
+__all__ = [
+    "CAT_CLASSES",
+    "DATA_ENV",
+    "DataFileError",
+    "TrainTest",
+    "as_samples_pair",
+    "data_dir",
+    "find_data_file",
+    "load_cat",
+    "load_cat_images",
+    "load_circles",
+    "load_flower",
+    "load_football",
+    "load_moons",
+]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import RandomLike, check_random_state
+from .split import as_samples_pair
 
 
 def load_flower(
-    n_per_class: int = 200, random_state: RandomLike = 1
+    n_per_class: int = 200, random_state: RandomLike = 1, as_samples: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """The flower: for each class j = 0, 1 (class 0 first), with N points per class,
 
@@ -17,7 +18,8 @@ def load_flower(
     and the points ``(r sin t, r cos t)`` labelled j. The default ``random_state=1`` is the
     course's.
 
-    Returns ``X`` of shape ``(2, 2N)`` and ``Y`` of shape ``(1, 2N)`` (labels 0.0 / 1.0).
+    Returns ``X`` of shape ``(2, 2N)`` and ``Y`` of shape ``(1, 2N)`` (labels 0.0 / 1.0), or with
+    ``as_samples=True`` X ``(2N, 2)`` and integer labels ``(2N,)``.
 
     >>> X, Y = load_flower()
     >>> X.shape, Y.shape, X[:, 0].round(6).tolist()
@@ -36,4 +38,4 @@ def load_flower(
         r = max_ray * np.sin(4 * t) + rng.randn(N) * 0.2
         X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
         Y[ix] = j
-    return X.T, Y.T
+    return as_samples_pair(X.T, Y.T) if as_samples else (X.T, Y.T)
