@@ -9,7 +9,7 @@ The engine (course level, examples as columns: X is (n_x, m)):
 ['W1', 'W2', 'b1', 'b2']
 """
 
-from . import optimizers
+from . import callbacks, optimizers
 from ._version import __version__
 from .data import random_mini_batches
 from .gradcheck import (
@@ -19,16 +19,21 @@ from .gradcheck import (
     vector_to_params,
 )
 from .initializers import initialize_parameters
+from .model import Dense, History, Model
 from .network import compute_cost, model_backward, model_forward, predict
 from .optimizers import apply_updates
 from .training import DivergenceError, TrainResult, train
 
 __all__ = [
+    "Dense",
     "DivergenceError",
     "GradientCheckResult",
+    "History",
+    "Model",
     "TrainResult",
     "__version__",
     "apply_updates",
+    "callbacks",
     "compute_cost",
     "gradient_check",
     "initialize_parameters",

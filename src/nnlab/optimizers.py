@@ -196,6 +196,47 @@ def adam(
     return Optimizer(init, update, "adam", hp)
 
 
+class SGDState(NamedTuple):
+    """Step count and the velocity v (scikit-learn's form: the step itself, not an average)."""
+
+    t: int
+    v: dict[str, np.ndarray]
+
+
+def sgd(learning_rate: float = 0.001, momentum: float = 0.9, nesterov: bool = True) -> Optimizer:
+    """Stochastic gradient descent with momentum in scikit-learn's form (its ``solver="sgd"``):
+
+    v = μ v - α g,   θ += v;   with Nesterov's momentum the step is instead μ v - α g
+    (using the v just computed): θ += μ v - α g.
+
+    ``momentum=0`` is plain gradient descent. This is not the course's ``momentum`` optimizer
+    (an average, v = β v + (1-β) g, θ -= α v): here v accumulates the scaled steps, so the
+    effective step size grows to about α / (1 - μ).
+    """
+    alpha0 = _check_positive("learning_rate", learning_rate)
+    mu = float(momentum)
+    if not 0.0 <= mu <= 1.0:
+        raise ValueError(f"momentum={mu} is out of range: expected 0 <= momentum <= 1")
+    nesterov = bool(nesterov)
+
+    def init(params: Mapping[str, np.ndarray]) -> SGDState:
+        return SGDState(t=0, v=_zeros_like(params))
+
+    def update(
+        grads: Grads, state: SGDState, learning_rate: float | None = None
+    ) -> tuple[Updates, SGDState]:
+        alpha = alpha0 if learning_rate is None else learning_rate
+        v, updates = {}, {}
+        for k in _param_keys(grads):
+            g = _grad(grads, k)
+            v[k] = mu * state.v[k] - alpha * g
+            updates[k] = mu * v[k] - alpha * g if nesterov else v[k]
+        return updates, SGDState(t=state.t + 1, v=v)
+
+    hp = {"learning_rate": alpha0, "momentum": mu, "nesterov": float(nesterov)}
+    return Optimizer(init, update, "sgd", hp)
+
+
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "gd": gd,
     "momentum": momentum,

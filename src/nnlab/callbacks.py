@@ -1,0 +1,395 @@
+"""Callbacks: code that ``Model.fit`` calls at fixed points of the training loop.
+
+A callback subclasses ``Callback`` and overrides any of the hooks; ``fit`` calls them in this
+order::
+
+    on_train_begin(logs)
+    for each epoch:   on_epoch_begin(epoch, logs)
+                      for each mini-batch: ... update ...; on_batch_end(batch, logs)
+                      on_epoch_end(epoch, logs)
+    on_train_end(logs)
+
+``logs`` is a dict of floats: after a batch, ``loss`` (the batch's cost before its update) and
+``size`` (its number of examples); after an epoch, what the ``History`` records for it (``loss``,
+``accuracy``, ``val_loss``, ``val_accuracy``, ``learning_rate``, where they apply). A callback
+reaches the model through ``self.model``: it may read or replace ``model.params``, set
+``model.learning_rate`` (used from the next update on) and set ``model.stop_training = True``
+(``fit`` stops after the current batch). ``self.params`` holds ``epochs``, ``steps`` (batches per
+epoch), ``samples`` and ``batch_size`` of the current ``fit``.
+
+>>> import numpy as np
+>>> from nnlab import Dense, Model
+>>> from nnlab.callbacks import EarlyStopping
+>>> rng = np.random.RandomState(0)
+>>> X = rng.randn(200, 2); y = (X[:, 0] > 0).astype(int)
+>>> model = Model([Dense(4, "tanh"), Dense(1, "sigmoid")], optimizer="adam",
+...               learning_rate=0.05, random_state=0)
+>>> history = model.fit(X, y, epochs=500, validation_split=0.25, verbose=0,
+...                     callbacks=[EarlyStopping(monitor="val_loss", patience=5)])
+>>> len(history) < 500
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Model
+
+Logs = dict[str, float]
+
+
+class Callback:
+    """Base class: every hook does nothing. Override the ones you need.
+
+    Attributes:
+        model: the ``Model`` being trained (set by ``fit`` before ``on_train_begin``).
+        params: ``{"epochs", "steps", "samples", "batch_size"}`` of the current ``fit``.
+    """
+
+    def __init__(self) -> None:
+        self.model: Model | None = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Model) -> None:
+        self.model = model
+
+    def set_params(self, params: Mapping[str, Any]) -> None:
+        self.params = dict(params)
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Called once, before the first epoch."""
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Called before each epoch (``epoch`` counts from ``initial_epoch``, 0 by default)."""
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Called after each update; ``logs`` has the batch's ``loss`` and ``size``."""
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Called after each epoch with that epoch's record (see ``History``)."""
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Called once, after the last epoch (also when a callback stopped training)."""
+
+
+def _monitor_mode(monitor: str, mode: str) -> str:
+    """'min' or 'max': with mode='auto', accuracies and scores are maximized, losses minimized."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode={mode!r} is not one of 'auto', 'min', 'max'")
+    if mode != "auto":
+        return mode
+    return "max" if ("acc" in monitor or "score" in monitor) else "min"
+
+
+def _monitored(logs: Logs | None, monitor: str, who: str) -> float:
+    """The monitored value, or a clear error naming what the logs do hold."""
+    logs = logs or {}
+    if monitor not in logs:
+        hint = " (pass validation_data or validation_split to fit)" if "val_" in monitor else ""
+        raise ValueError(
+            f"{who} monitors {monitor!r}, which this fit does not record{hint}; "
+            f"available: {', '.join(sorted(logs)) or 'nothing'}"
+        )
+    return float(logs[monitor])
+
+
+class _Plateau:
+    """Shared bookkeeping: the best value so far and the epochs since it improved by min_delta.
+
+    An epoch improves when ``value < best - min_delta`` (mode 'min') or
+    ``value > best + min_delta`` (mode 'max').
+    """
+
+    def __init__(self, monitor: str, mode: str, min_delta: float):
+        if min_delta < 0:
+            raise ValueError(f"min_delta={min_delta} is negative: expected min_delta >= 0")
+        self.monitor, self.mode, self.min_delta = monitor, _monitor_mode(monitor, mode), min_delta
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = 0
+
+    def improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored quantity has not improved for ``patience`` epochs in a row.
+
+    This is the backprop algorithm's "train until the validation error stops falling": with
+    ``monitor="val_loss"`` training stops after ``patience`` epochs without the validation loss
+    falling below its best by more than ``min_delta``.
+
+    Args:
+        monitor: a key of the epoch logs: "val_loss" (default), "val_accuracy", "loss", ...
+        min_delta: the smallest change that counts as an improvement (>= 0).
+        patience: epochs without improvement before stopping (0: stop at the first).
+        mode: "min", "max" or "auto" (maximize names with "acc" or "score", minimize others).
+        baseline: training stops unless the monitored value beats this within ``patience`` epochs.
+        restore_best_weights: at the end of training (stopped early or not), put back the weights
+            of the best epoch.
+
+    Attributes:
+        best, best_epoch, stopped_epoch (None when it did not stop training), best_params.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+    ):
+        super().__init__()
+        if patience < 0:
+            raise ValueError(f"patience={patience} is negative: expected patience >= 0")
+        self.monitor, self.patience, self.baseline = monitor, int(patience), baseline
+        self.restore_best_weights = restore_best_weights
+        self._plateau = _Plateau(monitor, mode, min_delta)
+        self.min_delta, self.mode = min_delta, self._plateau.mode
+        self.best: float = self._plateau.best
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.best_params: dict[str, np.ndarray] | None = None
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._plateau.reset()
+        if self.baseline is not None:
+            self._plateau.best = float(self.baseline)
+        self.best, self.best_epoch, self.stopped_epoch, self.best_params = (
+            self._plateau.best, None, None, None,
+        )
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        p = self._plateau
+        if p.improved(value):
+            p.best, p.wait = value, 0
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            return
+        p.wait += 1
+        if p.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.restore_best_weights and self.best_params is not None:
+            self.model.params = {k: v.copy() for k, v in self.best_params.items()}
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of every epoch: ``α = schedule(epoch)``.
+
+    ``schedule`` is any ``epoch -> α`` function, such as those of ``nnlab.optimizers``
+    (``inverse_time_decay``, ``scheduled_inverse_time_decay``, ``exponential_decay``); with
+    ``fit(initial_epoch=0)`` this matches ``train(decay=schedule)``.
+    """
+
+    def __init__(self, schedule: Callable[[int], float], verbose: int = 0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        lr = float(self.schedule(epoch))
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"the schedule returned learning rate {lr} at epoch {epoch}")
+        self.model.learning_rate = lr
+        if self.verbose:
+            print(f"Epoch {epoch}: learning rate {lr:.6g}")
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when the monitored quantity stops improving.
+
+    After ``patience`` epochs without an improvement larger than ``min_delta``:
+    ``α = max(α · factor, min_lr)``, then wait ``cooldown`` epochs before counting again.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        verbose: int = 0,
+    ):
+        super().__init__()
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"factor={factor} is out of range: expected 0 < factor < 1")
+        if patience < 0 or cooldown < 0 or min_lr < 0:
+            raise ValueError("patience, cooldown and min_lr must be >= 0")
+        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
+        self.cooldown, self.min_lr, self.verbose = int(cooldown), float(min_lr), verbose
+        self._plateau = _Plateau(monitor, mode, min_delta)
+        self._cooldown_left = 0
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._plateau.reset()
+        self._cooldown_left = 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        p = self._plateau
+        if self._cooldown_left > 0:
+            self._cooldown_left -= 1
+            p.wait = 0
+        if p.improved(value):
+            p.best, p.wait = value, 0
+            return
+        if self._cooldown_left > 0:
+            return
+        p.wait += 1
+        if p.wait >= self.patience:
+            old = self.model.learning_rate
+            new = max(old * self.factor, self.min_lr)
+            if new < old:
+                self.model.learning_rate = new
+                if self.verbose:
+                    print(f"Epoch {epoch}: reducing the learning rate from {old:.6g} to {new:.6g}")
+            self._cooldown_left, p.wait = self.cooldown, 0
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite.
+
+    Without it ``fit`` raises ``nnlab.DivergenceError``; with it ``fit`` returns normally, keeping
+    the weights from the start of the diverging epoch (the last whose epoch cost was finite) and a
+    ``RuntimeWarning``. ``terminated_batch`` records where it happened.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terminated_batch: int | None = None
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.terminated_batch = batch
+            self.model.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch (``epoch`` and the epoch's logs) to a CSV file.
+
+    The file is opened at ``on_train_begin`` (appended to when ``append=True``), flushed after
+    every row, and closed at ``on_train_end``.
+    """
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename, self.separator, self.append = str(filename), separator, append
+        self._file: IO[str] | None = None
+        self._writer: csv.DictWriter | None = None
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        mode = "a" if self.append else "w"
+        self._file = open(self.filename, mode, newline="", encoding="utf-8")
+        self._writer, self._keys = None, None
+        self._has_header = self.append and self._file.tell() > 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        logs = dict(logs or {})
+        if self._writer is None:
+            self._keys = ["epoch", *sorted(logs)]
+            self._writer = csv.DictWriter(
+                self._file, fieldnames=self._keys, delimiter=self.separator,
+                extrasaction="ignore", lineterminator="\n",
+            )
+            if not self._has_header:
+                self._writer.writeheader()
+        row = {k: logs.get(k, "") for k in self._keys}
+        row["epoch"] = epoch
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _format_logs(logs: Mapping[str, float]) -> str:
+    return " - ".join(f"{k}: {v:.4g}" if k == "learning_rate" else f"{k}: {v:.4f}"
+                      for k, v in logs.items())
+
+
+class ProgressBar(Callback):
+    """Report progress: a bar that fills batch by batch on a terminal, one line per epoch otherwise.
+
+    Args:
+        stream: where to write (``sys.stdout`` by default, looked up when training starts).
+        per_epoch_lines: force one line per epoch even on a terminal (``fit(verbose=2)``).
+        width: the bar's width in characters.
+
+    A line reads ``Epoch 3/10 - loss: 0.3012 - accuracy: 0.8800 - val_loss: ...``.
+    """
+
+    def __init__(self, stream: IO[str] | None = None, per_epoch_lines: bool = False,
+                 width: int = 30):
+        super().__init__()
+        self.stream, self.per_epoch_lines, self.width = stream, per_epoch_lines, width
+        self._out: IO[str] | None = None
+        self._live = False
+        self._seen = 0
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._out = self.stream if self.stream is not None else sys.stdout
+        isatty = getattr(self._out, "isatty", None)
+        self._live = not self.per_epoch_lines and bool(isatty and isatty())
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._seen = 0
+        self._epoch = epoch
+
+    def _prefix(self, epoch: int) -> str:
+        epochs = self.params.get("epochs")
+        return f"Epoch {epoch + 1}/{epochs}" if epochs else f"Epoch {epoch + 1}"
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if not self._live:
+            return
+        self._seen += int((logs or {}).get("size", 0))
+        total = max(int(self.params.get("samples", 0)), 1)
+        filled = min(self.width, self.width * self._seen // total)
+        bar = "=" * filled + "." * (self.width - filled)
+        loss = (logs or {}).get("loss", float("nan"))
+        self._out.write(f"\r{self._prefix(self._epoch)} [{bar}] {self._seen}/{total} "
+                        f"- loss: {loss:.4f}")
+        self._out.flush()
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        line = f"{self._prefix(epoch)} - {_format_logs(logs or {})}"
+        if self._live:
+            self._out.write("\r\033[K" + line + "\n")
+        else:
+            self._out.write(line + "\n")
+        self._out.flush()
+
+
+def _warn_terminated(epoch: int) -> None:
+    warnings.warn(
+        f"TerminateOnNaN: the loss became NaN or infinite in epoch {epoch}; training stopped "
+        "with the weights from the start of that epoch",
+        RuntimeWarning,
+        stacklevel=3,
+    )

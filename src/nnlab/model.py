@@ -1,0 +1,667 @@
+"""``Model``: a network built from layer specs, trained with ``fit`` — the engine without the loop.
+
+Rows of ``X`` are examples here, ``(n_samples, n_features)``, as in every Python ML library; the
+model transposes once, at its boundary, to the engine's columns (``A[0] = X^T`` is ``(n_x, m)``).
+Everything inside is the engine: ``model_forward``, ``compute_cost``, ``model_backward``, an
+optimizer's ``update`` and ``apply_updates``, called in the same order and drawing from the same
+generator in the same order as ``nnlab.train`` (the initialization first, layer by layer, then per
+epoch the shuffle and per update the dropout masks), so ``Model.fit`` trains the very numbers
+``train`` does for the same settings.
+
+>>> import numpy as np
+>>> from nnlab import Dense, Model
+>>> rng = np.random.RandomState(1)
+>>> X = rng.randn(300, 2); y = (X[:, 0] * X[:, 1] > 0).astype(int)
+>>> model = Model([Dense(8, "tanh", init="xavier"), Dense(1, "sigmoid")],
+...               optimizer="adam", learning_rate=0.05, random_state=1)
+>>> history = model.fit(X, y, epochs=300, verbose=0)
+>>> history.loss[-1] < history.loss[0], model.predict(X[:3]).shape
+(True, (3,))
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import optimizers as _optimizers
+from ._random import RandomLike, Rng, check_random_state, permutation
+from .activations import get_activation
+from .callbacks import Callback, ProgressBar, TerminateOnNaN, _warn_terminated
+from .data import check_batch_size
+from .initializers import INITIALIZERS, initialize_parameters
+from .network import (
+    compute_cost,
+    model_backward,
+    model_forward,
+    predict_from_output,
+    resolve_loss,
+)
+from .optimizers import Optimizer, apply_updates
+from .training import DivergenceError
+
+Params = dict[str, np.ndarray]
+#: A layer initializer: ``(n_l, n_prev, rng) -> W`` (biases start at zero) or ``-> (W, b)``,
+#: with ``W`` of shape ``(n_l, n_prev)`` and ``b`` of shape ``(n_l, 1)`` or ``(n_l,)``.
+LayerInit = Callable[[int, int, Rng], "np.ndarray | tuple[np.ndarray, np.ndarray]"]
+
+#: Initializer names a ``Dense`` layer accepts.
+INIT_NAMES = (*INITIALIZERS, "glorot_uniform")
+
+
+class GlorotUniform:
+    """scikit-learn's MLP initialization: with r = sqrt(factor / (n[l-1] + n[l])),
+    ``W ~ U(-r, r)`` and ``b ~ U(-r, r)`` (scikit-learn uses factor 6, or 2 for logistic units).
+
+    Draws as scikit-learn does, layer by layer: the weights as an ``(n[l-1], n[l])`` array (its
+    ``coefs_`` orientation, transposed here to ``W``), then the ``n[l]`` biases; so a
+    ``RandomState`` seeded alike gives scikit-learn's initial weights exactly. A class rather than
+    a closure so that models using it can be pickled.
+    """
+
+    def __init__(self, factor: float = 6.0):
+        factor = float(factor)
+        if not (math.isfinite(factor) and factor > 0):
+            raise ValueError(f"factor={factor} must be a finite number > 0")
+        self.factor = factor
+
+    def __call__(self, n_l: int, n_prev: int, rng: Rng) -> tuple[np.ndarray, np.ndarray]:
+        r = math.sqrt(self.factor / (n_prev + n_l))
+        W = np.ascontiguousarray(rng.uniform(-r, r, (n_prev, n_l)).T)
+        b = rng.uniform(-r, r, n_l).reshape(n_l, 1)
+        return W, b
+
+    def __repr__(self) -> str:
+        return f"GlorotUniform(factor={self.factor:g})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GlorotUniform) and other.factor == self.factor
+
+    def __hash__(self) -> int:
+        return hash(("GlorotUniform", self.factor))
+
+
+def glorot_uniform(factor: float = 6.0) -> GlorotUniform:
+    """scikit-learn's initializer as a ``LayerInit`` (see ``GlorotUniform``)."""
+    return GlorotUniform(factor)
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A fully-connected layer: ``Z = W A_prev + b``, ``A = g(Z)``, then inverted dropout.
+
+    Args:
+        units: n[l], the number of units.
+        activation: g: "relu", "tanh", "sigmoid", "softmax", "leaky_relu" or "identity".
+        init: "he" (default), "xavier", "random" (randn · ``init_scale``, 0.01 by default),
+            "zeros", "glorot_uniform" (scikit-learn's, factor 2 for sigmoid layers, else 6), or a
+            ``LayerInit`` callable ``(n_l, n_prev, rng) -> W or (W, b)``.
+        keep_prob: inverted-dropout keep probability of this layer's output (1: no dropout;
+            the output layer must keep 1).
+        init_scale: the multiplier of ``init="random"``.
+    """
+
+    units: int
+    activation: str = "relu"
+    init: str | LayerInit = "he"
+    keep_prob: float = 1.0
+    init_scale: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.units, bool) or not isinstance(self.units, int | np.integer):
+            raise ValueError(f"units={self.units!r} must be an int >= 1")
+        if self.units < 1:
+            raise ValueError(f"units={self.units} is out of range: expected >= 1")
+        get_activation(self.activation)
+        if not callable(self.init) and self.init not in INIT_NAMES:
+            raise ValueError(
+                f"unknown init {self.init!r}: expected one of {', '.join(INIT_NAMES)} "
+                "or a callable"
+            )
+        if self.init_scale is not None and self.init != "random":
+            raise ValueError(f"init_scale only applies to init='random', not {self.init!r}")
+        if not 0.0 < float(self.keep_prob) <= 1.0:
+            raise ValueError(
+                f"keep_prob={self.keep_prob} is out of range: expected 0 < keep_prob <= 1"
+            )
+
+    @property
+    def init_name(self) -> str:
+        """The initializer's name, for display."""
+        if isinstance(self.init, str):
+            return self.init
+        if isinstance(self.init, GlorotUniform):
+            return "glorot_uniform"
+        return getattr(self.init, "__name__", type(self.init).__name__)
+
+    def initialize(self, n_prev: int, rng: Rng, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """``(W, b)`` of shapes ``(units, n_prev)`` and ``(units, 1)``, drawn from ``rng``.
+
+        The engine's named initializers go through ``initialize_parameters([n_prev, units])``,
+        which draws exactly what the whole-network call draws for this layer.
+        """
+        if isinstance(self.init, str) and self.init in INITIALIZERS:
+            p = initialize_parameters(
+                [n_prev, self.units], self.init, rng, dtype=dtype, scale=self.init_scale
+            )
+            return p["W1"], p["b1"]
+        fn = self.init
+        if fn == "glorot_uniform":
+            fn = glorot_uniform(2.0 if self.activation == "sigmoid" else 6.0)
+        out = fn(self.units, n_prev, rng)
+        W, b = out if isinstance(out, tuple) else (out, np.zeros((self.units, 1)))
+        W, b = np.asarray(W), np.asarray(b).reshape(-1, 1)
+        if W.shape != (self.units, n_prev) or b.shape != (self.units, 1):
+            raise ValueError(
+                f"init returned W {W.shape} and b {b.shape}; expected "
+                f"{(self.units, n_prev)} and {(self.units, 1)}"
+            )
+        return W.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+class History:
+    """What ``fit`` recorded, one entry per epoch.
+
+    ``history.history`` maps each name to its list: ``loss`` (the example-weighted mean of the
+    batches' costs, each taken before its update and including the L2 term, as ``train``'s
+    ``costs``), ``accuracy`` (for sigmoid / softmax outputs, the running accuracy over the
+    epoch's batches — the fraction of correct outputs for sigmoid, of correct argmax for
+    softmax), ``val_loss`` and ``val_accuracy`` (on the validation data after the epoch, without
+    dropout; the loss without the L2 term) and ``learning_rate`` (α used in the epoch).
+    ``history.epoch`` lists the epoch numbers. ``history["loss"]`` and ``history.loss`` also work.
+    """
+
+    KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+
+    def __init__(self) -> None:
+        self.epoch: list[int] = []
+        self.history: dict[str, list[float]] = {}
+
+    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
+        """Record one epoch."""
+        self.epoch.append(int(epoch))
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def extend(self, other: History) -> None:
+        """Append every epoch of ``other`` (used to accumulate over ``partial_fit`` calls)."""
+        for i, e in enumerate(other.epoch):
+            self.append(e, {k: v[i] for k, v in other.history.items()})
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self)}, keys={sorted(self.history)})"
+
+    def _get(self, key: str) -> list[float]:
+        return self.history.get(key, [])
+
+    @property
+    def loss(self) -> list[float]:
+        return self._get("loss")
+
+    @property
+    def accuracy(self) -> list[float]:
+        return self._get("accuracy")
+
+    @property
+    def val_loss(self) -> list[float]:
+        return self._get("val_loss")
+
+    @property
+    def val_accuracy(self) -> list[float]:
+        return self._get("val_accuracy")
+
+    @property
+    def learning_rate(self) -> list[float]:
+        return self._get("learning_rate")
+
+
+def _optimizer_factories() -> dict[str, Callable[..., Optimizer]]:
+    return {**_optimizers.OPTIMIZERS, "sgd": _optimizers.sgd}
+
+
+def make_optimizer(name: str, **hyperparams: Any) -> Optimizer:
+    """Build an optimizer by name, "sgd" (scikit-learn's momentum form) included."""
+    factories = _optimizer_factories()
+    if name not in factories:
+        raise ValueError(f"unknown optimizer {name!r}: expected one of {', '.join(factories)}")
+    if "nesterov" in hyperparams:
+        hyperparams["nesterov"] = bool(hyperparams["nesterov"])
+    return factories[name](**hyperparams)
+
+
+def _as_rows(X: Any, name: str = "X") -> np.ndarray:
+    """X as a finite float 2-D array (float32 stays float32; anything else becomes float64)."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"{name} has dtype {X.dtype}; expected numbers")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} has shape {X.shape}; expected (n_samples, n_features) — one row per example"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} holds no examples (0 rows)")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return X
+
+
+class Model:
+    """A fully-connected network from ``Dense`` layer specs, with ``fit / evaluate / predict``.
+
+    Args:
+        layers: ``[Dense(n_1, ...), ..., Dense(n_L, output_activation)]``.
+        loss: "binary_crossentropy", "categorical_crossentropy" or "mean_squared_error"; by
+            default the natural loss of the output activation (sigmoid → binary cross-entropy,
+            softmax → categorical, otherwise squared error).
+        optimizer: "gd", "momentum", "rmsprop", "adam" or "sgd" (built with ``learning_rate``),
+            or an ``Optimizer`` such as ``nnlab.optimizers.adam(0.001, beta1=0.9)``.
+        learning_rate: α; by default the optimizer's own.
+        l2: λ of the L2 term (λ/2m) Σ ||W[l]||², m the batch size.
+        random_state: seed, ``RandomState`` or ``Generator``; the initialization, then every
+            shuffle and dropout mask are drawn from it, in that order.
+        input_dim: n_x; when given the weights are initialized now, else at the first ``fit``.
+        fused: use ``dZ[L] = A[L] - Y`` when the loss and output activation allow it.
+
+    Attributes:
+        params: ``{"W1": (n_1, n_x), "b1": (n_1, 1), ...}`` once built.
+        optimizer, opt_state: the optimizer and its state (kept between ``fit`` calls).
+        learning_rate: the current α (callbacks may change it).
+        rng: the generator everything is drawn from.
+        history: the ``History`` of the last ``fit``.
+        stop_training: set it to True (from a callback) to stop ``fit`` after the current batch.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Dense],
+        *,
+        loss: str | None = None,
+        optimizer: str | Optimizer = "adam",
+        learning_rate: float | None = None,
+        l2: float = 0.0,
+        random_state: RandomLike = None,
+        input_dim: int | None = None,
+        fused: bool = True,
+    ):
+        self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("a Model needs at least one layer")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Dense):
+                raise ValueError(f"layers[{i}] is {layer!r}; expected a Dense layer spec")
+        if self.layers[-1].keep_prob != 1.0:
+            raise ValueError("the output layer cannot use dropout: set its keep_prob to 1")
+        self.loss = resolve_loss(self.layers[-1].activation, loss)
+        l2 = float(l2)
+        if not (math.isfinite(l2) and l2 >= 0):
+            raise ValueError(f"l2={l2} is out of range: expected a finite λ >= 0")
+        self.l2, self.fused = l2, bool(fused)
+        self.rng: Rng = check_random_state(random_state)
+        self.params: Params | None = None
+        self.opt_state: Any = None
+        self.history: History | None = None
+        self.stop_training = False
+        self.set_optimizer(optimizer, learning_rate)
+        if input_dim is not None:
+            self.build(input_dim)
+
+    # ----------------------------------------------------------------------------- structure
+    @property
+    def activations(self) -> list[str]:
+        """g[1], ..., g[L]."""
+        return [layer.activation for layer in self.layers]
+
+    @property
+    def keep_probs(self) -> list[float]:
+        """The hidden layers' keep probabilities (the engine's ``keep_probs``)."""
+        return [float(layer.keep_prob) for layer in self.layers[:-1]]
+
+    @property
+    def built(self) -> bool:
+        return self.params is not None
+
+    @property
+    def input_dim(self) -> int | None:
+        return None if self.params is None else int(self.params["W1"].shape[1])
+
+    @property
+    def layer_dims(self) -> list[int]:
+        """``[n_x, n_1, ..., n_L]`` (n_x once built)."""
+        if self.params is None:
+            raise ValueError("the model is not built yet: call build(input_dim) or fit")
+        return [self.input_dim] + [layer.units for layer in self.layers]
+
+    def count_params(self) -> int:
+        """Σ_l n[l] (n[l-1] + 1)."""
+        dims = self.layer_dims
+        return sum(dims[l] * (dims[l - 1] + 1) for l in range(1, len(dims)))
+
+    def build(self, input_dim: int, dtype: np.dtype | type = np.float64) -> Model:
+        """Initialize ``W1, b1, ..., WL, bL`` for ``input_dim`` features, drawing from ``rng``
+        layer by layer, and reset the optimizer's state."""
+        if isinstance(input_dim, bool) or not isinstance(input_dim, int | np.integer):
+            raise ValueError(f"input_dim={input_dim!r} must be an int >= 1")
+        if input_dim < 1:
+            raise ValueError(f"input_dim={input_dim} is out of range: expected >= 1")
+        dtype = np.dtype(dtype)
+        params: Params = {}
+        n_prev = int(input_dim)
+        for l, layer in enumerate(self.layers, start=1):
+            params[f"W{l}"], params[f"b{l}"] = layer.initialize(n_prev, self.rng, dtype)
+            n_prev = layer.units
+        self.params = params
+        self.opt_state = self.optimizer.init(params)
+        return self
+
+    def set_optimizer(self, optimizer: str | Optimizer, learning_rate: float | None = None) -> None:
+        """Use ``optimizer`` from now on, with a fresh state (and α = ``learning_rate``, or the
+        optimizer's own)."""
+        if isinstance(optimizer, str):
+            hp = {} if learning_rate is None else {"learning_rate": learning_rate}
+            optimizer = make_optimizer(optimizer, **hp)
+        elif not isinstance(optimizer, Optimizer):
+            raise ValueError(f"optimizer={optimizer!r}: expected a name or an nnlab Optimizer")
+        self.optimizer = optimizer
+        lr = optimizer.hyperparams.get("learning_rate") if learning_rate is None else learning_rate
+        self.learning_rate = None if lr is None else float(lr)
+        self.opt_state = None if self.params is None else optimizer.init(self.params)
+
+    # ------------------------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        opt = state.pop("optimizer")
+        spec = (opt.name, dict(opt.hyperparams))
+        try:
+            rebuilt = make_optimizer(spec[0], **dict(spec[1]))
+        except (ValueError, TypeError):
+            rebuilt = None
+        if rebuilt is None or rebuilt.hyperparams != opt.hyperparams:
+            raise TypeError(
+                f"cannot pickle a Model whose optimizer {opt.name!r} is not one of nnlab's "
+                "named optimizers (its functions cannot be saved)"
+            )
+        state["_optimizer_spec"] = spec
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        name, hp = state.pop("_optimizer_spec")
+        self.__dict__.update(state)
+        self.optimizer = make_optimizer(name, **hp)
+
+    # ------------------------------------------------------------------------------ data
+    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        X = _as_rows(X, name)
+        if self.params is not None and X.shape[1] != self.input_dim:
+            raise ValueError(
+                f"{name} has {X.shape[1]} features, but the model was built for {self.input_dim}"
+            )
+        return X
+
+    def _targets(self, y: Any, m: int, dtype: np.dtype, name: str = "y") -> np.ndarray:
+        """y as an ``(m, n_L)`` array: a 1-D y is one column, or for a softmax output the
+        integer class labels ``0 .. n_L - 1``, one-hot encoded."""
+        n_y = self.layers[-1].units
+        y = np.asarray(y)
+        if y.shape[0] != m:
+            raise ValueError(f"{name} has {y.shape[0]} rows but X has {m}")
+        if y.ndim == 1 and self.layers[-1].activation == "softmax" and n_y > 1:
+            if not np.all(np.equal(np.mod(y, 1), 0)) or y.min() < 0 or y.max() >= n_y:
+                raise ValueError(
+                    f"{name} must hold integer class labels 0..{n_y - 1} for a softmax output "
+                    f"of {n_y} units (or be one-hot, shape (m, {n_y}))"
+                )
+            Y = np.zeros((m, n_y), dtype=dtype)
+            Y[np.arange(m), y.astype(np.int64)] = 1
+            return Y
+        Y = y.reshape(m, 1) if y.ndim == 1 else y
+        if Y.ndim != 2 or Y.shape[1] != n_y:
+            raise ValueError(f"{name} has shape {y.shape}; expected ({m},) or ({m}, {n_y})")
+        Y = Y.astype(dtype)
+        if not np.all(np.isfinite(Y)):
+            raise ValueError(f"{name} contains NaN or infinity")
+        return Y
+
+    def _accuracy_sum(self, AL: np.ndarray, Y: np.ndarray) -> float | None:
+        """Σ over the batch's examples of their accuracy (None for non-classification outputs)."""
+        out = self.layers[-1].activation
+        if out == "softmax":
+            return float(np.sum(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
+        if out == "sigmoid":
+            return float(np.sum(np.mean((AL > 0.5) == (Y > 0.5), axis=0)))
+        return None
+
+    # ------------------------------------------------------------------------------ training
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        validation_data: tuple[Any, Any] | None = None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        callbacks: Iterable[Callback] = (),
+        verbose: int = 1,
+        initial_epoch: int = 0,
+    ) -> History:
+        """Train on X ``(n_samples, n_features)`` and y for ``epochs`` passes over the data.
+
+        Per epoch: shuffle the rows (when ``shuffle`` and ``batch_size < n_samples``, one
+        ``rng.permutation``), cut them into batches of ``batch_size`` (None: the full batch, one
+        update per epoch), and for each batch do forward → cost → backward → optimizer update with
+        the current ``learning_rate``. Then evaluate the validation data and call the callbacks.
+
+        Args:
+            y: ``(n_samples,)`` or ``(n_samples, n_L)``; for a softmax output a 1-D y holds the
+                class indices (one-hot encoded here).
+            validation_data: ``(X_val, y_val)``, evaluated after every epoch.
+            validation_split: instead, hold out this fraction of the rows — the last ones,
+                before any shuffling (no random draw).
+            callbacks: ``Callback`` objects (see ``nnlab.callbacks``).
+            verbose: 0 silent, 1 a ``ProgressBar`` (a live bar on a terminal, else one line per
+                epoch), 2 one line per epoch.
+            initial_epoch: the number of the first epoch (what schedules and logs see).
+
+        Returns:
+            The ``History`` of this call (also ``model.history``). Raises ``DivergenceError``
+            (with the model left at the last weights whose epoch cost was finite) when the cost
+            becomes NaN or infinite, unless a ``TerminateOnNaN`` callback stops training first.
+        """
+        X = self._check_X(X)
+        if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
+            raise ValueError(f"epochs={epochs!r} must be an int >= 0")
+        Y = self._targets(y, X.shape[0], X.dtype)
+        if validation_data is not None and validation_split:
+            raise ValueError("give validation_data or validation_split, not both")
+        X_val = Y_val = None
+        if validation_split:
+            if not 0.0 < validation_split < 1.0:
+                raise ValueError(f"validation_split={validation_split} must be in (0, 1)")
+            n_val = round(X.shape[0] * validation_split)
+            if n_val < 1 or n_val >= X.shape[0]:
+                raise ValueError(
+                    f"validation_split={validation_split} leaves {n_val} of {X.shape[0]} "
+                    "examples for validation: both parts need at least one"
+                )
+            X, X_val = X[:-n_val], X[-n_val:]
+            Y, Y_val = Y[:-n_val], Y[-n_val:]
+        elif validation_data is not None:
+            if len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            X_val = self._check_X(validation_data[0], "X_val")
+            Y_val = self._targets(validation_data[1], X_val.shape[0], X.dtype, "y_val")
+            X_val = X_val.astype(X.dtype, copy=False)
+        if self.params is None:
+            self.build(X.shape[1], X.dtype)
+        elif X.shape[1] != self.input_dim:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the model was built for {self.input_dim}"
+            )
+        if self.opt_state is None:
+            self.opt_state = self.optimizer.init(self.params)
+        if self.learning_rate is None:
+            raise ValueError("the optimizer has no learning rate: pass learning_rate")
+
+        m = X.shape[0]
+        bs = check_batch_size(batch_size, m)
+        steps = math.ceil(m / bs) if bs < m else 1
+        callbacks = list(callbacks)
+        if verbose:
+            callbacks.append(ProgressBar(per_epoch_lines=verbose >= 2))
+        terminate = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
+        for cb in callbacks:
+            cb.set_model(self)
+            cb.set_params({"epochs": int(epochs), "steps": steps, "samples": m,
+                           "batch_size": min(bs, m)})
+        history = History()
+        self.history = history
+        self.stop_training = False
+        for cb in callbacks:
+            cb.on_train_begin({})
+
+        acts, kp, lambd, loss = self.activations, self.keep_probs, self.l2, self.loss
+        for epoch in range(int(initial_epoch), int(epochs)):
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch, {})
+            lr = self.learning_rate
+            previous, previous_state = self.params, self.opt_state
+            if bs >= m:
+                batches: list[Any] = [slice(None)]
+            elif shuffle:
+                order = permutation(self.rng, m)
+                batches = [order[k : k + bs] for k in range(0, m, bs)]
+            else:
+                batches = [slice(k, k + bs) for k in range(0, m, bs)]
+            total, correct, seen = 0.0, 0.0, 0
+            has_accuracy = True
+            for b, idx in enumerate(batches):
+                X_batch, Y_batch = X[idx].T, Y[idx].T  # (n_x, m_b), (n_L, m_b)
+                params = self.params
+                AL, caches = model_forward(X_batch, params, acts, kp, self.rng)
+                cost = float(compute_cost(AL, Y_batch, params, lambd, loss=loss))
+                grads = model_backward(AL, Y_batch, caches, lambd=lambd, loss=loss,
+                                       fused=self.fused)
+                updates, self.opt_state = self.optimizer.update(
+                    grads, self.opt_state, learning_rate=lr
+                )
+                self.params = apply_updates(params, updates)
+                mb = X_batch.shape[1]
+                total += cost * mb
+                seen += mb
+                acc = self._accuracy_sum(AL, Y_batch)
+                if acc is None:
+                    has_accuracy = False
+                else:
+                    correct += acc
+                for cb in callbacks:
+                    cb.on_batch_end(b, {"loss": cost, "size": float(mb)})
+                if self.stop_training:
+                    break
+            epoch_cost = total / seen
+            if not math.isfinite(epoch_cost):
+                self.params, self.opt_state = previous, previous_state
+                if terminate and self.stop_training:
+                    _warn_terminated(epoch)
+                    break
+                raise DivergenceError(epoch, epoch_cost, previous, lr)
+            logs = {"loss": epoch_cost}
+            if has_accuracy:
+                logs["accuracy"] = correct / seen
+            if X_val is not None:
+                logs.update(self._evaluate_arrays(X_val, Y_val, prefix="val_"))
+            logs["learning_rate"] = lr
+            history.append(epoch, logs)
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, dict(logs))
+            if self.stop_training:
+                break
+        for cb in callbacks:
+            cb.on_train_end({})
+        return history
+
+    # --------------------------------------------------------------------------- inference
+    def _require_built(self) -> None:
+        if self.params is None:
+            raise ValueError("the model has no weights yet: call fit (or build) first")
+
+    def forward(self, X: Any) -> np.ndarray:
+        """A[L] for X ``(n_samples, n_features)``, without dropout, as ``(n_samples, n_L)``."""
+        self._require_built()
+        X = self._check_X(X)
+        AL, _ = model_forward(X.T, self.params, self.activations)
+        return AL.T
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The network's output ``(n_samples, n_L)``: probabilities for sigmoid / softmax."""
+        return self.forward(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels: ``A > 0.5`` (0/1) for sigmoid, the argmax for softmax, A[L] itself otherwise.
+
+        Shape ``(n_samples,)`` for one output column or softmax, else ``(n_samples, n_L)``.
+        """
+        out = predict_from_output(self.forward(X).T, self.layers[-1].activation).T
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def _evaluate_arrays(self, X: np.ndarray, Y: np.ndarray, prefix: str = "") -> dict[str, float]:
+        AL, _ = model_forward(X.T, self.params, self.activations)
+        logs = {prefix + "loss": float(compute_cost(AL, Y.T, loss=self.loss))}
+        acc = self._accuracy_sum(AL, Y.T)
+        if acc is not None:
+            logs[prefix + "accuracy"] = acc / X.shape[0]
+        return logs
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` on (X, y), without dropout; the loss is the data
+        loss alone (no L2 term); accuracy only for sigmoid / softmax outputs."""
+        self._require_built()
+        X = self._check_X(X)
+        return self._evaluate_arrays(X, self._targets(y, X.shape[0], X.dtype))
+
+    # ------------------------------------------------------------------------------ display
+    def summary(self) -> str:
+        """A table of the layers: units, activation, init, keep_prob, the shapes of W, b, Z and
+        A (m examples), and the parameter count n[l] (n[l-1] + 1); returned as a string."""
+        n_prev: Any = self.input_dim if self.params is not None else "n_x"
+        rows = [("layer", "units", "activation", "init", "keep_prob", "W", "b", "Z, A",
+                 "params")]
+        total = 0
+        for l, layer in enumerate(self.layers, start=1):
+            count = layer.units * (n_prev + 1) if isinstance(n_prev, int) else None
+            total += count or 0
+            rows.append((
+                str(l), str(layer.units), layer.activation, layer.init_name,
+                f"{layer.keep_prob:g}", f"({layer.units}, {n_prev})", f"({layer.units}, 1)",
+                f"({layer.units}, m)", "?" if count is None else f"{count:,}",
+            ))
+            n_prev = layer.units
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                 for r in rows]
+        rule = "-" * len(lines[0])
+        hp = ", ".join(f"{k}={v:g}" for k, v in self.optimizer.hyperparams.items())
+        lines = [lines[0], rule, *lines[1:], rule]
+        lines.append(f"total params: {total:,}" if self.params is not None
+                     else "total params: ? (not built: call build(input_dim) or fit)")
+        lines.append(f"loss: {self.loss}, L2 λ = {self.l2:g}; optimizer: {self.optimizer.name}"
+                     f" ({hp})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        dims = "x".join(str(layer.units) for layer in self.layers)
+        return f"Model({dims}, loss={self.loss!r}, optimizer={self.optimizer.name!r})"

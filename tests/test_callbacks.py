@@ -1,0 +1,266 @@
+"""Callbacks: hook order, EarlyStopping, schedules, ReduceLROnPlateau, TerminateOnNaN, CSV, bar."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from nnlab import Dense, DivergenceError, Model
+from nnlab.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    LearningRateScheduler,
+    ProgressBar,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+
+
+def _data(m=200, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(m, 3)
+    return X, (X[:, 0] - X[:, 1] > 0).astype(int)
+
+
+def _model(**kwargs):
+    kwargs.setdefault("learning_rate", 0.01)
+    return Model([Dense(5, "tanh"), Dense(1, "sigmoid")], random_state=0, **kwargs)
+
+
+class _FakeModel:
+    """Just what the callbacks touch: params, learning_rate, stop_training."""
+
+    def __init__(self):
+        self.params = {"W1": np.zeros((1, 1))}
+        self.learning_rate = 1.0
+        self.stop_training = False
+
+
+def _drive(callback, values, monitor="val_loss"):
+    """Feed ``values`` of ``monitor`` epoch by epoch; return the epochs run and the model."""
+    model = _FakeModel()
+    callback.set_model(model)
+    callback.on_train_begin({})
+    ran = 0
+    for epoch, value in enumerate(values):
+        model.params = {"W1": np.full((1, 1), float(epoch))}
+        callback.on_epoch_end(epoch, {monitor: value})
+        ran += 1
+        if model.stop_training:
+            break
+    callback.on_train_end({})
+    return ran, model
+
+
+def test_hooks_are_called_in_order_with_params():
+    calls = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, logs=None):
+            calls.append(("train_begin", dict(self.params)))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            calls.append(("epoch_begin", epoch))
+
+        def on_batch_end(self, batch, logs=None):
+            calls.append(("batch_end", batch, logs["size"]))
+
+        def on_epoch_end(self, epoch, logs=None):
+            calls.append(("epoch_end", epoch, sorted(logs)))
+
+        def on_train_end(self, logs=None):
+            calls.append(("train_end",))
+
+    X, y = _data(m=50)
+    model = _model()
+    rec = Recorder()
+    model.fit(X, y, epochs=2, batch_size=20, callbacks=[rec], verbose=0)
+    assert rec.model is model
+    keys = ["accuracy", "learning_rate", "loss"]
+    assert calls == [
+        ("train_begin", {"epochs": 2, "steps": 3, "samples": 50, "batch_size": 20}),
+        ("epoch_begin", 0), ("batch_end", 0, 20.0), ("batch_end", 1, 20.0),
+        ("batch_end", 2, 10.0), ("epoch_end", 0, keys),
+        ("epoch_begin", 1), ("batch_end", 0, 20.0), ("batch_end", 1, 20.0),
+        ("batch_end", 2, 10.0), ("epoch_end", 1, keys),
+        ("train_end",),
+    ]
+
+
+def test_stop_training_from_a_batch_hook_stops_after_that_batch():
+    class StopAtSecondBatch(Callback):
+        def on_batch_end(self, batch, logs=None):
+            if batch == 1:
+                self.model.stop_training = True
+
+    X, y = _data(m=100)
+    h = _model().fit(X, y, epochs=5, batch_size=10, callbacks=[StopAtSecondBatch()], verbose=0)
+    assert len(h) == 1
+
+
+def test_early_stopping_patience_and_min_delta():
+    values = [1.0, 0.9, 0.95, 0.96, 0.97, 0.5]
+    ran, _ = _drive(EarlyStopping(patience=2), values)
+    assert ran == 4  # epochs 2 and 3 did not improve on 0.9: stop after epoch 3
+    ran, _ = _drive(EarlyStopping(patience=0), values)
+    assert ran == 3
+    ran, _ = _drive(EarlyStopping(patience=10), values)
+    assert ran == 6
+    # with min_delta=0.2 nothing after the first epoch counts as an improvement
+    es = EarlyStopping(patience=1, min_delta=0.2)
+    ran, _ = _drive(es, values)
+    assert ran == 2 and es.best == 1.0 and es.best_epoch == 0 and es.stopped_epoch == 1
+
+
+def test_early_stopping_maximizes_accuracies_and_restores_best_weights():
+    es = EarlyStopping(monitor="val_accuracy", patience=1, restore_best_weights=True)
+    assert es.mode == "max"
+    ran, model = _drive(es, [0.5, 0.8, 0.7, 0.6, 0.9], monitor="val_accuracy")
+    assert ran == 3 and es.best == 0.8 and es.best_epoch == 1
+    assert model.params["W1"][0, 0] == 1.0  # the weights of epoch 1, put back
+
+
+def test_early_stopping_baseline():
+    ran, _ = _drive(EarlyStopping(patience=2, baseline=0.5), [0.9, 0.8, 0.7, 0.4])
+    assert ran == 2
+
+
+def test_early_stopping_on_a_real_fit_restores_the_best_validation_loss():
+    X, y = _data(m=300)
+    model = _model(learning_rate=0.5, optimizer="gd")
+    rng = np.random.RandomState(1)
+    y_noisy = np.where(rng.rand(300) < 0.3, 1 - y, y)  # label noise: the validation loss turns
+    es = EarlyStopping(patience=5, restore_best_weights=True)
+    h = model.fit(X[:, :2] ** 3, y_noisy, epochs=400, validation_split=0.3,
+                  callbacks=[es], verbose=0)
+    assert es.stopped_epoch is not None and len(h) == es.stopped_epoch + 1 < 400
+    best = min(h.val_loss)
+    assert es.best == best
+    val = model.evaluate(X[-90:, :2] ** 3, y_noisy[-90:])["loss"]
+    assert val == pytest.approx(best, rel=1e-12)
+
+
+def test_monitoring_something_not_recorded_is_a_clear_error():
+    X, y = _data(m=40)
+    with pytest.raises(ValueError, match=r"'val_loss'.*validation_data.*available: accuracy"):
+        _model().fit(X, y, epochs=2, callbacks=[EarlyStopping()], verbose=0)
+    with pytest.raises(ValueError, match="mode="):
+        EarlyStopping(mode="up")
+
+
+def test_learning_rate_scheduler_sets_the_rate_each_epoch():
+    X, y = _data(m=40)
+    h = _model().fit(X, y, epochs=4, verbose=0,
+                     callbacks=[LearningRateScheduler(lambda e: 0.1 / (e + 1))])
+    assert h.learning_rate == [0.1, 0.05, 0.1 / 3, 0.025]
+    with pytest.raises(ValueError, match=r"learning rate -1\.0 at epoch 0"):
+        _model().fit(X, y, epochs=1, verbose=0, callbacks=[LearningRateScheduler(lambda e: -1.0)])
+
+
+def test_reduce_lr_on_plateau():
+    cb = ReduceLROnPlateau(factor=0.5, patience=2, min_delta=0.0)
+    model = _FakeModel()
+    cb.set_model(model)
+    cb.on_train_begin({})
+    lrs = []
+    for epoch, v in enumerate([1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 0.8]):
+        cb.on_epoch_end(epoch, {"val_loss": v})
+        lrs.append(model.learning_rate)
+    assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    # cooldown (Keras's count: the epoch that ends the cooldown counts again) and min_lr
+    for min_lr, expected in [(1e-3, [1.0, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001]),
+                             (0.05, [1.0, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05])]:
+        cb = ReduceLROnPlateau(factor=0.1, patience=1, cooldown=2, min_lr=min_lr, min_delta=0.0)
+        model = _FakeModel()
+        cb.set_model(model)
+        cb.on_train_begin({})
+        lrs = []
+        for epoch in range(7):
+            cb.on_epoch_end(epoch, {"val_loss": 1.0})
+            lrs.append(model.learning_rate)
+        assert lrs == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="factor"):
+        ReduceLROnPlateau(factor=1.5)
+
+
+def test_reduce_lr_on_plateau_in_a_fit_is_recorded_in_the_history():
+    X, y = _data(m=60)
+    h = _model(optimizer="gd", learning_rate=1e-9).fit(
+        X, y, epochs=6, verbose=0,
+        callbacks=[ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=1.0)])
+    # epoch 0 improves on +inf; from epoch 1 on, no epoch improves by 1.0: halve after each
+    assert h.learning_rate == [1e-9, 1e-9, 5e-10, 2.5e-10, 1.25e-10, 6.25e-11]
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_terminate_on_nan_stops_instead_of_raising():
+    X, y = _data(m=64)
+    X = X * 1e3
+
+    def model():
+        return Model([Dense(32, "relu"), Dense(1, "identity")], optimizer="gd",
+                     learning_rate=50.0, random_state=0)
+
+    with pytest.raises(DivergenceError):
+        model().fit(X, y, epochs=100, batch_size=16, verbose=0)
+    m, term = model(), TerminateOnNaN()
+    with pytest.warns(RuntimeWarning, match="TerminateOnNaN"):
+        h = m.fit(X, y, epochs=100, batch_size=16, callbacks=[term], verbose=0)
+    assert term.terminated_batch is not None and len(h) < 100
+    assert all(np.isfinite(v) for v in h.loss)
+    assert all(np.all(np.isfinite(p)) for p in m.params.values())
+
+
+def test_csv_logger_writes_one_row_per_epoch(tmp_path):
+    path = tmp_path / "log.csv"
+    X, y = _data(m=40)
+    model = _model()
+    h = model.fit(X, y, epochs=3, validation_data=(X[:10], y[:10]), verbose=0,
+                  callbacks=[CSVLogger(str(path))])
+    rows = list(csv.DictReader(path.open()))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert sorted(rows[0]) == sorted(["epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                                      "learning_rate"])
+    assert [float(r["loss"]) for r in rows] == pytest.approx(h.loss, rel=1e-12)
+    model.fit(X, y, epochs=5, initial_epoch=3, validation_data=(X[:10], y[:10]), verbose=0,
+              callbacks=[CSVLogger(str(path), append=True)])
+    rows = list(csv.DictReader(path.open()))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3, 4]  # one header, appended rows
+
+
+def test_progress_bar_one_line_per_epoch_when_not_a_terminal():
+    out = io.StringIO()
+    X, y = _data(m=40)
+    _model().fit(X, y, epochs=3, batch_size=10, callbacks=[ProgressBar(out)], verbose=0)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and "\r" not in out.getvalue()
+    assert lines[0].startswith("Epoch 1/3 - loss: ") and "accuracy: " in lines[0]
+
+
+def test_progress_bar_on_a_terminal_draws_a_bar():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    X, y = _data(m=40)
+    _model().fit(X, y, epochs=2, batch_size=10, callbacks=[ProgressBar(out)], verbose=0)
+    text = out.getvalue()
+    assert "\r" in text and "[" + "=" * 30 + "] 40/40" in text
+    assert text.count("\n") == 2
+    out = Tty()
+    _model().fit(X, y, epochs=2, batch_size=10, verbose=0,
+                 callbacks=[ProgressBar(out, per_epoch_lines=True)])
+    assert "\r" not in out.getvalue() and out.getvalue().count("\n") == 2
+
+
+def test_verbose_fit_prints_one_line_per_epoch(capsys):
+    X, y = _data(m=40)
+    _model().fit(X, y, epochs=4, verbose=1)
+    assert len(capsys.readouterr().out.splitlines()) == 4
+    _model().fit(X, y, epochs=4, verbose=0)
+    assert capsys.readouterr().out == ""
