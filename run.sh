@@ -37,7 +37,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 case "$mode" in
-  reproduce) exec .venv/bin/nnlab demo "$@" ;;  # becomes `nnlab reproduce` once it exists
+  reproduce) exec .venv/bin/nnlab reproduce "$@" ;;
   nnlab) exec .venv/bin/nnlab "$@" ;;
   test)
     if [ -x .ci/prepare ]; then .ci/prepare; fi

@@ -1,0 +1,35 @@
+"""The course's experiments, run on the engine's public functions.
+
+Each module is one experiment; ``nnlab reproduce`` (``run_experiments``) runs them in parallel
+processes and writes the report.
+
+| letter | name | what |
+| --- | --- | --- |
+| a | ``logistic`` | logistic regression on the cat pictures, and four learning rates |
+| b | ``planar`` | the planar flower: a linear baseline, 2-4-1 tanh, hidden sizes 1 to 50 |
+| c | ``initialization`` | zeros / randn·10 / He on the circles |
+| d | ``regularization`` | none / L2 / dropout on the football data |
+| e | ``optimization`` | mini-batch gradient descent / momentum / Adam on the moons |
+| f | ``deep`` | 2-layer and 4-layer networks on the cat pictures |
+| g | ``gradcheck`` | gradient checking, 1-D and N-D |
+"""
+
+from __future__ import annotations
+
+from ._core import Accuracy, Expected, Figure, Row, Run, Task
+from ._registry import EXPERIMENTS, resolve
+from .runner import ExperimentResult, Report, run_experiments
+
+__all__ = [
+    "EXPERIMENTS",
+    "Accuracy",
+    "ExperimentResult",
+    "Expected",
+    "Figure",
+    "Report",
+    "Row",
+    "Run",
+    "Task",
+    "resolve",
+    "run_experiments",
+]

@@ -1,0 +1,284 @@
+"""Run the experiments: every training run is a task, tasks run in parallel worker processes.
+
+Each task seeds its own generators, and every process (the workers, and this one when
+``jobs=1``) limits BLAS to one thread, so a run's numbers do not depend on how many jobs ran or in
+which order they finished. The longest tasks start first. When all the runs of an experiment are
+in, its figures are drawn in the pool too, while the other runs go on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import inspect
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..datasets import DataFileError
+from ._core import Figure, Row, Run, Task
+from ._registry import EXPERIMENTS, resolve
+
+#: ``progress(done, total, message)``: called as runs finish and figures are drawn.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ExperimentResult:
+    """One experiment's outcome.
+
+    ``status`` is "ok", "skipped" (its data could not be read: ``reason`` says why) or "failed"
+    (a run raised: ``reason`` holds the error).
+    """
+
+    name: str
+    letter: str
+    title: str
+    status: str = "ok"
+    reason: str = ""
+    runs: dict[str, Run] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    #: Seconds its runs took, added up (not in the JSON: it varies from one run to the next).
+    seconds: float = 0.0
+
+    @property
+    def protocol(self) -> str:
+        """The experiment's protocol: its module docstring without the title line."""
+        doc = inspect.getdoc(EXPERIMENTS[self.name]) or ""
+        return doc.partition("\n")[2].strip()
+
+    def notebook(self) -> str:
+        if self.status != "ok":
+            return ""
+        return EXPERIMENTS[self.name].notebook(self.runs, self.figures)
+
+    def to_json(self) -> dict[str, Any]:
+        listed = [k for k in _report_order(self.name) if k in self.runs]
+        keys = listed + sorted(k for k in self.runs if k not in listed)
+        return {
+            "name": self.name,
+            "letter": self.letter,
+            "title": self.title,
+            "status": self.status,
+            **({"reason": self.reason} if self.reason else {}),
+            "rows": [r.to_json() for r in self.rows],
+            "runs": [self.runs[k].to_json() for k in keys],
+            "figures": [f.filename for f in self.figures],
+        }
+
+
+def _report_order(name: str) -> list[str]:
+    """Run keys in the order the experiment lists its settings (else task order)."""
+    module = EXPERIMENTS[name]
+    for attr in ("SETTINGS", "COURSE"):
+        if hasattr(module, attr):
+            return list(getattr(module, attr))
+    return [t.key for t in module.tasks(None)]
+
+
+@dataclass
+class Report:
+    """Everything ``nnlab reproduce`` found: the experiments in report order."""
+
+    experiments: list[ExperimentResult]
+    wall_seconds: float = 0.0
+    jobs: int = 1
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for e in self.experiments for r in e.rows]
+
+    @property
+    def compared(self) -> int:
+        return sum(1 for r in self.rows if r.match is not None)
+
+    @property
+    def matched(self) -> int:
+        return sum(1 for r in self.rows if r.match)
+
+    @property
+    def skipped(self) -> list[ExperimentResult]:
+        return [e for e in self.experiments if e.status == "skipped"]
+
+    @property
+    def failed(self) -> list[ExperimentResult]:
+        return [e for e in self.experiments if e.status == "failed"]
+
+    def to_json(self) -> dict[str, Any]:
+        """The results, settings and cost histories; no timings, so that the same inputs give
+        the same JSON however many jobs ran."""
+        import numpy
+        import sklearn
+
+        from .._version import __version__
+
+        return {
+            "nnlab": __version__,
+            "numpy": numpy.__version__,
+            "scikit-learn": sklearn.__version__,
+            "summary": {
+                "compared": self.compared,
+                "matched": self.matched,
+                "differ": self.compared - self.matched,
+                "skipped": [e.name for e in self.skipped],
+                "failed": [e.name for e in self.failed],
+            },
+            "experiments": [e.to_json() for e in self.experiments],
+        }
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Limit BLAS (OpenBLAS, MKL) to one thread inside the block."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
+
+
+def _init_worker() -> None:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return
+    threadpool_limits(limits=1)
+
+
+def _run_task(task: Task) -> tuple[Run, float]:
+    started = time.perf_counter()
+    run = task()
+    return run, time.perf_counter() - started
+
+
+def _draw(name: str, runs: dict[str, Run], data_dir: str | None, out_dir: str) -> list[Figure]:
+    return EXPERIMENTS[name].figures(runs, data_dir, Path(out_dir))
+
+
+def run_experiments(
+    names: list[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Run the selected experiments (all by default) and, with ``out_dir``, draw their figures
+    there (``write_report`` then writes report.md and results.json).
+
+    Args:
+        names: experiment names or letters (see ``nnlab.experiments.EXPERIMENTS``).
+        data_dir: the folder with the cat and football files (else ``$NNLAB_DATA``, else the
+            current directory). An experiment whose data cannot be read is skipped, with the
+            reason, and the others run.
+        jobs: worker processes (default: the number of CPUs); 1 runs everything in this process.
+        out_dir: where the PNG figures go (created if needed); None draws nothing.
+        progress: ``progress(done, total, message)``, called as work finishes.
+    """
+    started = time.perf_counter()
+    selected = resolve(names)
+    jobs = (os.cpu_count() or 1) if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs={jobs} is out of range: expected >= 1")
+    data = None if data_dir is None else str(data_dir)
+    out = None if out_dir is None else Path(out_dir)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+
+    results = {n: ExperimentResult(n, EXPERIMENTS[n].LETTER, EXPERIMENTS[n].TITLE)
+               for n in selected}
+    pending: dict[str, set[str]] = {}
+    tasks: list[Task] = []
+    for name in selected:
+        module = EXPERIMENTS[name]
+        try:
+            module.load(data)
+        except DataFileError as exc:
+            results[name].status, results[name].reason = "skipped", str(exc)
+            continue
+        mine = module.tasks(data)
+        pending[name] = {t.key for t in mine}
+        tasks += mine
+    tasks.sort(key=lambda t: -t.weight)
+    total = len(tasks) + (len(pending) if out is not None else 0)
+    done = 0
+
+    def note(message: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, message)
+
+    def finished(
+        task: Task, outcome: tuple[Run, float] | None, error: BaseException | None
+    ) -> str | None:
+        """Record a finished run; return the experiment's name when all its runs are in."""
+        result = results[task.experiment]
+        run = None
+        if outcome is not None:
+            run, seconds = outcome
+            result.seconds += seconds
+        if error is not None and result.status == "ok":
+            result.status = "failed"
+            result.reason = f"{task.key}: {type(error).__name__}: {error}"
+        if run is not None:
+            result.runs[task.key] = run
+        pending[task.experiment].discard(task.key)
+        note(f"{result.letter} {result.name}: {task.key}")
+        if pending[task.experiment]:
+            return None
+        if result.status == "ok":
+            result.rows = EXPERIMENTS[task.experiment].rows(result.runs)
+            return task.experiment
+        return None
+
+    if progress is not None:
+        progress(0, total, "starting")
+    if jobs == 1 or len(tasks) <= 1:
+        with one_blas_thread():
+            for task in tasks:
+                outcome, error = None, None
+                try:
+                    outcome = _run_task(task)
+                except Exception as exc:  # reported in the table, the others go on
+                    error = exc
+                complete = finished(task, outcome, error)
+                if complete and out is not None:
+                    try:
+                        results[complete].figures = _draw(complete, results[complete].runs,
+                                                          data, str(out))
+                    except Exception as exc:  # the numbers stand without their pictures
+                        results[complete].reason = f"figures: {type(exc).__name__}: {exc}"
+                    note(f"{results[complete].letter} {complete}: figures")
+    else:
+        workers = min(jobs, max(len(tasks), 1))
+        with cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+            futures: dict[cf.Future, tuple[str, Any]] = {
+                pool.submit(_run_task, t): ("task", t) for t in tasks
+            }
+            while futures:
+                finished_now, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+                for future in finished_now:
+                    kind, item = futures.pop(future)
+                    error = future.exception()
+                    if kind == "figures":
+                        if error is not None:
+                            results[item].reason = f"figures: {type(error).__name__}: {error}"
+                        else:
+                            results[item].figures = future.result()
+                        note(f"{results[item].letter} {item}: figures")
+                        continue
+                    complete = finished(item, None if error else future.result(), error)
+                    if complete and out is not None:
+                        fig_future = pool.submit(_draw, complete, results[complete].runs, data,
+                                                 str(out))
+                        futures[fig_future] = ("figures", complete)
+    for result in results.values():
+        if result.status == "ok" and pending.get(result.name):
+            result.status, result.reason = "failed", "some runs did not finish"
+    return Report([results[n] for n in selected], time.perf_counter() - started, jobs)
