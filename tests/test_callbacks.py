@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from nnlab import Dense, DivergenceError, Model
 from nnlab.callbacks import (
@@ -18,6 +19,14 @@ from nnlab.callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """One BLAS thread per test process: the suite runs with ``-n 2`` on shared cores, where
+    OpenBLAS's threads on these small matrices spin against each other (measured 7x slower)."""
+    with threadpool_limits(1):
+        yield
 
 
 def _data(m=200, seed=0):

@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import nnlab
 from nnlab import Dense, DivergenceError, Model
@@ -13,6 +14,14 @@ from nnlab.callbacks import LearningRateScheduler
 from nnlab.model import GlorotUniform, History, make_optimizer
 from nnlab.network import compute_cost, model_forward
 from nnlab.optimizers import adam, inverse_time_decay
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """One BLAS thread per test process: the suite runs with ``-n 2`` on shared cores, where
+    OpenBLAS's threads on these small matrices spin against each other (measured 7x slower)."""
+    with threadpool_limits(1):
+        yield
 
 
 def _data(m=240, n_x=5, seed=0, dtype=np.float64):

@@ -12,6 +12,7 @@ The engine (course level, examples as columns: X is (n_x, m)):
 from . import callbacks, optimizers
 from ._version import __version__
 from .data import random_mini_batches
+from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .gradcheck import (
     GradientCheckResult,
     gradient_check,
@@ -29,6 +30,9 @@ __all__ = [
     "DivergenceError",
     "GradientCheckResult",
     "History",
+    "LogisticRegression",
+    "MLPClassifier",
+    "MLPRegressor",
     "Model",
     "TrainResult",
     "__version__",

@@ -1,0 +1,1085 @@
+"""scikit-learn estimators over ``Model``: MLPClassifier, MLPRegressor, LogisticRegression.
+
+Same parameter names, meanings and defaults as scikit-learn's ``MLPClassifier`` / ``MLPRegressor``
+(and ``LogisticRegression``'s ``C``, ``tol``, ``max_iter``, ``solver="lbfgs"``) where the concept
+matches, so that changing the import is enough to switch; plus what scikit-learn's lack: ``init``,
+dropout (``keep_prob``), an activation per hidden layer, the solvers "gd", "momentum" and
+"rmsprop", learning-rate decay, callbacks and a validation set passed to ``fit``.
+
+How scikit-learn's settings map onto the engine (checked against scikit-learn's source, and by
+``tests/test_estimators.py`` against scikit-learn's own numbers):
+
+- Cost. scikit-learn minimizes, per mini-batch of m examples,
+  ``loss(y, a) + (alpha / 2m) Σ_l ||W[l]||²`` with gradient ``(A[l-1]^T δ + alpha W) / m`` — the
+  engine's ``J + (λ/2m) Σ ||W[l]||²`` with ``λ = alpha`` exactly. The data losses are the same:
+  binary cross-entropy summed over the outputs (binary and multilabel, sigmoid outputs),
+  categorical cross-entropy (multiclass, softmax), and ``(1/2m) Σ ||a - y||²`` (regression).
+  For multi-output regression scikit-learn's reported ``loss_`` divides that by the number of
+  outputs while following the gradient of the undivided sum; here ``loss_curve_`` reports the
+  function whose gradient is followed (identical for one output).
+- ``solver="sgd"``: scikit-learn's momentum (``v = μ v - α g``, ``θ += v``, Nesterov optional) is
+  ``nnlab.optimizers.sgd``; ``"adam"`` is the engine's Adam, which puts ε inside the bias
+  correction (``α v̂ / (sqrt(ŝ) + ε)``; scikit-learn's differs by a factor sqrt(1-β2^t) on ε).
+  ``"momentum"`` is the course's average (``v = β v + (1-β) g`` with β = ``momentum``),
+  ``"rmsprop"`` uses β = ``beta_2`` and ``epsilon``, ``"gd"`` is plain gradient descent.
+  ``"lbfgs"`` minimizes the full-batch cost with SciPy's L-BFGS-B, as scikit-learn does.
+- ``learning_rate``: "constant", "invscaling" (α = α0 / (t+1)^power_t, t the samples seen, set at
+  the end of each epoch) and "adaptive" (α /= 5 when the stopping rule triggers, until α < 1e-6)
+  as in scikit-learn — they apply to every solver except "adam" (scikit-learn ignores them for
+  Adam); plus "inverse_time", the course's α = α0 / (1 + decay_rate · floor(epoch /
+  decay_interval)), or any callable ``epoch -> α``; these two apply to every solver.
+- Stopping: as scikit-learn, an epoch counts as "no improvement" when the training loss is not
+  below the best loss minus ``tol`` (or, with ``early_stopping``, the validation score — accuracy
+  or R² — is not above the best plus ``tol``); training stops when that has happened more than
+  ``n_iter_no_change`` epochs in a row; with ``early_stopping`` the weights of the best
+  validation score are restored at the end.
+- ``init="glorot_uniform"`` (the default) is scikit-learn's initialization, drawn in scikit-learn's
+  order; with the same integer ``random_state`` the initial weights are scikit-learn's.
+- Randomness: each ``fit`` / ``partial_fit`` makes its generator from ``random_state`` (never
+  NumPy's global one) and draws the initialization, the early-stopping split, the shuffles and
+  the dropout masks from it, in that order.
+
+>>> from sklearn.datasets import load_iris
+>>> from nnlab import MLPClassifier
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = MLPClassifier(hidden_layer_sizes=(10,), learning_rate_init=0.01, max_iter=300,
+...                     random_state=0).fit(X, y)
+>>> clf.score(X, y) > 0.9, clf.coefs_[0].shape, clf.predict_proba(X[:2]).shape
+(True, (4, 10), (2, 3))
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._random import check_random_state
+from .callbacks import Callback, LearningRateScheduler
+from .gradcheck import grads_to_vector, params_to_vector, vector_to_params
+from .model import Dense, GlorotUniform, History, Model, make_optimizer
+from .network import compute_cost, model_backward, model_forward
+from .optimizers import scheduled_inverse_time_decay
+from .training import DivergenceError
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _validate_data
+except ImportError:  # pragma: no cover - older scikit-learn
+
+    def _validate_data(estimator: Any, X: Any = "no_validation", y: Any = "no_validation",
+                       **kwargs: Any) -> Any:
+        return estimator._validate_data(X, y, **kwargs)
+
+
+#: scikit-learn's activation names → the engine's ("sigmoid" is accepted for "logistic").
+ACTIVATION_NAMES = {
+    "identity": "identity",
+    "logistic": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+}
+SOLVERS = ("adam", "sgd", "lbfgs", "gd", "momentum", "rmsprop")
+STOCHASTIC_SOLVERS = ("adam", "sgd", "gd", "momentum", "rmsprop")
+LEARNING_RATES = ("constant", "invscaling", "adaptive", "inverse_time")
+INITS = ("glorot_uniform", "he", "xavier", "random", "zeros")
+#: The engine's output activation → scikit-learn's ``out_activation_`` name.
+_SKLEARN_OUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
+
+
+@dataclass
+class _Settings:
+    """The checked, effective training settings of one fit (built from the estimator's params)."""
+
+    hidden: list[int]
+    activations: list[str]
+    init: str
+    keep_probs: list[float]
+    solver: str
+    alpha: float
+    batch_size: str | int | None
+    learning_rate: str | Callable[[int], float]
+    learning_rate_init: float
+    power_t: float
+    max_iter: int
+    shuffle: bool
+    tol: float
+    verbose: bool
+    momentum: float
+    nesterovs_momentum: bool
+    early_stopping: bool
+    validation_fraction: float
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    n_iter_no_change: float
+    max_fun: int
+    decay_rate: float
+    decay_interval: int
+    callbacks: list[Callback]
+
+
+def _check_number(name: str, value: Any, low: float, high: float = math.inf, *,
+                  integer: bool = False, low_open: bool = False, high_open: bool = False) -> Any:
+    """A number in [low, high] (or open ends), with scikit-learn-like messages."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(
+            f"The '{name}' parameter must be {'an int' if integer else 'a float'}; got {value!r}"
+        )
+    ok_low = value > low if low_open else value >= low
+    ok_high = value < high if high_open else value <= high
+    if not (ok_low and ok_high) or (not integer and math.isnan(value)):
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(
+            f"The '{name}' parameter must be in the range {lo}{low}, {high}{hi}; got {value!r}"
+        )
+    return value
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"The '{name}' parameter must be one of {', '.join(map(repr, choices))}; "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _per_hidden_layer(name: str, value: Any, n_hidden: int) -> list[Any]:
+    """A scalar for every hidden layer, or a sequence with one entry per hidden layer."""
+    if isinstance(value, str | numbers.Number):
+        return [value] * n_hidden
+    values = list(value)
+    if len(values) != n_hidden:
+        raise ValueError(
+            f"{name} has {len(values)} entries but there are {n_hidden} hidden layers: give one "
+            "value, or one per hidden layer"
+        )
+    return values
+
+
+class _SklearnRule(Callback):
+    """scikit-learn's end-of-epoch bookkeeping, stopping rule and learning-rate updates."""
+
+    def __init__(self, est: _NetworkEstimator, s: _Settings, n_samples: int,
+                 X_val: np.ndarray | None, y_val: Any, early_stopping: bool):
+        super().__init__()
+        self.est, self.s, self.n_samples = est, s, n_samples
+        self.X_val, self.y_val, self.early_stopping = X_val, y_val, early_stopping
+        self.stopped = False
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        est, s, model = self.est, self.s, self.model
+        est.n_iter_ += 1
+        est.loss_ = float(logs["loss"])
+        est.t_ += self.n_samples
+        est.loss_curve_.append(est.loss_)
+        if s.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
+        score = None
+        if self.X_val is not None:
+            score = est._score_arrays(self.X_val, self.y_val)
+            est.validation_scores_.append(score)
+            if s.verbose:
+                print(f"Validation score: {score:f}")
+        if self.early_stopping:
+            if score < est.best_validation_score_ + s.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est._best_params = {k: v.copy() for k, v in model.params.items()}
+        else:
+            if est.loss_curve_[-1] > est.best_loss_ - s.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            if est.loss_curve_[-1] < est.best_loss_:
+                est.best_loss_ = est.loss_curve_[-1]
+        scheduled = s.solver != "adam"
+        if scheduled and s.learning_rate == "invscaling":
+            model.learning_rate = s.learning_rate_init / (est.t_ + 1) ** s.power_t
+        if est._no_improvement_count > s.n_iter_no_change:
+            what = "Validation score" if self.early_stopping else "Training loss"
+            msg = (f"{what} did not improve more than tol={s.tol:f} for "
+                   f"{s.n_iter_no_change} consecutive epochs.")
+            if scheduled and s.learning_rate == "adaptive" and model.learning_rate > 1e-6:
+                model.learning_rate /= 5.0
+                est._no_improvement_count = 0
+                if s.verbose:
+                    print(f"{msg} Setting learning rate to {model.learning_rate:f}")
+            else:
+                if s.verbose:
+                    print(msg + (" Learning rate too small." if s.learning_rate == "adaptive"
+                                 and scheduled else "") + " Stopping.")
+                self.stopped = True
+                model.stop_training = True
+
+
+class _NetworkEstimator(BaseEstimator):
+    """What the three estimators share: validation, the network, the fitting loops."""
+
+    #: L-BFGS-B's relative function tolerance: SciPy's default for the MLPs (as scikit-learn's
+    #: MLPs), 64 ε for LogisticRegression (as scikit-learn's).
+    _lbfgs_ftol: float | None = None
+
+    # ----------------------------------------------------------------------------- settings
+    def _settings(self) -> _Settings:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _mlp_settings(self, **overrides: Any) -> _Settings:
+        """Check the MLP parameters (scikit-learn's constraints) and build the settings."""
+        p = {**self.get_params(deep=False), **overrides}
+        hls = p["hidden_layer_sizes"]
+        if isinstance(hls, numbers.Integral) and not isinstance(hls, bool):
+            hidden = [int(hls)]
+        else:
+            try:
+                hidden = list(hls)
+            except TypeError:
+                raise ValueError(
+                    f"hidden_layer_sizes must be an int or a sequence of ints; got {hls!r}"
+                ) from None
+        for h in hidden:
+            if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h <= 0:
+                raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
+        hidden = [int(h) for h in hidden]
+        acts = _per_hidden_layer("activation", p["activation"], len(hidden))
+        for a in acts:
+            _check_choice("activation", a, tuple(ACTIVATION_NAMES))
+        acts = [ACTIVATION_NAMES[a] for a in acts]
+        init = _check_choice("init", p["init"], INITS)
+        keep = [
+            float(_check_number("keep_prob", k, 0.0, 1.0, low_open=True))
+            for k in _per_hidden_layer("keep_prob", p["keep_prob"], len(hidden))
+        ]
+        solver = _check_choice("solver", p["solver"], SOLVERS)
+        if solver == "lbfgs" and any(k < 1 for k in keep):
+            raise ValueError("dropout (keep_prob < 1) needs a stochastic solver, not 'lbfgs'")
+        bs = p["batch_size"]
+        if bs is not None and bs != "auto":
+            _check_number("batch_size", bs, 1, integer=True)
+        lr = p["learning_rate"]
+        if not callable(lr):
+            _check_choice("learning_rate", lr, LEARNING_RATES)
+        n_iter_no_change = p["n_iter_no_change"]
+        if n_iter_no_change != np.inf:
+            _check_number("n_iter_no_change", n_iter_no_change, 1, integer=True)
+        callbacks = p["callbacks"]
+        callbacks = [] if callbacks is None else list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise ValueError(f"callbacks must be nnlab Callback objects; got {cb!r}")
+        return _Settings(
+            hidden=hidden,
+            activations=acts,
+            init=init,
+            keep_probs=keep,
+            solver=solver,
+            alpha=float(_check_number("alpha", p["alpha"], 0.0)),
+            batch_size=bs,
+            learning_rate=lr,
+            learning_rate_init=float(
+                _check_number("learning_rate_init", p["learning_rate_init"], 0.0, low_open=True)
+            ),
+            power_t=float(_check_number("power_t", p["power_t"], 0.0)),
+            max_iter=int(_check_number("max_iter", p["max_iter"], 1, integer=True)),
+            shuffle=bool(p["shuffle"]),
+            tol=float(_check_number("tol", p["tol"], 0.0)),
+            verbose=bool(p["verbose"]),
+            momentum=float(_check_number("momentum", p["momentum"], 0.0, 1.0,
+                                         high_open=solver == "momentum")),
+            nesterovs_momentum=bool(p["nesterovs_momentum"]),
+            early_stopping=bool(p["early_stopping"]),
+            validation_fraction=float(
+                _check_number("validation_fraction", p["validation_fraction"], 0.0, 1.0,
+                              high_open=True)
+            ),
+            beta_1=float(_check_number("beta_1", p["beta_1"], 0.0, 1.0, high_open=True)),
+            beta_2=float(_check_number("beta_2", p["beta_2"], 0.0, 1.0, high_open=True)),
+            epsilon=float(_check_number("epsilon", p["epsilon"], 0.0, low_open=True)),
+            n_iter_no_change=n_iter_no_change,
+            max_fun=int(_check_number("max_fun", p["max_fun"], 1, integer=True)),
+            decay_rate=float(_check_number("decay_rate", p["decay_rate"], 0.0)),
+            decay_interval=int(_check_number("decay_interval", p["decay_interval"], 1,
+                                             integer=True)),
+            callbacks=callbacks,
+        )
+
+    # ---------------------------------------------------------------------------- the network
+    def _output_activation(self, Y: np.ndarray) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _build_model(self, s: _Settings, n_features: int, n_outputs: int, out: str,
+                     dtype: np.dtype, rng: np.random.RandomState) -> Model:
+        """The network, initialized from ``rng`` (its first draws)."""
+        layers = []
+        for units, act, kp in zip(s.hidden, s.activations, s.keep_probs, strict=True):
+            layers.append(Dense(units, act, init=self._layer_init(s, act), keep_prob=kp))
+        # scikit-learn's Glorot factor for the output layer follows the hidden activation.
+        factor_act = s.activations[-1] if s.activations else self._default_factor_activation()
+        layers.append(Dense(n_outputs, out, init=self._layer_init(s, factor_act)))
+        model = Model(layers, l2=s.alpha, random_state=rng, optimizer="gd")
+        return model.build(n_features, dtype)
+
+    def _default_factor_activation(self) -> str:
+        act = getattr(self, "activation", "relu")
+        return ACTIVATION_NAMES.get(act, "relu") if isinstance(act, str) else "relu"
+
+    @staticmethod
+    def _layer_init(s: _Settings, activation: str) -> Any:
+        if s.init == "glorot_uniform":
+            return GlorotUniform(2.0 if activation == "sigmoid" else 6.0)
+        return s.init
+
+    def _make_optimizer(self, s: _Settings) -> Any:
+        lr = s.learning_rate_init
+        if s.solver == "sgd":
+            return make_optimizer("sgd", learning_rate=lr, momentum=s.momentum,
+                                  nesterov=s.nesterovs_momentum)
+        if s.solver == "adam":
+            return make_optimizer("adam", learning_rate=lr, beta1=s.beta_1, beta2=s.beta_2,
+                                  epsilon=s.epsilon)
+        if s.solver == "momentum":
+            return make_optimizer("momentum", learning_rate=lr, beta=s.momentum)
+        if s.solver == "rmsprop":
+            return make_optimizer("rmsprop", learning_rate=lr, beta2=s.beta_2, epsilon=s.epsilon)
+        return make_optimizer("gd", learning_rate=lr)
+
+    # ------------------------------------------------------------------------------ fitting
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _initialize(self, s: _Settings, X: np.ndarray, Y: np.ndarray,
+                    rng: np.random.RandomState) -> None:
+        out = self._output_activation(Y)
+        self.model_ = self._build_model(s, X.shape[1], Y.shape[1], out, X.dtype, rng)
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(s.hidden) + 2
+        self.out_activation_ = _SKLEARN_OUT[out]
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.history_ = History()
+        self._optimizer_ready = False
+        if s.solver in STOCHASTIC_SOLVERS:
+            self._init_stochastic_state(s)
+
+    def _init_stochastic_state(self, s: _Settings) -> None:
+        """scikit-learn's bookkeeping for the stochastic solvers (on the first fit)."""
+        self._best_params = {k: v.copy() for k, v in self.model_.params.items()}
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if s.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _fit(self, X: Any, y: Any, incremental: bool = False, X_val: Any = None,
+             y_val: Any = None) -> _NetworkEstimator:
+        s = self._settings()
+        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("pass both X_val and y_val, or neither")
+        if X_val is not None:
+            X_val, y_val = self._validate_validation(X_val, y_val, X.dtype)
+        rng = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(s, X, Y, rng)
+        else:
+            self._check_architecture(s, X, Y)
+            self.model_.rng = rng
+        try:
+            if s.solver == "lbfgs":
+                self._fit_lbfgs(s, X, Y)
+            else:
+                self._fit_stochastic(s, X, Y, incremental, rng, X_val, y_val)
+        except DivergenceError as err:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain large "
+                f"values and need to be preprocessed. ({err})"
+            ) from err
+        return self
+
+    def _check_architecture(self, s: _Settings, X: np.ndarray, Y: np.ndarray) -> None:
+        dims = self.model_.layer_dims
+        want = [X.shape[1], *s.hidden, Y.shape[1]]
+        if dims != want:
+            raise ValueError(
+                f"warm_start / partial_fit continue the network of layer sizes {dims}, but the "
+                f"parameters and data now ask for {want}"
+            )
+
+    def _validate_validation(self, X_val: Any, y_val: Any, dtype: np.dtype
+                             ) -> tuple[np.ndarray, Any]:
+        X_val = _validate_data(self, X_val, reset=False, dtype=(np.float64, np.float32))
+        X_val = X_val.astype(dtype, copy=False)
+        y_val = np.asarray(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}"
+            )
+        return X_val, y_val
+
+    def _encode_validation(self, y_val: Any, dtype: np.dtype) -> np.ndarray:  # overridden
+        Y = np.asarray(y_val, dtype=dtype)
+        return Y.reshape(-1, 1) if Y.ndim == 1 else Y
+
+    def _batch_size(self, s: _Settings, n_samples: int) -> int:
+        if s.batch_size is None:
+            return n_samples
+        if s.batch_size == "auto":
+            return min(200, n_samples)
+        if s.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                "clipped",
+                stacklevel=4,
+            )
+        return int(np.clip(s.batch_size, 1, n_samples))
+
+    def _fit_stochastic(self, s: _Settings, X: np.ndarray, Y: np.ndarray, incremental: bool,
+                        rng: np.random.RandomState, X_val: Any, y_val: Any) -> None:
+        model = self.model_
+        if not hasattr(self, "_no_improvement_count"):  # a warm start after "lbfgs"
+            self._init_stochastic_state(s)
+        if not incremental or not self._optimizer_ready:
+            model.set_optimizer(self._make_optimizer(s))
+            self._optimizer_ready = True
+        if s.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = s.early_stopping
+        Y_val = None
+        if early_stopping and X_val is None:
+            stratify = Y if (is_classifier(self) and self.n_outputs_ == 1) else None
+            X, X_val, Y, Y_val = train_test_split(
+                X, Y, random_state=rng, test_size=s.validation_fraction, stratify=stratify
+            )
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the "
+                    "size of your dataset."
+                )
+            y_val = self._decode(Y_val)
+        elif X_val is not None:
+            Y_val = self._encode_validation(y_val, X.dtype)
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(s, n_samples)
+        rule = _SklearnRule(self, s, n_samples, X_val, y_val, early_stopping)
+        callbacks: list[Callback] = [rule]
+        if callable(s.learning_rate):
+            callbacks.append(LearningRateScheduler(s.learning_rate))
+        elif s.learning_rate == "inverse_time":
+            callbacks.append(LearningRateScheduler(scheduled_inverse_time_decay(
+                s.learning_rate_init, s.decay_rate, s.decay_interval)))
+        callbacks.extend(s.callbacks)
+        self.n_iter_ = 0
+        first_epoch = len(self.loss_curve_)
+        epochs = 1 if incremental else s.max_iter
+        history = model.fit(
+            X, Y, epochs=first_epoch + epochs, initial_epoch=first_epoch,
+            batch_size=batch_size, shuffle=s.shuffle, callbacks=callbacks, verbose=0,
+            validation_data=None if X_val is None else (X_val, Y_val),
+        )
+        self.history_.extend(history)
+        if early_stopping:
+            model.params = {k: v.copy() for k, v in self._best_params.items()}
+        if not incremental and not rule.stopped and self.n_iter_ == s.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({s.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _lbfgs_objective(self, X: np.ndarray, Y: np.ndarray, alpha: float
+                         ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """θ ↦ (J(θ), ∂J/∂θ) on the full batch, θ the flattened W1, b1, ..., WL, bL (float64):
+        ``J = loss + (alpha/2m) Σ ||W[l]||²``, the gradient by the engine's backprop."""
+        model = self.model_
+        like = model.params
+        XT, YT = X.T, Y.T
+        acts, loss = model.activations, model.loss
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            params = {k: v.astype(X.dtype, copy=False)
+                      for k, v in vector_to_params(theta, like).items()}
+            AL, caches = model_forward(XT, params, acts)
+            cost = float(compute_cost(AL, YT, params, alpha, loss=loss))
+            grads = model_backward(AL, YT, caches, lambd=alpha, loss=loss, fused=model.fused)
+            return cost, grads_to_vector(grads).astype(np.float64)
+
+        return objective
+
+    def _fit_lbfgs(self, s: _Settings, X: np.ndarray, Y: np.ndarray) -> None:
+        model = self.model_
+        objective = self._lbfgs_objective(X, Y, s.alpha)
+        history = History()
+        losses: list[float] = []
+
+        def record(intermediate_result: scipy.optimize.OptimizeResult) -> None:
+            losses.append(float(intermediate_result.fun))
+            history.append(len(self.history_) + len(losses) - 1, {"loss": losses[-1]})
+            if s.verbose:
+                print(f"Iteration {len(losses)}, loss = {losses[-1]:.8f}")
+
+        theta0 = params_to_vector(model.params).astype(np.float64)
+        options = {"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol}
+        if self._lbfgs_ftol is not None:
+            options["ftol"] = self._lbfgs_ftol
+        result = scipy.optimize.minimize(
+            objective, theta0, method="L-BFGS-B", jac=True, callback=record, options=options
+        )
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {result.nit} iteration(s) (status="
+                f"{result.status}): {result.message}\nIncrease the number of iterations "
+                "(max_iter) or scale the data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if not np.all(np.isfinite(result.x)):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain large "
+                "values and need to be preprocessed."
+            )
+        model.params = {k: v.astype(X.dtype) for k, v in
+                        vector_to_params(result.x, model.params).items()}
+        self.n_iter_ = min(int(result.nit), s.max_iter)
+        self.loss_ = float(result.fun)
+        self.loss_curve_ = losses
+        self.history_.extend(history)
+
+    # ---------------------------------------------------------------------------- inference
+    def _forward(self, X: Any) -> np.ndarray:
+        """A[L]^T, ``(n_samples, n_outputs)``, for validated X."""
+        check_is_fitted(self)
+        X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self._forward_arrays(X)
+
+    def _forward_arrays(self, X: np.ndarray) -> np.ndarray:
+        model = self.model_
+        X = X.astype(model.params["W1"].dtype, copy=False)
+        AL, _ = model_forward(X.T, model.params, model.activations)
+        return AL.T
+
+    def _decode(self, Y: np.ndarray) -> Any:  # overridden by the classifiers
+        return Y
+
+    def _score_arrays(self, X: np.ndarray, y: Any) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # --------------------------------------------------------------------------- attributes
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrices in scikit-learn's orientation: ``coefs_[i] = W[i+1]^T``,
+        shape ``(n[i], n[i+1])`` (views: writing into them changes the network)."""
+        p = self.model_.params
+        return [p[f"W{l}"].T for l in range(1, len(self.model_.layers) + 1)]
+
+    @coefs_.setter
+    def coefs_(self, coefs: Sequence[np.ndarray]) -> None:
+        p = dict(self.model_.params)
+        for l, c in enumerate(coefs, start=1):
+            p[f"W{l}"] = np.ascontiguousarray(np.asarray(c, dtype=p[f"W{l}"].dtype).T)
+        self.model_.params = p
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vectors: ``intercepts_[i] = b[i+1]``, shape ``(n[i+1],)`` (views)."""
+        p = self.model_.params
+        return [p[f"b{l}"].reshape(-1) for l in range(1, len(self.model_.layers) + 1)]
+
+    @intercepts_.setter
+    def intercepts_(self, intercepts: Sequence[np.ndarray]) -> None:
+        p = dict(self.model_.params)
+        for l, b in enumerate(intercepts, start=1):
+            p[f"b{l}"] = np.asarray(b, dtype=p[f"b{l}"].dtype).reshape(-1, 1).copy()
+        self.model_.params = p
+
+    def summary(self) -> str:
+        """The fitted network's layer table (see ``Model.summary``)."""
+        check_is_fitted(self)
+        return self.model_.summary()
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+# ------------------------------------------------------------------------------- classifiers
+class _ClassifierMixin(ClassifierMixin):
+    """Labels ↔ network outputs through a ``LabelBinarizer``, as scikit-learn's MLPClassifier."""
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        X, y = _validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
+                              reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {classes}."
+                )
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {self.classes_[0]!r}"
+            )
+        Y = self._label_binarizer.transform(y)
+        if hasattr(Y, "toarray"):
+            Y = Y.toarray()
+        return X, np.asarray(Y).astype(X.dtype)
+
+    def _output_activation(self, Y: np.ndarray) -> str:
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "sigmoid"
+
+    def _encode_validation(self, y_val: Any, dtype: np.dtype) -> np.ndarray:
+        Y = self._label_binarizer.transform(y_val)
+        if hasattr(Y, "toarray"):
+            Y = Y.toarray()
+        return np.asarray(Y).astype(dtype)
+
+    def _decode(self, Y: np.ndarray) -> Any:
+        return self._label_binarizer.inverse_transform(Y)
+
+    def _predict_from_output(self, out: np.ndarray) -> np.ndarray:
+        if self.n_outputs_ == 1:
+            out = out.ravel()
+        return self._label_binarizer.inverse_transform(out)
+
+    def _score_arrays(self, X: np.ndarray, y: Any) -> float:
+        out = self._forward_arrays(X)
+        if not np.all(np.isfinite(out)):
+            return np.nan
+        return float(accuracy_score(y, self._predict_from_output(out)))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted classes, ``(n_samples,)`` (or ``(n_samples, n_labels)`` multilabel)."""
+        return self._predict_from_output(self._forward(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_``: the
+        softmax output (multiclass), ``[1 - σ, σ]`` (binary) or the sigmoids (multilabel)."""
+        out = self._forward(X)
+        if self.n_outputs_ == 1:
+            p = out.ravel()
+            return np.vstack([1 - p, p]).T
+        return out
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``."""
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def _partial_fit_classes(self, y: Any, classes: Any) -> None:
+        """scikit-learn's rule: ``classes`` is required on the first call, and must not change."""
+        if classes is None and not hasattr(self, "classes_"):
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is None:
+            return
+        if hasattr(self, "classes_"):
+            if not np.array_equal(self.classes_, unique_labels(classes)):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                    f"was: {self.classes_!r}"
+                )
+            return
+        self._label_binarizer = LabelBinarizer()
+        if type_of_target(y).startswith("multilabel"):
+            self._label_binarizer.fit(y)
+        else:
+            self._label_binarizer.fit(classes)
+        self.classes_ = self._label_binarizer.classes_
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _stochastic(est: Any) -> bool:
+    return est.solver in STOCHASTIC_SOLVERS
+
+
+_MLP_DOC_PARAMS = """
+    Parameters (scikit-learn's, same meanings and defaults):
+        hidden_layer_sizes: units of each hidden layer, default (100,); () for no hidden layer.
+        activation: "relu" (default), "tanh", "logistic" (= "sigmoid"), "identity", or
+            "leaky_relu"; or one name per hidden layer.
+        solver: "adam" (default), "sgd", "lbfgs"; also "gd", "momentum", "rmsprop".
+        alpha: the L2 strength; the engine's λ (cost + (alpha/2m) Σ ||W||², m the batch size).
+        batch_size: "auto" = min(200, n_samples), an int, or None for the full batch.
+        learning_rate: "constant", "invscaling", "adaptive" (not for "adam", as in
+            scikit-learn), "inverse_time" (the course's decay, with ``decay_rate`` and
+            ``decay_interval``), or a callable ``epoch -> α``.
+        learning_rate_init (0.001), power_t (0.5), max_iter (200), shuffle (True),
+        random_state (None), tol (1e-4), verbose (False), warm_start (False),
+        momentum (0.9; β of "momentum" too), nesterovs_momentum (True), early_stopping (False),
+        validation_fraction (0.1), beta_1 (0.9), beta_2 (0.999; β of "rmsprop" too),
+        epsilon (1e-8), n_iter_no_change (10), max_fun (15000, "lbfgs" only).
+
+    Parameters nnlab adds:
+        init: "glorot_uniform" (default: scikit-learn's), "he", "xavier", "random", "zeros".
+        keep_prob: inverted-dropout keep probability of the hidden layers (1: none), one value
+            or one per hidden layer.
+        decay_rate, decay_interval: the "inverse_time" schedule's parameters (1.0, 1 epoch).
+        callbacks: ``nnlab.callbacks`` objects called during training (their ``model`` is the
+            estimator's ``model_``).
+
+    Attributes (scikit-learn's): classes_, loss_, best_loss_, loss_curve_, validation_scores_,
+    best_validation_score_, t_, coefs_, intercepts_, n_features_in_, feature_names_in_,
+    n_iter_, n_layers_, n_outputs_, out_activation_. And nnlab's: model_ (the ``Model``),
+    history_ (its ``History``, per epoch loss / accuracy / val_loss / val_accuracy /
+    learning_rate).
+"""
+
+
+class _BaseMLP(_NetworkEstimator):
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str | None = "auto",
+        learning_rate: str | Callable[[int], float] = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        init: str = "glorot_uniform",
+        keep_prob: float | Sequence[float] = 1.0,
+        decay_rate: float = 1.0,
+        decay_interval: int = 1,
+        callbacks: Sequence[Callback] | None = None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.init = init
+        self.keep_prob = keep_prob
+        self.decay_rate = decay_rate
+        self.decay_interval = decay_interval
+        self.callbacks = callbacks
+
+    def _settings(self) -> _Settings:
+        return self._mlp_settings()
+
+    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> _BaseMLP:
+        """Train on X ``(n_samples, n_features)`` and y (from scratch unless ``warm_start``).
+
+        ``X_val, y_val``: a validation set scored after every epoch (``validation_scores_``,
+        ``history_.val_loss``); with ``early_stopping=True`` it replaces the split of
+        ``validation_fraction`` of X. Returns self.
+        """
+        return self._fit(X, y, incremental=False, X_val=X_val, y_val=y_val)
+
+
+class MLPClassifier(_ClassifierMixin, _BaseMLP):
+    __doc__ = (
+        """A multi-layer perceptron classifier: nnlab's engine behind scikit-learn's interface.
+
+    Binary targets train one sigmoid output (binary cross-entropy), multiclass targets a softmax
+    layer (categorical cross-entropy), multilabel indicator targets one sigmoid per label.
+    """
+        + _MLP_DOC_PARAMS
+    )
+
+    @available_if(_stochastic)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch over (X, y), continuing the weights and the optimizer's state.
+
+        ``classes`` (every class of the whole data set) is required on the first call.
+        """
+        self._partial_fit_classes(y, classes)
+        return self._fit(X, y, incremental=True)
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    __doc__ = (
+        """A multi-layer perceptron regressor: identity output, squared error
+    ``(1/2m) Σ ||a - y||²``; one output per target column.
+
+    ``loss``: "squared_error" only (scikit-learn's "poisson" is not available).
+    """
+        + _MLP_DOC_PARAMS
+    )
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str | None = "auto",
+        learning_rate: str | Callable[[int], float] = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        loss: str = "squared_error",
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        init: str = "glorot_uniform",
+        keep_prob: float | Sequence[float] = 1.0,
+        decay_rate: float = 1.0,
+        decay_interval: int = 1,
+        callbacks: Sequence[Callback] | None = None,
+    ):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, init=init,
+            keep_prob=keep_prob, decay_rate=decay_rate, decay_interval=decay_interval,
+            callbacks=callbacks,
+        )
+        self.loss = loss
+
+    def _settings(self) -> _Settings:
+        _check_choice("loss", self.loss, ("squared_error",))
+        return self._mlp_settings()
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        X, y = _validate_data(self, X, y, multi_output=True, y_numeric=True,
+                              dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return X, np.asarray(Y, dtype=X.dtype)
+
+    def _output_activation(self, Y: np.ndarray) -> str:
+        return "identity"
+
+    def _score_arrays(self, X: np.ndarray, y: Any) -> float:
+        out = self._forward_arrays(X)
+        if not np.all(np.isfinite(out)):
+            return np.nan
+        return float(r2_score(y, out.ravel() if out.shape[1] == 1 else out))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The network's output: ``(n_samples,)`` for one target, else
+        ``(n_samples, n_outputs)``."""
+        out = self._forward(X)
+        return out.ravel() if out.shape[1] == 1 else out
+
+    @available_if(_stochastic)
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch over (X, y), continuing the weights and the optimizer's state."""
+        return self._fit(X, y, incremental=True)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+# ------------------------------------------------------------------------ LogisticRegression
+class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
+    """Logistic regression: a network with no hidden layer — one sigmoid unit (binary), a softmax
+    layer (multinomial, for more than two classes) or a sigmoid per label (multilabel).
+
+    It minimizes scikit-learn's ``LogisticRegression`` objective, ``(1/m) Σ loss +
+    (1/(2 C m)) ||W||²`` (the intercept unpenalized; ``C=np.inf`` for none) — the engine's cost with
+    ``λ = 1/C`` — so with the default ``solver="lbfgs"`` it reaches scikit-learn's coefficients.
+    The other solvers are the course's way: e.g. ``solver="gd", learning_rate_init=0.005,
+    max_iter=2000, C=np.inf`` is the course's gradient-descent logistic regression (weights from
+    zeros, the full batch per step).
+
+    Parameters:
+        C (1.0), tol (1e-4), max_iter (100), random_state, verbose, warm_start: scikit-learn's.
+        solver: "lbfgs" (default), or "gd", "sgd", "momentum", "rmsprop", "adam".
+        learning_rate_init (0.01), batch_size (None: the full batch), init ("zeros"), shuffle,
+        momentum, beta_1, beta_2, epsilon, n_iter_no_change, learning_rate, decay_rate,
+        decay_interval, callbacks: as for ``MLPClassifier`` (used by the iterative solvers).
+
+    Attributes: classes_, coef_ ``(1, n_features)`` binary or ``(n_classes, n_features)``,
+    intercept_, n_iter_ (an array of one count, as scikit-learn's), model_, history_, and the
+    ``MLPClassifier`` attributes.
+    """
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        *,
+        tol: float = 1e-4,
+        solver: str = "lbfgs",
+        max_iter: int = 100,
+        random_state: Any = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        learning_rate_init: float = 0.01,
+        batch_size: int | str | None = None,
+        init: str = "zeros",
+        shuffle: bool = True,
+        learning_rate: str | Callable[[int], float] = "constant",
+        momentum: float = 0.9,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        decay_rate: float = 1.0,
+        decay_interval: int = 1,
+        callbacks: Sequence[Callback] | None = None,
+    ):
+        self.C = C
+        self.tol = tol
+        self.solver = solver
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.init = init
+        self.shuffle = shuffle
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.decay_rate = decay_rate
+        self.decay_interval = decay_interval
+        self.callbacks = callbacks
+
+    _lbfgs_ftol = 64 * float(np.finfo(np.float64).eps)
+
+    def _settings(self) -> _Settings:
+        C = _check_number("C", self.C, 0.0, low_open=True)
+        return self._mlp_settings(
+            hidden_layer_sizes=(), activation="identity", alpha=0.0 if C == np.inf else 1.0 / C,
+            power_t=0.5, nesterovs_momentum=True, early_stopping=False,
+            validation_fraction=0.1, max_fun=15000, keep_prob=1.0,
+        )
+
+    def _default_factor_activation(self) -> str:
+        return "sigmoid"
+
+    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> LogisticRegression:
+        """Fit on X ``(n_samples, n_features)`` and y; ``X_val, y_val`` as ``MLPClassifier``'s
+        (scored each epoch by the iterative solvers). Returns self."""
+        self._fit(X, y, incremental=False, X_val=X_val, y_val=y_val)
+        self.n_iter_ = np.array([self.n_iter_])
+        return self
+
+    @available_if(_stochastic)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> LogisticRegression:
+        """One epoch of an iterative solver over (X, y); ``classes`` on the first call."""
+        self._partial_fit_classes(y, classes)
+        if hasattr(self, "n_iter_"):
+            self.n_iter_ = int(np.ravel(self.n_iter_)[0])
+        self._fit(X, y, incremental=True)
+        self.n_iter_ = np.array([self.n_iter_])
+        return self
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """W, ``(n_outputs, n_features)``: one row for binary, one per class or label."""
+        return self.model_.params["W1"]
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        """b, ``(n_outputs,)``."""
+        return self.model_.params["b1"].reshape(-1)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The logits Z = W x + b: ``(n_samples,)`` for binary (positive ⇒ ``classes_[1]``),
+        else ``(n_samples, n_outputs)``."""
+        check_is_fitted(self)
+        X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = X.astype(self.model_.params["W1"].dtype, copy=False)
+        Z = (self.model_.params["W1"] @ X.T + self.model_.params["b1"]).T
+        return Z.ravel() if Z.shape[1] == 1 else Z
