@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from ._version import __version__
 
@@ -80,8 +81,48 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_playground(args: argparse.Namespace) -> int:
+    """Start the browser playground: a local server where nnlab's engine trains networks live
+    in the page (decision boundary, hidden units, weights, curves, gradient check, comparisons)."""
+    try:
+        from .playground.server import serve
+        from .playground.settings import Limits
+    except ImportError as exc:  # starlette / uvicorn missing from a partial install
+        raise UsageError(f"the playground needs starlette and uvicorn ({exc})") from None
+    try:
+        limits = Limits(
+            max_layers=args.max_layers, max_units=args.max_units, max_points=args.max_points,
+            max_sessions=args.max_sessions, max_steps=args.max_steps,
+            max_upload_bytes=args.max_upload_bytes, train_threads=args.train_threads,
+        )
+    except ValueError as exc:
+        name, _, rest = str(exc).partition("=")
+        raise UsageError(f"--{name.replace('_', '-')} {rest}") from None
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is out of range: expected 0 to 65535")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"nnlab playground: warning: --host {args.host} lets other machines reach the "
+              "playground; it has no login", file=sys.stderr)
+    try:
+        serve(args.host, args.port, limits, open_browser=args.open,
+              announce=lambda line: print(line, flush=True))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}): choose another "
+            "port with --port N (--port 0 picks a free one)"
+        ) from None
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (no usage block) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nnlab",
         description="Fully-connected neural networks in vectorized NumPy, in course notation.",
     )
@@ -95,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--iterations", type=int, default=10000, help="default: 10000")
     demo.set_defaults(func=cmd_demo)
+    from .commands import register
+
+    register(sub)
     reproduce = sub.add_parser(
         "reproduce",
         help="rerun the course's experiments and compare every number with the course's",
@@ -117,6 +161,33 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--jobs", type=int, default=None, metavar="N",
                            help=f"worker processes (default: the number of CPUs, {os.cpu_count()})")
     reproduce.set_defaults(func=cmd_reproduce)
+    from .playground.settings import Limits as _PlaygroundLimits
+
+    limits = _PlaygroundLimits()
+    playground = sub.add_parser(
+        "playground",
+        help="start the browser playground on 127.0.0.1 and print its address",
+        description=cmd_playground.__doc__,
+        epilog="example: nnlab playground --port 8000 --open",
+    )
+    playground.add_argument("--port", type=int, default=8000,
+                            help="port to listen on (default: 8000; 0 picks a free one)")
+    playground.add_argument("--host", default="127.0.0.1",
+                            help="address to listen on (default: 127.0.0.1, this machine only)")
+    playground.add_argument("--open", action="store_true", help="open the page in a browser")
+    for flag, what in (
+        ("max-layers", "hidden layers per network"),
+        ("max-units", "units per hidden layer"),
+        ("max-points", "points in a data set, generated or uploaded"),
+        ("max-sessions", "pages connected at once"),
+        ("max-steps", "updates per run before training pauses"),
+        ("max-upload-bytes", "size of an uploaded CSV file"),
+        ("train-threads", "threads that train, shared by all sessions"),
+    ):
+        default = getattr(limits, flag.replace("-", "_"))
+        playground.add_argument(f"--{flag}", type=int, default=default, metavar="N",
+                                help=f"limit: {what} (default: {default})")
+    playground.set_defaults(func=cmd_playground)
     return parser
 
 
@@ -126,14 +197,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from .commands import user_errors
+
     try:
         return int(args.func(args))
-    except UsageError as exc:
-        print(f"nnlab {args.command}: error: {exc}", file=sys.stderr)
+    except (UsageError, *user_errors()) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"nnlab {args.command}: error: {message}", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": message}))
         return 2
     except KeyboardInterrupt:
         print("nnlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `nnlab datasets | head`: the reader left; not an error
+        sys.stdout = open(os.devnull, "w")  # keep the interpreter quiet as it exits
+        return 0
 
 
 if __name__ == "__main__":

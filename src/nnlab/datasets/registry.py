@@ -230,10 +230,8 @@ def _number(text: str, path: Path, row: int, column: str) -> float:
     return value
 
 
-def load_csv(path: str | os.PathLike, target: str | None = None) -> Dataset:
-    """A CSV file with a header row: numeric feature columns and one label column (``target``,
-    default the last). Labels may be numbers or strings (strings become classes)."""
-    path = Path(path)
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and the data rows of a CSV file, checked for shape."""
     rows = list(csv.reader(_read_text(path).splitlines()))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
@@ -242,6 +240,19 @@ def load_csv(path: str | os.PathLike, target: str | None = None) -> Dataset:
     body = rows[1:]
     if not body:
         raise DataError(f"{path}: has a header but no data rows")
+    for i, r in enumerate(body, start=2):
+        if len(r) != len(header):
+            raise DataError(
+                f"{path}: row {i} has {len(r)} fields but the header has {len(header)}"
+            )
+    return header, body
+
+
+def load_csv(path: str | os.PathLike, target: str | None = None) -> Dataset:
+    """A CSV file with a header row: numeric feature columns and one label column (``target``,
+    default the last). Labels may be numbers or strings (strings become classes)."""
+    path = Path(path)
+    header, body = _read_csv(path)
     if len(header) < 2:
         raise DataError(f"{path}: needs at least two columns (features and a label)")
     target = header[-1] if target is None else target
@@ -250,18 +261,22 @@ def load_csv(path: str | os.PathLike, target: str | None = None) -> Dataset:
             f"{path}: no column named {target!r} for the labels; columns: {', '.join(header)}"
         )
     t = header.index(target)
-    X, labels = [], []
-    for i, r in enumerate(body, start=2):
-        if len(r) != len(header):
-            raise DataError(
-                f"{path}: row {i} has {len(r)} fields but the header has {len(header)}"
-            )
-        X.append([_number(v, path, i, header[j]) for j, v in enumerate(r) if j != t])
-        labels.append(r[t].strip())
-    y = _labels(labels, path)
+    X = [[_number(v, path, i, header[j]) for j, v in enumerate(r) if j != t]
+         for i, r in enumerate(body, start=2)]
+    y = _labels([r[t].strip() for r in body], path)
     feature_names = [h for j, h in enumerate(header) if j != t]
     return Dataset(str(path), np.array(X, dtype=np.float64), y, _task_of(y),
                    feature_names=feature_names, description=f"{len(X)} rows from {path.name}")
+
+
+def load_csv_features(path: str | os.PathLike) -> tuple[np.ndarray, list[str]]:
+    """A CSV file of numeric feature columns only (a header row, no labels), for prediction:
+    ``X (n_samples, n_features)`` and the column names."""
+    path = Path(path)
+    header, body = _read_csv(path)
+    X = [[_number(v, path, i, header[j]) for j, v in enumerate(r)]
+         for i, r in enumerate(body, start=2)]
+    return np.array(X, dtype=np.float64), header
 
 
 def _labels(labels: list[str], path: Path) -> np.ndarray:

@@ -1,0 +1,240 @@
+"""The training commands as a user runs them: ``nnlab ...`` in a subprocess."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from nnlab.io import load_arrays
+
+
+def nnlab(*args, cwd, timeout=180, check=None):
+    out = subprocess.run([sys.executable, "-m", "nnlab", *map(str, args)], cwd=cwd,
+                         capture_output=True, text=True, timeout=timeout)
+    if check is not None:
+        assert out.returncode == check, (out.stdout, out.stderr)
+    return out
+
+
+def one_line_error(out, rc=2):
+    assert out.returncode == rc, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, out.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    out = nnlab("train", "moons", "--layers", "6,3", "--epochs", "40", "--lr", "0.05",
+                "--val-split", "0.2", "--save", "run", "--json", cwd=d, check=0)
+    return d, json.loads(out.stdout)
+
+
+def test_train_reports_and_saves(trained):
+    d, res = trained
+    assert res["metrics"]["train"]["accuracy"] > 0.8 and "val" in res["metrics"]
+    assert res["epochs"] == 40 and len(res["loss_curve"]) == 40
+    assert (d / "run" / "model.npz").exists() and (d / "run" / "config.toml").exists()
+
+
+def test_evaluate_predict_summary_plot(trained):
+    d, _ = trained
+    ev = json.loads(nnlab("evaluate", "run", "moons", "--json", cwd=d, check=0).stdout)
+    assert 0.8 < ev["metrics"]["data"]["accuracy"] <= 1
+    pr = json.loads(nnlab("predict", "run", "moons", "--out", "p.csv", "--json", cwd=d,
+                          check=0).stdout)
+    assert len(pr["predictions"]) == 300 and set(pr["predictions"]) <= {0, 1}
+    assert (d / "p.csv").read_text().splitlines()[0] == "prediction,p0"
+    sm = json.loads(nnlab("summary", "run", "--json", cwd=d, check=0).stdout)
+    assert sm["layer_dims"] == [2, 6, 3, 1] and sm["params"] == 6 * 3 + 3 * 7 + 4
+    assert "total params: 43" in nnlab("summary", "run", cwd=d, check=0).stdout
+    nnlab("plot", "run", "moons", "--out", "b.png", cwd=d, check=0)
+    assert (d / "b.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_from_a_features_only_csv(trained):
+    d, _ = trained
+    (d / "new.csv").write_text("x1,x2\n0.0,1.0\n1.5,-0.5\n")
+    pr = json.loads(nnlab("predict", "run", "new.csv", "--json", cwd=d, check=0).stdout)
+    assert len(pr["predictions"]) == 2
+
+
+def test_config_file_and_flags_override(tmp_path):
+    (tmp_path / "exp.toml").write_text('dataset = "xor"\nlayers = [4]\nepochs = 5\nlr = 0.1\n')
+    res = json.loads(nnlab("train", "--config", "exp.toml", "--epochs", "3", "--json",
+                           cwd=tmp_path, check=0).stdout)
+    assert res["config"]["dataset"] == "xor" and res["config"]["epochs"] == 3
+    assert res["config"]["layers"] == [4]
+
+
+def test_same_seed_same_model(tmp_path):
+    for name in ("a", "b"):
+        nnlab("train", "flower", "--layers", "4", "--activation", "tanh", "--epochs", "20",
+              "--keep-prob", "0.9", "--save", name, "--quiet", cwd=tmp_path, check=0)
+    a, _ = load_arrays(tmp_path / "a" / "model.npz")
+    b, _ = load_arrays(tmp_path / "b" / "model.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_every_command_has_help_with_examples(tmp_path):
+    for cmd in ("train", "evaluate", "predict", "summary", "gradcheck", "plot", "datasets"):
+        out = nnlab(cmd, "--help", cwd=tmp_path, check=0)
+        assert "example" in out.stdout and "--json" in out.stdout, cmd
+
+
+def test_gradcheck_verdicts(tmp_path):
+    res = json.loads(nnlab("gradcheck", "iris", "--layers", "4", "--activation", "tanh",
+                           "--l2", "0.5", "--json", cwd=tmp_path, check=0).stdout)
+    assert res["passed"] and res["difference"] < 1e-7 and set(res["per_parameter"]) == {
+        "W1", "b1", "W2", "b2"}
+    line = one_line_error(nnlab("gradcheck", "moons", "--keep-prob", "0.8", cwd=tmp_path))
+    assert "refused with dropout" in line
+
+
+def test_datasets_list_and_show(tmp_path):
+    out = json.loads(nnlab("datasets", "--json", cwd=tmp_path, check=0).stdout)
+    names = [r["name"] for r in out["datasets"]]
+    assert {"flower", "circles", "moons", "football", "cat", "digits", "iris"} <= set(names)
+    one = json.loads(nnlab("datasets", "iris", "--json", cwd=tmp_path, check=0).stdout)
+    assert one["samples"] == 150 and one["classes"] == {"0": 50, "1": 50, "2": 50}
+
+
+# --- bad input: one clear line, exit code 2, nothing lost ------------------------------------
+
+BAD_FLAGS = [
+    (["--lr", "0"], "lr=0.0 is out of range"),
+    (["--lr", "-0.1"], "lr=-0.1 is out of range"),
+    (["--l2", "-1"], "l2=-1.0 is out of range"),
+    (["--keep-prob", "1.5"], "keep_prob=1.5 is out of range"),
+    (["--keep-prob", "0"], "keep_prob=0.0 is out of range"),
+    (["--layers", "5,0"], r"layers[1]=0 is out of range"),
+    (["--activation", "swish"], "activation='swish' is unknown"),
+    (["--optimizer", "lbfgs"], "optimizer='lbfgs' is unknown"),
+    (["--init", "glorot"], "init='glorot' is unknown"),
+    (["--early-stopping", "5"], "needs a validation set"),
+    (["--batch-size", "many"], "is not a batch size"),
+]
+
+
+@pytest.mark.parametrize("flags, message", BAD_FLAGS)
+def test_bad_hyperparameters(tmp_path, flags, message):
+    line = one_line_error(nnlab("train", "moons", "--epochs", "1", *flags, cwd=tmp_path))
+    assert message in line
+
+
+BAD_CSV = [
+    ("a,b,y\n", "header but no data rows"),
+    ("a,b,y\n1,2,0\n3,4\n", "row 3 has 2 fields but the header has 3"),
+    ("a,b,y\n1,nan,0\n2,3,1\n", "is not finite"),
+    ("a,b,y\n1,inf,0\n2,3,1\n", "is not finite"),
+    ("a,b,y\n1,x,0\n2,3,1\n", "'x' is not a number"),
+    ("a,b,y\n1,(1+2j),0\n2,3,1\n", "is not a number"),
+    ("a,b,y\n1,2,0\n3,4,0\n", "single class"),
+    ("", "the file is empty"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD_CSV)
+def test_bad_csv(tmp_path, text, message):
+    (tmp_path / "d.csv").write_text(text)
+    line = one_line_error(nnlab("train", "d.csv", "--epochs", "1", cwd=tmp_path))
+    assert message in line
+
+
+def test_missing_target_column_and_missing_files(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    assert "no column named 'label'" in one_line_error(
+        nnlab("train", "d.csv", "--target", "label", cwd=tmp_path))
+    assert "no such file" in one_line_error(nnlab("train", "nope.csv", cwd=tmp_path))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    line = one_line_error(nnlab("train", "football", "--data-dir", empty, cwd=tmp_path))
+    assert "data.mat" in line and str(empty) in line
+    assert "no such model file" in one_line_error(
+        nnlab("summary", "nomodel", cwd=tmp_path))
+
+
+def test_model_given_wrong_features(trained):
+    d, _ = trained
+    assert "has 4 features but the model takes 2" in one_line_error(
+        nnlab("evaluate", "run", "iris", cwd=d))
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_corrupt_and_hostile_model_files(trained, tmp_path):
+    d, _ = trained
+    good = (d / "run" / "model.npz").read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(good[: len(good) // 2])
+    assert "trunc.npz" in one_line_error(nnlab("summary", "trunc.npz", cwd=tmp_path))
+    (tmp_path / "evil.npz").write_bytes(pickle.dumps(Evil()))
+    one_line_error(nnlab("summary", "evil.npz", cwd=tmp_path))
+    flipped = bytearray(good)
+    flipped[len(flipped) // 3] ^= 0xFF
+    (tmp_path / "flip.npz").write_bytes(bytes(flipped))
+    out = nnlab("summary", "flip.npz", cwd=tmp_path)
+    assert "Traceback" not in out.stderr  # a flip inside the numbers may still load
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_divergence_stops_with_a_hint(tmp_path):
+    out = nnlab("train", "diabetes", "--layers", "8", "--optimizer", "gd", "--lr", "5",
+                "--epochs", "50", "--batch-size", "full", cwd=tmp_path)
+    line = one_line_error(out, rc=1)
+    assert "diverged at epoch" in line and "smaller learning rate" in line
+
+
+def test_npz_data_and_bad_npz(tmp_path):
+    rng = np.random.RandomState(0)
+    np.savez(tmp_path / "d.npz", X=rng.randn(40, 3), y=(rng.randn(40) > 0).astype(int))
+    nnlab("train", "d.npz", "--epochs", "2", "--quiet", cwd=tmp_path, check=0)
+    np.savez(tmp_path / "e.npz", X=rng.randn(40, 3), y=np.zeros(10))
+    assert "must be" in one_line_error(nnlab("train", "e.npz", cwd=tmp_path))
+
+
+# --- exact resume after SIGKILL --------------------------------------------------------------
+
+RUN = ["train", "moons", "--layers", "16,8", "--keep-prob", "0.9", "--optimizer", "adam",
+       "--lr", "0.01", "--batch-size", "8", "--epochs", "120", "--val-split", "0.2",
+       "--early-stopping", "1000", "--quiet"]
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_moment_then_resume_is_bit_identical(tmp_path):
+    nnlab(*RUN, "--save", "ref", cwd=tmp_path, check=0, timeout=300)
+    ref, _ = load_arrays(tmp_path / "ref" / "model.npz")
+    for i, delay in enumerate([0.0, 0.15, 0.4, 0.9]):
+        ck = tmp_path / f"ck{i}.npz"
+        proc = subprocess.Popen([sys.executable, "-m", "nnlab", *RUN, "--checkpoint", ck.name,
+                                 "--checkpoint-every", "1"], cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while not ck.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert ck.exists(), "the run ended before its first checkpoint"
+        nnlab("train", "--resume", ck.name, "--save", f"resumed{i}", "--quiet", cwd=tmp_path,
+              check=0, timeout=300)
+        got, _ = load_arrays(tmp_path / f"resumed{i}" / "model.npz")
+        assert set(got) == set(ref)
+        for k in ref:
+            assert np.array_equal(got[k], ref[k]), (delay, k)
+
+
+def test_resume_refuses_extra_settings(tmp_path):
+    line = one_line_error(nnlab("train", "moons", "--resume", "x.npz", cwd=tmp_path))
+    assert "--resume" in line
+
