@@ -138,7 +138,9 @@ toward zero and the boundary becomes smoother: train {l2.accuracy["train"]}, tes
 {l2.accuracy["test"]}. **Dropout** run exactly as the course's notebook runs it gives the
 course's numbers — train {dc.accuracy["train"]}, test {dc.accuracy["test"]} — but that notebook
 reseeds NumPy's generator with 1 at the start of every forward pass, so the masks are the same at
-all 30000 iterations: it trains one fixed thinned network rather than averaging over random ones.
+all 30000 iterations: it trains one fixed thinned network rather than averaging over random ones
+(its cost falls smoothly, as a deterministic network's does).
 With **fresh masks** at every iteration (dropout as intended; the course printed no number for
-it) nnlab gets train {df.accuracy["train"]}, test {df.accuracy["test"]}.
+it) the cost is as noisy as real dropout makes it, and nnlab gets train {df.accuracy["train"]},
+test {df.accuracy["test"]}.
 """

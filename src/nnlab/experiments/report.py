@@ -62,6 +62,26 @@ def _markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def environment() -> str:
+    """NumPy's version and BLAS (library, version, kernel): the last bits of a long run can
+    depend on the kernel's order of summation."""
+    import numpy
+
+    text = f"NumPy {numpy.__version__}"
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:  # pragma: no cover
+        blas = []
+    if blas:
+        b = blas[0]
+        text += f", {b.get('internal_api', 'BLAS')} {b.get('version') or ''}".rstrip()
+        if b.get("architecture"):
+            text += f" ({b['architecture']} kernel)"
+    return text
+
+
 def markdown(report: Report) -> str:
     """``report.md``: the summary table, then one illustrated section per experiment."""
     from .._version import __version__
@@ -69,6 +89,7 @@ def markdown(report: Report) -> str:
     differ = report.compared - report.matched
     parts = [
         "# nnlab reproduce: the course's experiments, number for number\n",
+        f"*{environment()}*\n",
         f"nnlab {__version__} ran {len(report.experiments)} experiment(s) in "
         f"{report.wall_seconds:.1f} s with {report.jobs} worker process(es). "
         f"**{report.matched} of {report.compared}** course numbers came out exactly "
@@ -85,7 +106,7 @@ def markdown(report: Report) -> str:
     for e in report.experiments:
         parts.append(f"## {e.letter}. {e.title}\n")
         if e.seconds:
-            parts.append(f"*Its runs took {e.seconds:.1f} s of computing in all.*\n")
+            parts.append(f"*Its runs took {e.seconds:.1f} s, added up over the runs.*\n")
         if e.status != "ok":
             parts.append(f"*{e.status}:* {e.reason}\n")
             continue
