@@ -292,3 +292,121 @@ class ModelCheckpoint(Callback):
             history.extend(self.model.history)
         save_checkpoint(self.model, self.path, next_epoch, extra=self.extra,
                         callbacks=self.others, history=history)
+
+
+# ---------------------------------------------------------------------------------------------
+# Estimators (nnlab.MLPClassifier, MLPRegressor, LogisticRegression)
+
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor", "LogisticRegression")
+
+
+def _json_value(name: str, value: Any) -> Any:
+    """A JSON-able form of a parameter or fitted attribute, or a ValueError naming it."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return v if math.isfinite(v) else {"float": str(v)}
+    if isinstance(value, tuple | list):
+        return {"seq": [_json_value(name, v) for v in value], "tuple": isinstance(value, tuple)}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufUS" and value.ndim <= 2:
+        return {"array": value.tolist(), "dtype": str(value.dtype)}
+    raise ValueError(
+        f"{name}={value!r} cannot be written to a model file (only numbers, strings and their "
+        "lists are)"
+    )
+
+
+def _from_json_value(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        if "float" in doc:
+            return float(doc["float"])
+        if "seq" in doc:
+            seq = [_from_json_value(v) for v in doc["seq"]]
+            return tuple(seq) if doc.get("tuple") else seq
+        if "array" in doc:
+            if np.dtype(doc["dtype"]).kind not in "biufUS":
+                raise ValueError(f"dtype {doc['dtype']!r} not allowed")
+            return np.array(doc["array"], dtype=doc["dtype"])
+        raise ValueError(f"unknown value {doc!r}")
+    return doc
+
+
+def save_estimator(est: Any, path: str | os.PathLike) -> None:
+    """Write a fitted nnlab estimator: its parameters, fitted attributes and network."""
+    name = type(est).__name__
+    if name not in _ESTIMATORS or not hasattr(est, "model_"):
+        raise ValueError(f"expected a fitted nnlab estimator ({', '.join(_ESTIMATORS)})")
+    params = {k: _json_value(k, v) for k, v in est.get_params(deep=False).items()}
+    fitted = {k: _json_value(k, v) for k, v in vars(est).items()
+              if k.endswith("_") and not k.startswith("_") and k not in ("model_", "history_")}
+    config = {"kind": "estimator", "estimator": name, "params": params, "fitted": fitted,
+              "model": model_to_json(est.model_)}
+    if getattr(est, "_label_binarizer", None) is not None:
+        config["label_type"] = est._label_binarizer.y_type_
+    save_arrays(path, dict(est.model_.params), config)
+
+
+def load_estimator(path: str | os.PathLike) -> Any:
+    """Read a file written by ``save_estimator``: the estimator, ready to predict."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    from . import estimators
+
+    arrays, config = load_arrays(path, kind="estimator")
+    where = str(path)
+    name = config.get("estimator")
+    if name not in _ESTIMATORS:
+        raise ModelFileError(f"{where}: unknown estimator {name!r}")
+    try:
+        params = {k: _from_json_value(v) for k, v in config["params"].items()}
+        est = getattr(estimators, name)(**params)
+        for k, v in config["fitted"].items():
+            if not (k.endswith("_") and k.isidentifier()) or k.startswith("_"):
+                raise ValueError(f"attribute {k!r}")
+            setattr(est, k, _from_json_value(v))
+        label_type = config.get("label_type")
+        if label_type is not None:
+            lb = LabelBinarizer()
+            classes = np.asarray(est.classes_)
+            lb.fit(np.eye(len(classes), dtype=int) if label_type == "multilabel-indicator"
+                   else classes)
+            est._label_binarizer = lb
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{where}: malformed estimator description ({exc})") from None
+    model = model_from_json(config.get("model", {}), where)
+    _set_params(model, arrays, where)
+    est.model_ = model
+    est.history_ = History()
+    return est
+
+
+def save(obj: Any, path: str | os.PathLike) -> None:
+    """Save a ``Model`` or a fitted nnlab estimator to ``path`` (an ``.npz`` file)."""
+    if isinstance(obj, Model):
+        save_model(obj, path)
+    else:
+        save_estimator(obj, path)
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Load any nnlab file: a ``Model`` (model or checkpoint files), an estimator, or for a
+    ``params`` file the ``(params, config)`` pair. A folder means its ``model.npz``."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.npz"
+    _, config = load_arrays(path)
+    kind = config.get("kind")
+    if kind in ("model", "checkpoint"):
+        return load_model(path)
+    if kind == "estimator":
+        return load_estimator(path)
+    if kind == "params":
+        from .io import load_params
+
+        return load_params(path)
+    raise ModelFileError(f"{path}: unknown kind of nnlab file {kind!r}")
