@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import load_cat, load_cat_images
+from ..datasets import TrainTest, load_cat, load_cat_images
 from ..network import predict
 from ..training import train
 from ._core import (
@@ -44,15 +44,18 @@ SETTINGS = {
 COURSE_NUMBERS: CourseNumbers = {k: {"train": s[2], "test": s[3]} for k, s in SETTINGS.items()}
 
 
-def load(data_dir: str | os.PathLike[str] | None = None):
+def load(data_dir: str | os.PathLike[str] | None = None) -> TrainTest:
+    """This experiment's data (raises ``DataFileError`` if a file is missing)."""
     return load_cat(data_dir)
 
 
 def activations_for(hidden: list[int]) -> list[str]:
+    """relu for each hidden layer, sigmoid for the output."""
     return ["relu"] * len(hidden) + ["sigmoid"]
 
 
 def run(key: str, data_dir: str | None) -> Run:
+    """Train the network ``key`` of ``SETTINGS`` on the 209 training pictures (12288, 209)."""
     label, hidden, _, _ = SETTINGS[key]
     data = load_cat(data_dir)
     layers = [data.X_train.shape[0], *hidden, 1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..datasets import load_circles
+from ..datasets import TrainTest, load_circles
 from ..training import train
 from ._core import (
     CourseNumbers,
@@ -43,11 +43,13 @@ SETTINGS = {
 COURSE_NUMBERS: CourseNumbers = {k: {"train": s[3], "test": s[4]} for k, s in SETTINGS.items()}
 
 
-def load(data_dir: str | os.PathLike[str] | None = None):
+def load(data_dir: str | os.PathLike[str] | None = None) -> TrainTest:
+    """This experiment's data (raises ``DataFileError`` if a file is missing)."""
     return load_circles()
 
 
 def run(key: str) -> Run:
+    """Train 2-10-5-1 on the circles (2, 300) from the initialization ``key``."""
     label, init, scale, _, _ = SETTINGS[key]
     data = load_circles()
     result = train(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..datasets import load_cat
+from ..datasets import TrainTest, load_cat
 from ..training import train
 from ._core import (
     CourseNumbers,
@@ -40,7 +40,8 @@ SETTINGS = {
 COURSE_NUMBERS: CourseNumbers = {k: {"train": s[2], "test": s[3]} for k, s in SETTINGS.items()}
 
 
-def load(data_dir: str | os.PathLike[str] | None = None):
+def load(data_dir: str | os.PathLike[str] | None = None) -> TrainTest:
+    """This experiment's data (raises ``DataFileError`` if a file is missing)."""
     return load_cat(data_dir)
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from .. import optimizers
 from ..datasets import load_moons
 from ..training import train
@@ -46,11 +48,13 @@ SETTINGS = {
 COURSE_NUMBERS: CourseNumbers = {k: {"train": s[1]} for k, s in SETTINGS.items()}
 
 
-def load(data_dir: str | os.PathLike[str] | None = None):
+def load(data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """This experiment's data (raises ``DataFileError`` if a file is missing)."""
     return load_moons()
 
 
 def make_optimizer(key: str) -> optimizers.Optimizer:
+    """The course's gd, momentum (β = 0.9) or Adam (0.9, 0.999, 1e-8), all with α = 0.0007."""
     if key == "gd":
         return optimizers.gd(ALPHA)
     if key == "momentum":
@@ -59,6 +63,7 @@ def make_optimizer(key: str) -> optimizers.Optimizer:
 
 
 def run(key: str) -> Run:
+    """Train 2-5-2-1 on the moons (2, 300) with the optimizer ``key``."""
     X, Y = load_moons()
     opt = make_optimizer(key)
     result = train(

@@ -65,7 +65,8 @@ NOTES = {
 }
 
 
-def load(data_dir: str | os.PathLike[str] | None = None):
+def load(data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """This experiment's data (raises ``DataFileError`` if a file is missing)."""
     return load_flower()
 
 

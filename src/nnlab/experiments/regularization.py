@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..datasets import load_football
+from ..datasets import TrainTest, load_football
 from ..training import train
 from ._core import (
     CourseNumbers,
@@ -50,11 +50,13 @@ SETTINGS = {
 COURSE_NUMBERS: CourseNumbers = {k: {"train": s[1], "test": s[2]} for k, s in SETTINGS.items()}
 
 
-def load(data_dir: str | os.PathLike[str] | None = None):
+def load(data_dir: str | os.PathLike[str] | None = None) -> TrainTest:
+    """This experiment's data (raises ``DataFileError`` if a file is missing)."""
     return load_football(data_dir)
 
 
 def run(key: str, data_dir: str | None) -> Run:
+    """Train 2-20-3-1 on the football data (2, 211) with the regularization ``key``."""
     data = load_football(data_dir)
     options: dict[str, Any] = {}
     setting: dict[str, Any] = {}
