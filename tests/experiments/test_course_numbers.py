@@ -16,8 +16,12 @@ from nnlab.experiments import EXPERIMENTS
 from nnlab.experiments.runner import one_blas_thread
 
 ALL_TASKS = [t for m in EXPERIMENTS.values() for t in m.tasks(os.environ["NNLAB_DATA"])]
-#: Runs whose count depends on the BLAS kernel's order of summation (see test_prescott_kernel).
-KERNEL_SENSITIVE = {("planar", "n_h=20")}
+#: Runs whose count depends on the BLAS kernel's order of summation: 5000 steps of α = 1.2
+#: amplify the last bits of the products. Here they get within a few points of the course; their
+#: exact counts are checked with OpenBLAS's generic kernel (test_prescott_kernel_...). On this
+#: machine's kernel n_h = 50 matches the course and n_h = 20 gives 362 (course 360); with the
+#: Haswell kernel it is 362 and 363.
+KERNEL_SENSITIVE = {("planar", "n_h=20"), ("planar", "n_h=50")}
 
 
 @pytest.mark.slow
@@ -32,7 +36,6 @@ def test_run_gives_the_course_counts(task):
         if expected is None:
             continue
         if (task.experiment, task.key) in KERNEL_SENSITIVE:
-            # course 360; this machine's default OpenBLAS kernel gives 362 (see the note).
             assert abs(got.correct - expected.counts[0]) <= 3, got
             continue
         assert expected.matches(got), (
