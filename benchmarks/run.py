@@ -1,0 +1,300 @@
+"""nnlab against scikit-learn, PyTorch, JAX and a careful NumPy MLP, side by side in one run.
+
+    .venv/bin/python benchmarks/run.py            # all configs and contestants (~10 minutes)
+    .venv/bin/python benchmarks/run.py --quick    # a few epochs each: checks that it all runs
+
+Options: ``--configs TINY,LARGE``, ``--contestants nnlab,sklearn,torch``, ``--repeats 3``,
+``--out PATH`` (default ``benchmarks/RESULTS.md``). Every (config, contestant) pair runs in its own
+subprocess: imports and data first, one warm-up call (JAX compiles there), then ``repeats`` timed
+whole training calls; it reports samples/s (examples × epochs / seconds: median, min, max) and the
+process's peak resident memory. The float32 / float64 matrix-product peak is measured in the same
+run (NumPy's BLAS, and PyTorch's when installed); % of peak = useful FLOPs per second (see
+``Config.flops_per_sample``) over the best float32 peak measured. Contestants that cannot run
+(not installed, not yet in nnlab) are listed with the reason and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from peers import CONFIGS, CONTESTANTS, available, make_data  # noqa: E402
+
+DEFAULT_CONTESTANTS = [
+    "nnlab", "nnlab-model", "nnlab-mlp", "jax-scan", "jax-step", "torch", "sklearn", "numpy",
+    "nnlab-textbook", "nnlab-noblocks",
+]
+GOAL_FASTEST, GOAL_SKLEARN, GOAL_TORCH, GOAL_PEAK = 1.0, 2.0, 1.5, 0.70
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _maxrss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# ---------------------------------------------------------------------------------------------
+# In the subprocesses
+
+
+def worker(config: str, contestant: str, epochs: int, repeats: int) -> dict:
+    why = available(contestant)
+    if why:
+        return {"skipped": why}
+    cfg = CONFIGS[config]
+    data = make_data(cfg)
+    run = CONTESTANTS[contestant].run
+    rss_before = _rss_mib()
+    run(cfg, data, 1)  # warm-up: one epoch (one step for the full batch)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(cfg, data, epochs)
+        times.append(time.perf_counter() - start)
+    return {"times": times, "samples": cfg.m * epochs, "rss_before_mib": rss_before,
+            "peak_rss_mib": _maxrss_mib()}
+
+
+def measure_peak(quick: bool) -> dict:
+    """Best GFLOP/s of an n x n x n matrix product, float32 and float64 (NumPy), float32 torch."""
+    import numpy as np
+
+    n, reps = (1024, 3) if quick else (4096, 5)
+    out = {}
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        a = rng.standard_normal((n, n)).astype(dtype)
+        a @ a
+        best = min(_timed(lambda a=a: a @ a) for _ in range(reps))
+        out[f"numpy {np.dtype(dtype).name}"] = 2 * n**3 / best / 1e9
+    if available("torch") is None:
+        import torch
+
+        t = torch.from_numpy(rng.standard_normal((n, n)).astype(np.float32))
+        t @ t
+        out["torch float32"] = 2 * n**3 / min(_timed(lambda: t @ t) for _ in range(reps)) / 1e9
+    return out
+
+
+def _timed(f) -> float:
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------
+# The driver
+
+
+def _subprocess(args: list[str], timeout: float) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"timed out after {timeout:.0f} s"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"skipped": f"failed (exit {proc.returncode}): {tail[:200]}"}
+    return json.loads(lines[-1])
+
+
+def _fmt_rate(x: float) -> str:
+    if x >= 1e6:
+        return f"{x / 1e6:.2f} M"
+    if x >= 1e3:
+        return f"{x / 1e3:.1f} k"
+    return f"{x:.0f}"
+
+
+def _machine() -> list[str]:
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    lines = [f"- machine: {cpu}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}"]
+    versions = [f"numpy {np.__version__}"]
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
+                for i in threadpool_info() if i["user_api"] == "blas"]
+        versions.append("BLAS " + ", ".join(blas))
+    except ImportError:
+        pass
+    for mod in ("sklearn", "torch", "jax"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            versions.append(f"{mod} not installed")
+    import nnlab
+
+    versions.append(f"nnlab {nnlab.__version__}")
+    lines.append("- versions: " + "; ".join(versions))
+    return lines
+
+
+def report(results: dict, peaks: dict, meta: dict) -> str:
+    peak32 = max([v for k, v in peaks.items() if "float32" in k] or [float("nan")])
+    out = ["# Benchmark results", ""]
+    out.append(f"Written by `{meta['command']}` on {meta['date']} "
+               f"({'quick: a few epochs, not a measurement' if meta['quick'] else 'full run'}).")
+    out.append("")
+    out += _machine()
+    out.append(f"- load average before / after: {meta['load_before']} / {meta['load_after']}; "
+               f"{meta['repeats']} timed runs per entry after one warm-up epoch; wall time "
+               f"{meta['seconds']:.0f} s")
+    out.append("- every entry: float32, Adam (α = 0.001), no L2, no dropout, the same network, "
+               "data and epochs; each timed as a whole training call")
+    out += ["", f"## Matrix-product peak (n = {meta['peak_n']}, best of several)", ""]
+    out += ["| product | GFLOP/s |", "|---|---:|"]
+    out += [f"| {k} | {v:.0f} |" for k, v in peaks.items() if k != "skipped"]
+    out += ["", f"% of peak below is against the best float32 figure, {peak32:.0f} GFLOP/s.", ""]
+
+    skipped: dict[str, str] = {}
+    for cname, per in results.items():
+        cfg = CONFIGS[cname]
+        out += [f"## {cname}: {cfg.description}, {meta['epochs'][cname]} epochs", ""]
+        out += ["| contestant | samples/s (median) | min | max | nnlab.train ÷ this | % of peak "
+                "| peak RSS MiB | Δ RSS MiB |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        base = per.get("nnlab", {}).get("median")
+        for name, r in per.items():
+            if "skipped" in r:
+                skipped.setdefault(f"{CONTESTANTS[name].label}: {r['skipped']}", cname)
+                continue
+            ratio = f"{base / r['median']:.2f}×" if base else "–"
+            pct = 100 * r["median"] * cfg.flops_per_sample() / (peak32 * 1e9)
+            out.append(f"| {CONTESTANTS[name].label} | {_fmt_rate(r['median'])} | "
+                       f"{_fmt_rate(r['min'])} | {_fmt_rate(r['max'])} | {ratio} | {pct:.1f} % | "
+                       f"{r['peak_rss_mib']:.0f} | {r['peak_rss_mib'] - r['rss_before_mib']:.0f} |")
+        out.append("")
+    out += _goals(results, peak32)
+    if skipped:
+        out += ["## Skipped", ""] + [f"- {s}" for s in skipped] + [""]
+    return "\n".join(out)
+
+
+def _goals(results: dict, peak32: float) -> list[str]:
+    out = ["## Goals (issue 6): ratios of medians from this run", ""]
+    out += ["| config | nnlab entry | ÷ fastest peer (≥ 1.0) | ÷ scikit-learn (≥ 2) | "
+            "÷ PyTorch (≥ 1.5) | ÷ careful NumPy | % of peak (LARGE ≥ 70) |",
+            "|---|---|---|---|---|---|---|"]
+    for cname, per in results.items():
+        ok = {k: r for k, r in per.items() if "median" in r}
+        peers = {k: r["median"] for k, r in ok.items() if CONTESTANTS[k].kind == "peer"}
+        fastest = max(peers, key=peers.get) if peers else None
+        for entry in ("nnlab", "nnlab-model", "nnlab-mlp"):
+            if entry not in ok:
+                continue
+            mine = ok[entry]["median"]
+
+            def cell(peer, goal, mine=mine, ok=ok):
+                if peer is None or peer not in ok:
+                    return "–"
+                ratio = mine / ok[peer]["median"]
+                mark = "" if goal is None else (" ✓" if ratio >= goal else " ✗")
+                return f"{ratio:.2f}×{mark}"
+
+            fast_cell = cell(fastest, GOAL_FASTEST)
+            if fastest:
+                fast_cell += f" ({CONTESTANTS[fastest].label})"
+            pct = 100 * mine * CONFIGS[cname].flops_per_sample() / (peak32 * 1e9)
+            pct_cell = f"{pct:.1f} %" + (
+                (" ✓" if pct >= 100 * GOAL_PEAK else " ✗") if cname == "LARGE" else "")
+            out.append(f"| {cname} | {CONTESTANTS[entry].label} | {fast_cell} | "
+                       f"{cell('sklearn', GOAL_SKLEARN)} | {cell('torch', GOAL_TORCH)} | "
+                       f"{cell('numpy', None)} | {pct_cell} |")
+    out.append("")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="a few epochs per config")
+    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--contestants", default=",".join(DEFAULT_CONTESTANTS))
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds per subprocess")
+    p.add_argument("--worker", nargs=4, metavar=("CONFIG", "CONTESTANT", "EPOCHS", "REPEATS"),
+                   help=argparse.SUPPRESS)
+    p.add_argument("--peak", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.worker:
+        config, contestant, epochs, repeats = a.worker
+        print(json.dumps(worker(config, contestant, int(epochs), int(repeats))))
+        return 0
+    if a.peak:
+        print(json.dumps(measure_peak(a.quick)))
+        return 0
+
+    configs = [c.strip().upper() for c in a.configs.split(",") if c.strip()]
+    contestants = [c.strip() for c in a.contestants.split(",") if c.strip()]
+    for c in configs:
+        if c not in CONFIGS:
+            p.error(f"unknown config {c!r}: expected some of {', '.join(CONFIGS)}")
+    for c in contestants:
+        if c not in CONTESTANTS:
+            p.error(f"unknown contestant {c!r}: expected some of {', '.join(CONTESTANTS)}")
+    started = time.perf_counter()
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    peaks = _subprocess(["--peak"] + (["--quick"] if a.quick else []), a.timeout)
+    if "skipped" in peaks:
+        print("peak not measured:", peaks.pop("skipped"), flush=True)
+    print("peak GFLOP/s:", ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()), flush=True)
+    results: dict[str, dict] = {}
+    epochs = {}
+    for cname in configs:
+        cfg = CONFIGS[cname]
+        epochs[cname] = cfg.quick_epochs if a.quick else cfg.epochs
+        results[cname] = {}
+        for name in contestants:
+            r = _subprocess(
+                ["--worker", cname, name, str(epochs[cname]), str(a.repeats)], a.timeout)
+            if "times" in r:
+                rates = sorted(r["samples"] / t for t in r["times"])
+                r.update(median=statistics.median(rates), min=rates[0], max=rates[-1])
+                print(f"{cname:9s} {CONTESTANTS[name].label:30s} {_fmt_rate(r['median']):>9s}"
+                      f" samples/s  (min {_fmt_rate(r['min'])}, max {_fmt_rate(r['max'])})",
+                      flush=True)
+            else:
+                print(f"{cname:9s} {CONTESTANTS[name].label:30s} skipped: {r['skipped']}",
+                      flush=True)
+            results[cname][name] = r
+    meta = {
+        "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
+                                                          else sys.argv[1:]),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": a.quick, "repeats": a.repeats, "epochs": epochs,
+        "load_before": load_before,
+        "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "seconds": time.perf_counter() - started, "peak_n": 1024 if a.quick else 4096,
+    }
+    text = report(results, peaks, meta)
+    Path(a.out).write_text(text + "\n")
+    print()
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
