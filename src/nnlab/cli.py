@@ -106,6 +106,8 @@ def cmd_playground(args: argparse.Namespace) -> int:
     try:
         serve(args.host, args.port, limits, open_browser=args.open,
               announce=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:  # Ctrl+C is how a server is stopped: not an error
+        print("nnlab playground: stopped", flush=True)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}): choose another "

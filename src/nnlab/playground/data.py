@@ -1,0 +1,228 @@
+"""The playground's data: each data set built from the settings, uploaded CSV files, the split.
+
+Every set is 2-D points ``X (2, m)`` with labels ``Y (1, m)`` in {0, 1}. The points are drawn from
+the settings' seed and split into training and test points by ``RandomState(seed)`` as well, so the
+same settings always give the same points.
+
+>>> from nnlab.playground.settings import Settings
+>>> data = build_data(Settings(dataset="xor", n_points=100, test_fraction=0.2))
+>>> data.X_train.shape, data.X_test.shape
+((2, 80), (2, 20))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..datasets import DataFileError, load_circles, load_flower, load_football, load_moons
+from ..datasets.toy import make_toy
+from .settings import Limits, Settings, SettingsError
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked CSV file: its points, labels, and how to describe it."""
+
+    id: str
+    name: str
+    X: np.ndarray
+    Y: np.ndarray
+    classes: tuple[str, str]
+    columns: tuple[str, str, str] | None
+
+    def summary(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "n_points": int(self.X.shape[1]),
+                "classes": list(self.classes),
+                "columns": list(self.columns) if self.columns else None}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_csv(text: str, name: str = "upload.csv", limits: Limits | None = None) -> Upload:
+    """Read a CSV of 2-D labelled points: three comma-separated columns ``x1, x2, label``.
+
+    A first line whose first two fields are not numbers is a header. Blank lines and lines
+    starting with ``#`` are skipped. The label column must hold exactly two distinct values (numbers
+    or words); the smaller (numbers) or the first in alphabetical order (words) becomes class 0.
+    Raises ``SettingsError`` (field ``upload``) naming the line and the problem.
+
+    >>> up = parse_csv("x,y,colour\\n0,1,red\\n1,0,blue\\n2,2,red\\n1,1,blue\\n")
+    >>> up.Y.tolist(), up.classes, up.columns
+    ([[1.0, 0.0, 1.0, 0.0]], ('blue', 'red'), ('x', 'y', 'colour'))
+    """
+    limits = limits or Limits()
+    name = (name or "upload.csv")[:100]
+
+    def fail(message: str) -> SettingsError:
+        return SettingsError("upload", f"{name}: {message}")
+
+    if len(text.encode("utf-8")) > limits.max_upload_bytes:
+        raise fail(f"the file is larger than {limits.max_upload_bytes} bytes "
+                   "(raise the limit with --max-upload-bytes)")
+    rows: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            rows.append((number, [f.strip().strip('"') for f in stripped.split(",")]))
+    if not rows:
+        raise fail("the file holds no rows; expected lines x1,x2,label")
+    columns = None
+    first = rows[0][1]
+    if len(first) >= 2 and not (_is_number(first[0]) and _is_number(first[1])):
+        if len(first) != 3:
+            raise fail(f"line {rows[0][0]}: the header has {len(first)} columns; expected 3 "
+                       "(x1, x2, label)")
+        columns = (first[0], first[1], first[2])
+        rows = rows[1:]
+    if len(rows) < 4:
+        raise fail(f"{len(rows)} data rows; at least 4 are needed")
+    if len(rows) > limits.max_points:
+        raise fail(f"{len(rows)} data rows; at most {limits.max_points} are allowed "
+                   "(raise the limit with --max-points)")
+    points = np.empty((2, len(rows)))
+    labels: list[str] = []
+    for j, (number, fields) in enumerate(rows):
+        if len(fields) != 3:
+            raise fail(f"line {number}: {len(fields)} columns; expected 3 (x1, x2, label)")
+        for i in range(2):
+            try:
+                value = float(fields[i])
+            except ValueError:
+                raise fail(f"line {number}: {fields[i]!r} is not a number") from None
+            if not math.isfinite(value):
+                raise fail(f"line {number}: {fields[i]!r} is not a finite number")
+            points[i, j] = value
+        if not fields[2]:
+            raise fail(f"line {number}: the label is empty")
+        labels.append(fields[2])
+    distinct = sorted(set(labels))
+    if all(_is_number(x) for x in distinct):
+        distinct = sorted(distinct, key=float)
+        if len({float(x) for x in distinct}) != len(distinct):
+            raise fail(f"the labels {', '.join(distinct)} are the same numbers written "
+                       "differently")
+    if len(distinct) != 2:
+        raise fail(f"the label column holds {len(distinct)} distinct values "
+                   f"({', '.join(distinct[:5])}{', ...' if len(distinct) > 5 else ''}); "
+                   "expected exactly 2 classes")
+    Y = np.array([[1.0 if x == distinct[1] else 0.0 for x in labels]])
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return Upload(digest, name, points, Y, (distinct[0], distinct[1]), columns)
+
+
+class UploadStore:
+    """Uploaded files, kept in memory while the server runs: the newest ``max_uploads`` of them."""
+
+    def __init__(self, max_uploads: int):
+        self.max_uploads = max_uploads
+        self._items: OrderedDict[str, Upload] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, upload: Upload) -> None:
+        with self._lock:
+            self._items[upload.id] = upload
+            self._items.move_to_end(upload.id)
+            while len(self._items) > self.max_uploads:
+                self._items.popitem(last=False)
+
+    def get(self, upload_id: str) -> Upload:
+        with self._lock:
+            try:
+                upload = self._items[upload_id]
+            except KeyError:
+                raise SettingsError(
+                    "upload", f"the uploaded CSV {upload_id} is not on this server (uploads are "
+                    "kept in memory while the server runs): upload the file again"
+                ) from None
+            self._items.move_to_end(upload_id)
+            return upload
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class Data:
+    """Training and test points ``(2, m)``, labels ``(1, m)``, and the square view around them
+    ``box = (x1_min, x1_max, x2_min, x2_max)``."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    box: tuple[float, float, float, float]
+    name: str
+    target: str | None = None
+
+
+def split(
+    X: np.ndarray, Y: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle the columns with ``RandomState(seed).permutation(m)``; the first
+    ``round(test_fraction · m)`` (at least 1, at most m - 2) are the test points."""
+    m = X.shape[1]
+    n_test = min(max(1, round(test_fraction * m)), m - 2)
+    order = np.random.RandomState(seed).permutation(m)
+    test, train = order[:n_test], order[n_test:]
+    return X[:, train], Y[:, train], X[:, test], Y[:, test]
+
+
+def view_box(*arrays: np.ndarray) -> tuple[float, float, float, float]:
+    """A square around all the points, with a margin of 10 %."""
+    X = np.hstack(arrays)
+    lo, hi = X.min(axis=1), X.max(axis=1)
+    center = (lo + hi) / 2
+    half = max(float(np.max(hi - lo)) / 2 * 1.1, 1e-3)
+    return (float(center[0] - half), float(center[0] + half),
+            float(center[1] - half), float(center[1] + half))
+
+
+def build_data(settings: Settings, uploads: UploadStore | None = None) -> Data:
+    """The points of ``settings.dataset``, split into training and test points.
+
+    Raises ``SettingsError`` when the football file is missing or an upload is unknown.
+    """
+    s = settings
+    name, target = s.dataset, None
+    if s.dataset == "football":
+        try:
+            data = load_football()
+        except DataFileError as exc:
+            raise SettingsError("dataset", f"football: {exc}") from None
+        parts = tuple(data)
+    elif s.dataset == "circles":
+        n_test = min(max(1, round(s.test_fraction * s.n_points)), s.n_points - 2)
+        data = load_circles(
+            n_train=s.n_points - n_test, n_test=n_test, noise=s.noise,
+            train_random_state=s.seed, test_random_state=(s.seed + 1) % 2**32,
+        )
+        parts = tuple(data)
+    else:
+        if s.dataset == "moons":
+            X, Y = load_moons(n_samples=s.n_points, noise=s.noise, random_state=s.seed)
+        elif s.dataset == "flower":
+            X, Y = load_flower(n_per_class=max(2, s.n_points // 2), random_state=s.seed)
+        elif s.dataset == "csv":
+            if uploads is None or s.upload is None:
+                raise SettingsError("upload", "uploaded CSV: choose a CSV file to upload first")
+            upload = uploads.get(s.upload)
+            X, Y = upload.X, upload.Y
+            name = upload.name
+            target = upload.columns[2] if upload.columns else None
+        else:
+            X, Y = make_toy(s.dataset, s.n_points, s.noise, random_state=s.seed)
+        parts = split(X, Y, s.test_fraction, s.seed)
+    X_train, Y_train, X_test, Y_test = (np.asarray(a, dtype=np.float64) for a in parts)
+    return Data(X_train, Y_train, X_test, Y_test, view_box(X_train, X_test), name, target)

@@ -1,0 +1,392 @@
+"""Training on the server: one ``Run`` per network, a ``Lab`` holding a session's runs and data.
+
+A ``Run`` trains exactly as ``nnlab.train`` does with ``random_state=seed``: one
+``RandomState(seed)`` draws the initial weights, then every epoch's shuffle and every dropout mask,
+in that order; each mini-batch makes one ``train_step``. So the same settings and seed give the same
+run, epoch for epoch, whatever the pace at which the page watches it.
+
+The page is sent snapshots: the output over a grid covering the points (the decision boundary as a
+heatmap), each hidden unit's output over a coarser grid, the weights, and the train / test loss and
+accuracy curves. Grids travel as base64 bytes (0..255), curves as short lists of numbers.
+
+>>> from nnlab.playground.settings import parse_settings
+>>> lab = Lab(parse_settings({"dataset": "xor", "n_points": 60, "layers": [3]}))
+>>> _ = lab.step(5)
+>>> lab.runs[0].epoch
+5
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..data import random_mini_batches
+from ..features import expand_features
+from ..gradcheck import gradient_check
+from ..initializers import initialize_parameters
+from ..io import save_params
+from ..losses import get_loss
+from ..network import model_forward
+from ..optimizers import get_optimizer, inverse_time_decay
+from ..training import DivergenceError, train_step
+from .data import Data, UploadStore, build_data
+from .settings import Limits, Settings, Variant
+
+#: Resolution of the decision-boundary grid (GRID × GRID points) and of each unit's grid.
+GRID = 48
+UNIT_STRIDE = 3
+UNIT_GRID = GRID // UNIT_STRIDE
+#: At most this many rows of curves are kept per run: beyond it every other row is dropped and
+#: rows are recorded half as often (so a long run keeps its whole shape in bounded memory).
+MAX_HISTORY = 1000
+#: The gradient check uses at most this many training points (it costs two forward passes per
+#: parameter).
+GRADCHECK_EXAMPLES = 64
+
+
+def _b64(values: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def _round(x: float, digits: int = 6) -> float | None:
+    """A finite float for JSON (None for NaN / infinity), with ``digits`` significant digits."""
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return float(f"{x:.{digits}g}")
+
+
+def grid_points(box: Sequence[float], n: int) -> np.ndarray:
+    """The centres of an n × n grid over ``box``, as ``(2, n·n)`` columns, row by row from the top
+    (largest x2) and left to right (smallest x1) — the order of an image's pixels."""
+    x1_min, x1_max, x2_min, x2_max = box
+    x1 = x1_min + (np.arange(n) + 0.5) / n * (x1_max - x1_min)
+    x2 = x2_max - (np.arange(n) + 0.5) / n * (x2_max - x2_min)
+    g1, g2 = np.meshgrid(x1, x2)
+    return np.vstack([g1.ravel(), g2.ravel()])
+
+
+def encode_grid(values: np.ndarray, symmetric: bool) -> dict[str, Any]:
+    """Grid values as bytes: ``symmetric`` maps [-s, s] to 0..255 with s = max |v| (sent as
+    ``scale``), otherwise [0, 1] to 0..255."""
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=1e300, neginf=-1e300)
+    if symmetric:
+        scale = float(np.max(np.abs(v))) if v.size else 0.0
+        scaled = (v / scale + 1) / 2 if scale > 0 else np.full_like(v, 0.5)
+        return {"scale": _round(min(scale, 1e300), 4), "data": _b64(np.round(scaled * 255))}
+    return {"scale": 1.0, "data": _b64(np.round(np.clip(v, 0, 1) * 255))}
+
+
+class History:
+    """The curves of one run: rows ``[epoch, train loss, test loss, train accuracy, test
+    accuracy]`` recorded every ``stride`` epochs; ``version`` changes when rows are dropped."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[float | None]] = []
+        self.stride = 1
+        self.version = 0
+
+    def wants(self, epoch: int) -> bool:
+        return epoch % self.stride == 0 and (not self.rows or self.rows[-1][0] != epoch)
+
+    def add(self, row: list[float | None]) -> None:
+        self.rows.append(row)
+        if len(self.rows) > MAX_HISTORY:
+            self.rows = self.rows[::2]
+            self.stride *= 2
+            self.version += 1
+
+
+class Run:
+    """One network trained on the lab's data with one ``Settings``."""
+
+    def __init__(self, label: str, settings: Settings, data: Data, limits: Limits):
+        s = self.settings = settings
+        self.label = label
+        self.limits = limits
+        self.features = list(s.features)
+        self.X_train = expand_features(data.X_train, s.features)
+        self.X_test = expand_features(data.X_test, s.features)
+        self.Y_train, self.Y_test = data.Y_train, data.Y_test
+        self.grid = expand_features(grid_points(data.box, GRID), s.features)
+        self.layer_dims = [len(s.features), *s.layers, 1]
+        self.activations = [*s.activations, "sigmoid"]
+        self.keep_probs = [s.keep_prob] * len(s.layers)
+        self.rng = np.random.RandomState(s.seed)
+        self.params = initialize_parameters(
+            self.layer_dims, s.init, self.rng, scale=s.init_scale if s.init == "random" else None
+        )
+        self.optimizer = get_optimizer(s.optimizer, **self._hyperparams())
+        self.opt_state = self.optimizer.init(self.params)
+        self.schedule = inverse_time_decay(s.lr, s.decay) if s.decay > 0 else None
+        self.epoch = 0
+        self.steps = 0
+        self.lr = s.lr
+        self.diverged: str | None = None
+        self.stopped: str | None = None
+        self.history = History()
+        self.record()
+
+    def _hyperparams(self) -> dict[str, float]:
+        s = self.settings
+        return {
+            "gd": {"learning_rate": s.lr},
+            "momentum": {"learning_rate": s.lr, "beta": s.beta},
+            "rmsprop": {"learning_rate": s.lr, "beta2": s.beta2, "epsilon": s.epsilon},
+            "adam": {"learning_rate": s.lr, "beta1": s.beta1, "beta2": s.beta2,
+                     "epsilon": s.epsilon},
+        }[s.optimizer]
+
+    @property
+    def active(self) -> bool:
+        return self.diverged is None and self.stopped is None
+
+    def train_epoch(self) -> None:
+        """One pass over the training points, as ``nnlab.train`` makes it."""
+        if not self.active:
+            return
+        m = self.X_train.shape[1]
+        batch = self.settings.batch_size or m
+        lr = self.schedule(self.epoch) if self.schedule is not None else self.settings.lr
+        if batch >= m:
+            batches = [(self.X_train, self.Y_train)]
+        else:
+            batches = random_mini_batches(self.X_train, self.Y_train, batch, self.rng)
+        params, opt_state, total = self.params, self.opt_state, 0.0
+        with np.errstate(all="ignore"):
+            for X_batch, Y_batch in batches:
+                params, opt_state, cost = train_step(
+                    params, self.optimizer, opt_state, X_batch, Y_batch, self.activations,
+                    lambd=self.settings.l2, keep_probs=self.keep_probs, rng=self.rng,
+                    learning_rate=lr,
+                )
+                total += cost * X_batch.shape[1]
+        self.steps += len(batches)
+        cost = total / m
+        if not math.isfinite(cost):
+            # keep the last weights with a finite cost, as nnlab.train does
+            self.diverged = str(DivergenceError(self.epoch, cost, self.params, lr))
+            return
+        self.params, self.opt_state, self.lr = params, opt_state, lr
+        self.epoch += 1
+        if self.steps >= self.limits.max_steps:
+            self.stopped = (
+                f"{self.label}: paused after {self.steps} updates, the limit per run "
+                f"(raise it with --max-steps)"
+            )
+        if self.history.wants(self.epoch):
+            self.record()
+
+    def _loss_and_accuracy(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+        with np.errstate(all="ignore"):
+            AL, _ = model_forward(X, self.params, self.activations)
+            loss = float(get_loss("binary_crossentropy").cost(AL, Y))
+        return loss, float(np.mean((AL > 0.5) == (Y > 0.5)))
+
+    def record(self) -> None:
+        """Add the current losses (cross-entropy, without the L2 term) and accuracies."""
+        train_loss, train_acc = self._loss_and_accuracy(self.X_train, self.Y_train)
+        test_loss, test_acc = self._loss_and_accuracy(self.X_test, self.Y_test)
+        self.history.add([self.epoch, _round(train_loss), _round(test_loss),
+                          _round(train_acc, 4), _round(test_acc, 4)])
+
+    def metrics(self) -> dict[str, Any]:
+        """The latest losses and accuracies (recorded now if the curve skipped this epoch)."""
+        if self.history.rows[-1][0] != self.epoch:
+            train_loss, train_acc = self._loss_and_accuracy(self.X_train, self.Y_train)
+            test_loss, test_acc = self._loss_and_accuracy(self.X_test, self.Y_test)
+            row = [self.epoch, _round(train_loss), _round(test_loss), _round(train_acc, 4),
+                   _round(test_acc, 4)]
+        else:
+            row = self.history.rows[-1]
+        keys = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+        return dict(zip(keys, row, strict=True))
+
+    def pictures(self, units: bool) -> dict[str, Any]:
+        """The output over the grid, and (with ``units``) every hidden unit's output and the
+        weights."""
+        with np.errstate(all="ignore"):
+            AL, caches = model_forward(self.grid, self.params, self.activations)
+        out: dict[str, Any] = {"boundary": encode_grid(AL[0], symmetric=False)["data"]}
+        if units:
+            pick = np.zeros((GRID, GRID), dtype=bool)
+            pick[UNIT_STRIDE // 2 :: UNIT_STRIDE, UNIT_STRIDE // 2 :: UNIT_STRIDE] = True
+            pick = pick.ravel()
+            layers = []
+            for cache in caches[1:]:  # caches[l].linear.A_prev is A[l], the hidden layer's output
+                A = cache.linear.A_prev
+                layers.append([encode_grid(A[j, pick], symmetric=True) for j in range(A.shape[0])])
+            out["units"] = layers
+            out["weights"] = [
+                {"W": np.round(np.nan_to_num(self.params[f"W{l}"]), 4).tolist(),
+                 "b": np.round(np.nan_to_num(self.params[f"b{l}"][:, 0]), 4).tolist()}
+                for l in range(1, len(self.layer_dims))
+            ]
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"label": self.label, "layer_dims": self.layer_dims,
+                "activations": self.activations, "features": self.features,
+                "settings": self.settings.to_dict()}
+
+
+class Lab:
+    """A session's data and runs (one, or 2 to 4 compared ones), and what the page has been sent.
+
+    Not thread-safe: the server calls one method at a time per lab.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        variants: Sequence[Variant] = (),
+        limits: Limits | None = None,
+        uploads: UploadStore | None = None,
+    ):
+        self.limits = limits or Limits()
+        self.settings = settings
+        self.data = build_data(settings, uploads)
+        chosen = list(variants) or [Variant("", settings)]
+        self.comparing = bool(variants)
+        self.runs = [Run(v.label, v.settings, self.data, self.limits) for v in chosen]
+        self._sent: list[tuple[int, int]] = [(-1, 0)] * len(self.runs)  # (version, rows sent)
+        self._reported: set[int] = set()
+        #: Set (from any thread) when the page has gone: training stops after the current epoch.
+        self.closed = False
+
+    @property
+    def active(self) -> bool:
+        return any(run.active for run in self.runs)
+
+    def step(self, epochs: int = 1) -> dict[str, Any]:
+        """Train every run ``epochs`` epochs (in lockstep); return a snapshot."""
+        for _ in range(epochs):
+            if self.closed:
+                break
+            for run in self.runs:
+                run.train_epoch()
+        return self.snapshot()
+
+    def advance(self, budget_s: float) -> dict[str, Any]:
+        """Train every run in lockstep for about ``budget_s`` seconds (at least one epoch);
+        return a snapshot. The pace only decides which epochs are shown, never the run."""
+        start = time.perf_counter()
+        while self.active and not self.closed:
+            for run in self.runs:
+                run.train_epoch()
+            if time.perf_counter() - start >= budget_s:
+                break
+        return self.snapshot()
+
+    def ready(self) -> dict[str, Any]:
+        """The message that opens a configured lab: the points, the view, the networks."""
+        d = self.data
+
+        def points(X: np.ndarray, Y: np.ndarray) -> list[list[float]]:
+            return np.round(np.vstack([X, Y]).T, 4).tolist()
+
+        features = {
+            name: encode_grid(
+                expand_features(grid_points(d.box, UNIT_GRID), [name])[0], symmetric=True
+            )
+            for name in self.runs[0].features
+        }
+        return {
+            "type": "ready",
+            "settings": self.settings.to_dict(),
+            "comparing": self.comparing,
+            "runs": [run.describe() for run in self.runs],
+            "data": {"name": d.name, "train": points(d.X_train, d.Y_train),
+                     "test": points(d.X_test, d.Y_test), "box": list(d.box)},
+            "grid": GRID,
+            "unit_grid": UNIT_GRID,
+            "feature_grids": features,
+            "dropout": any(run.settings.dropout for run in self.runs),
+            "snapshot": self.snapshot(),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """The runs' state since the last snapshot: new curve rows, pictures, metrics, and any
+        divergence or limit reached (each reported once, in ``events``)."""
+        runs, events = [], []
+        for i, run in enumerate(self.runs):
+            version, sent = self._sent[i]
+            rows = run.history.rows
+            reset = version != run.history.version
+            new = rows if reset else rows[sent:]
+            self._sent[i] = (run.history.version, len(rows))
+            item = {"label": run.label, "epoch": run.epoch, "steps": run.steps,
+                    "lr": _round(run.lr), "rows": new, "reset": reset,
+                    "metrics": run.metrics(), "diverged": run.diverged,
+                    "stopped": run.stopped}
+            item.update(run.pictures(units=not self.comparing))
+            runs.append(item)
+            if not run.active and i not in self._reported:
+                self._reported.add(i)
+                kind = "diverged" if run.diverged else "stopped"
+                events.append({"kind": kind, "run": i, "label": run.label,
+                               "message": run.diverged or run.stopped})
+        return {"type": "snapshot", "runs": runs, "events": events, "active": self.active}
+
+    def gradient_check(self, run_index: int = 0) -> dict[str, Any]:
+        """The engine's gradient check on a run's current weights and (at most
+        ``GRADCHECK_EXAMPLES``) training points. Raises ``ValueError`` while dropout is on."""
+        run = self.runs[run_index]
+        m = min(GRADCHECK_EXAMPLES, run.X_train.shape[1])
+        result = gradient_check(
+            run.params, run.X_train[:, :m], run.Y_train[:, :m], run.activations,
+            lambd=run.settings.l2, keep_probs=run.keep_probs,
+        )
+        return {
+            "type": "gradcheck", "run": run_index, "label": run.label, "epoch": run.epoch,
+            "difference": float(f"{result.difference:.3e}"), "threshold": result.threshold,
+            "passed": result.passed, "failing": result.failing,
+            "per_parameter": {k: float(f"{d:.3e}") for k, d in result.per_parameter.items()},
+            "examples": m, "parameters": int(result.gradient.size),
+        }
+
+    def train_config(self, run_index: int = 0):
+        """The run's settings as a ``TrainConfig``, with ``epochs`` = the epochs trained so far."""
+        run = self.runs[run_index]
+        csv = run.settings.dataset == "csv"
+        return run.settings.to_train_config(
+            epochs=run.epoch, dataset=self.data.name if csv else None,
+            target=self.data.target if csv else None,
+        )
+
+    def model_file(self, run_index: int = 0) -> bytes:
+        """The run's current weights as an nnlab model file (``nnlab.io.save_params``), with the
+        activations, layer sizes, features and training settings in its JSON config."""
+        run = self.runs[run_index]
+        with tempfile.TemporaryDirectory(prefix="nnlab-playground-") as folder:
+            path = os.path.join(folder, "model.npz")
+            save_params(
+                path, run.params, activations=run.activations, layer_dims=run.layer_dims,
+                features=run.features, epoch=run.epoch, label=run.label,
+                train_config=self.train_config(run_index).to_dict(),
+                source="nnlab playground",
+            )
+            with open(path, "rb") as f:
+                return f.read()
+
+
+def load_model_bytes(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a model file from bytes (for tests and tools): ``(params, config)``."""
+    from ..io import load_params
+
+    with tempfile.TemporaryDirectory(prefix="nnlab-playground-") as folder:
+        path = os.path.join(folder, "model.npz")
+        with open(path, "wb") as f:
+            f.write(data)
+        return load_params(path)
+
+
+__all__ = ["GRID", "UNIT_GRID", "History", "Lab", "Run", "grid_points", "load_model_bytes"]

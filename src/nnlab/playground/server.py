@@ -1,0 +1,517 @@
+"""The playground's server: a Starlette app, one WebSocket session per open page, run by uvicorn.
+
+HTTP endpoints (JSON unless said otherwise; errors are ``{"error": {"field", "message"}}``):
+
+- ``GET /``: the page;  ``GET /static/...``: its CSS and JavaScript.
+- ``GET /api/options``: the choices, defaults, limits and comparison presets the page draws.
+- ``POST /api/validate``: ``{"settings": {...}, "compare": [...]}`` checked as a session would.
+- ``POST /api/upload?name=FILE``: a CSV file as the request body (``x1,x2,label`` rows); answers
+  its ``id``, to use as the ``upload`` setting with ``dataset = "csv"``.
+- ``GET /api/sessions/{id}/config.toml?run=i``: the run's settings as a TOML file for
+  ``nnlab train --config``;  ``GET /api/sessions/{id}/model.npz?run=i``: its trained weights as an
+  nnlab model file. Both exist while the session's page is open.
+- ``GET /api/status``: open sessions, limits.
+
+WebSocket ``/ws``, JSON messages. The page sends ``{"type": ...}`` with type
+
+- ``configure`` (``settings``, optional ``compare``): check, build data and networks; answered by
+  ``ready`` (points, networks, first snapshot) or ``error``;
+- ``play`` / ``pause``: start or stop training (answered by ``state``); while playing the server
+  sends ``snapshot`` messages;
+- ``step``: one epoch, answered by a ``snapshot``;  ``reset``: back to epoch 0 (a ``ready``);
+- ``gradcheck`` (optional ``run``): answered by ``gradcheck`` (the relative difference and the
+  failing parameters) or ``error`` (while dropout is on).
+
+The server first sends ``hello`` (the session id and the limits). A bad message is answered by an
+``error`` naming the field; the session goes on. Training runs in a small pool of threads shared
+by all sessions in turn (``Limits.train_threads``), a fraction of a second at a time, so that the
+server keeps answering new pages; it stops as soon as the page's WebSocket closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .._version import __version__
+from .data import UploadStore, parse_csv
+from .lab import Lab
+from .settings import (
+    Limits,
+    Settings,
+    SettingsError,
+    Variant,
+    options,
+    parse_compare,
+    parse_settings,
+)
+
+STATIC = Path(__file__).parent / "static"
+#: Training time per turn of a session (seconds): a snapshot goes to the page after each turn.
+TURN_SECONDS = 0.05
+#: The largest message a page may send (its settings are far smaller).
+MAX_MESSAGE = 64 * 1024
+#: Nothing but this server: scripts, styles and connections from our own origin only.
+CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+MESSAGE_TYPES = ("configure", "play", "pause", "step", "reset", "gradcheck")
+
+log = logging.getLogger("nnlab.playground")
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
+def _advance_json(lab: Lab) -> str:
+    return _dumps(lab.advance(TURN_SECONDS))
+
+
+def _error(field: str | None, message: str) -> dict[str, Any]:
+    return {"type": "error", "field": field, "message": message}
+
+
+def _http_error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"field": field, "message": message}}, status_code=status)
+
+
+class Playground:
+    """The server's state: limits, the open sessions, the uploaded files, the training threads."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.sessions: dict[str, Session] = {}
+        self.uploads = UploadStore(limits.max_uploads)
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                self.limits.train_threads, thread_name_prefix="nnlab-train"
+            )
+        return self._executor
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+class Session:
+    """One open page: its lab, whether it is playing, and the task that trains it."""
+
+    def __init__(self, playground: Playground, websocket: WebSocket):
+        self.pg = playground
+        self.ws = websocket
+        self.id = secrets.token_urlsafe(12)
+        self.lab: Lab | None = None
+        self.settings: Settings | None = None
+        self.variants: list[Variant] = []
+        self.playing = False
+        self.closed = False
+        self.lock = asyncio.Lock()  # one lab operation at a time, and its messages in order
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self._inflight: Future[Any] | None = None
+
+    async def work(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` in a training thread (one at a time per session)."""
+        future = self.pg.executor.submit(fn, *args)
+        self._inflight = future
+        return await asyncio.wrap_future(future)
+
+    async def close(self) -> None:
+        """The page has gone: stop training, and return once no work of this session runs."""
+        self.closed = True
+        self.playing = False
+        if self.lab is not None:
+            self.lab.closed = True
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        if self._inflight is not None and not self._inflight.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(self._inflight)
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.ws.send_text(message if isinstance(message, str) else _dumps(message))
+
+    async def send_state(self, reason: str | None = None) -> None:
+        await self.send({"type": "state", "playing": self.playing, "reason": reason})
+
+    # -- the page's messages ----------------------------------------------------------------
+
+    async def handle(self, text: str) -> None:
+        """Answer one message from the page; a bad one is answered by an ``error``."""
+        if len(text) > MAX_MESSAGE:
+            await self.send(_error(None, f"message too large ({len(text)} characters; "
+                                         f"at most {MAX_MESSAGE})"))
+            return
+        try:
+            message = json.loads(text)
+        except ValueError:
+            await self.send(_error(None, "message is not JSON"))
+            return
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind not in MESSAGE_TYPES:
+            await self.send(_error(None, f"unknown message type {kind!r}: expected one of "
+                                         f"{', '.join(MESSAGE_TYPES)}"))
+            return
+        async with self.lock:
+            try:
+                await getattr(self, f"on_{kind}")(message)
+            except SettingsError as exc:
+                await self.send(_error(exc.field, str(exc)))
+
+    async def on_configure(self, message: dict[str, Any]) -> None:
+        settings = parse_settings(message.get("settings", {}), self.pg.limits)
+        variants = parse_compare(message.get("compare"), settings, self.pg.limits)
+        await self._build(settings, variants)
+
+    async def _build(self, settings: Settings, variants: list[Variant]) -> None:
+        lab = await self.work(Lab, settings, variants, self.pg.limits, self.pg.uploads)
+        ready = await self.work(lambda: _dumps(lab.ready()))
+        self.lab, self.settings, self.variants = lab, settings, variants
+        self.playing = False
+        self.wake.clear()
+        await self.send(ready)
+        await self.send_state()
+
+    def _need_lab(self) -> Lab:
+        if self.lab is None:
+            raise SettingsError(None, "nothing to train yet: the page has not sent its settings")
+        return self.lab
+
+    async def on_reset(self, message: dict[str, Any]) -> None:
+        self._need_lab()
+        assert self.settings is not None
+        await self._build(self.settings, self.variants)
+
+    async def on_play(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        if not lab.active:
+            self.playing = False
+            await self.send_state("every run has stopped (diverged or at its limit): "
+                                  "press reset to start again")
+            return
+        self.playing = True
+        self.wake.set()
+        await self.send_state()
+
+    async def on_pause(self, message: dict[str, Any]) -> None:
+        self.playing = False
+        self.wake.clear()
+        await self.send_state()
+
+    async def on_step(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        if self.playing:
+            await self.on_pause(message)
+        snapshot = await self.work(lambda: _dumps(lab.step(1)))
+        await self.send(snapshot)
+
+    async def on_gradcheck(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        index = message.get("run", 0)
+        if isinstance(index, bool) or not isinstance(index, int) or not (
+            0 <= index < len(lab.runs)
+        ):
+            raise SettingsError("run", f"run = {index!r} is not one of the {len(lab.runs)} runs")
+        try:
+            result = await self.work(lab.gradient_check, index)
+        except ValueError as exc:  # dropout on: the engine explains why it refuses
+            raise SettingsError("gradcheck", str(exc)) from None
+        await self.send(result)
+
+    # -- training ----------------------------------------------------------------------------
+
+    async def train(self) -> None:
+        """While playing, train a turn at a time and send a snapshot after each turn."""
+        while not self.closed:
+            await self.wake.wait()
+            async with self.lock:
+                lab = self.lab
+                if not self.playing or lab is None:
+                    self.wake.clear()
+                    continue
+                try:
+                    snapshot = await self.work(_advance_json, lab)
+                except Exception as exc:  # a bug, not the page's fault: say so, stop training
+                    log.exception("playground session %s: training failed", self.id)
+                    self.playing = False
+                    self.wake.clear()
+                    await self.send(_error(None, f"training failed on the server: {exc}"))
+                    await self.send_state()
+                    continue
+                await self.send(snapshot)
+                if not lab.active:
+                    self.playing = False
+                    self.wake.clear()
+                    await self.send_state("every run has stopped (diverged or at its limit)")
+            await asyncio.sleep(0)
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    pg: Playground = websocket.app.state.playground
+    if not _same_origin(websocket.headers):
+        await websocket.close(code=1008)  # refused before the handshake completes: HTTP 403
+        return
+    await websocket.accept()
+    if len(pg.sessions) >= pg.limits.max_sessions:
+        await websocket.send_text(_dumps(_error(
+            "session", f"the server is busy: {len(pg.sessions)} pages are open, the limit is "
+            f"{pg.limits.max_sessions} (raise it with --max-sessions); try again later",
+        )))
+        await websocket.close(code=1013)
+        return
+    session = Session(pg, websocket)
+    pg.sessions[session.id] = session
+    session.task = asyncio.create_task(session.train())
+    try:
+        await session.send({"type": "hello", "session": session.id,
+                            "limits": pg.limits.to_dict(), "version": __version__})
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            try:
+                if text is None:
+                    await session.send(_error(None, "binary messages are not understood: "
+                                                    "send JSON text"))
+                else:
+                    await session.handle(text)
+            except WebSocketDisconnect:
+                raise
+            except Exception as exc:  # never a dead page: report and go on
+                log.exception("playground session %s", session.id)
+                await session.send(_error(None, f"the server failed on this request: {exc}"))
+    except WebSocketDisconnect:
+        pass  # the page went away (closed, reloaded, navigated)
+    except Exception:  # e.g. a reply to a page that has just gone away
+        log.debug("playground session %s ended", session.id, exc_info=True)
+    finally:
+        try:
+            await session.close()
+        finally:
+            pg.sessions.pop(session.id, None)
+
+
+def _same_origin(headers: Any) -> bool:
+    """A page of another site must not drive this server: its Origin must be this host."""
+    origin = headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == headers.get("host")
+
+
+# -- HTTP ---------------------------------------------------------------------------------------
+
+
+async def index(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={
+        "Content-Security-Policy": CSP, "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff"})
+
+
+async def api_options(request: Request) -> JSONResponse:
+    return JSONResponse(options(request.app.state.playground.limits))
+
+
+async def api_status(request: Request) -> JSONResponse:
+    pg: Playground = request.app.state.playground
+    return JSONResponse({"sessions": len(pg.sessions), "uploads": len(pg.uploads),
+                         "limits": pg.limits.to_dict(), "version": __version__})
+
+
+async def _json_body(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_MESSAGE:
+        raise SettingsError(None, f"request too large ({len(body)} bytes)")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise SettingsError(None, "the request body is not JSON") from None
+
+
+async def api_validate(request: Request) -> JSONResponse:
+    pg: Playground = request.app.state.playground
+    if not _same_origin(request.headers):
+        return _http_error(403, "requests from another site are refused")
+    try:
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise SettingsError(None, 'expected {"settings": {...}, "compare": [...]}')
+        settings = parse_settings(body.get("settings", {}), pg.limits)
+        variants = parse_compare(body.get("compare"), settings, pg.limits)
+    except SettingsError as exc:
+        return _http_error(422, str(exc), exc.field)
+    return JSONResponse({
+        "settings": settings.to_dict(),
+        "compare": [{"label": v.label, "settings": v.settings.to_dict()} for v in variants],
+    })
+
+
+async def api_upload(request: Request) -> JSONResponse:
+    pg: Playground = request.app.state.playground
+    if not _same_origin(request.headers):
+        return _http_error(403, "requests from another site are refused")
+    limit = pg.limits.max_upload_bytes
+    name = request.query_params.get("name") or "upload.csv"
+    too_large = (f"{name}: the file is larger than {limit} bytes "
+                 "(raise the limit with --max-upload-bytes)")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return _http_error(413, too_large, "upload")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return _http_error(413, too_large, "upload")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _http_error(422, f"{name}: the file is not UTF-8 text (expected a CSV file)",
+                           "upload")
+    try:
+        upload = parse_csv(text, name, pg.limits)
+    except SettingsError as exc:
+        return _http_error(422, str(exc), exc.field)
+    pg.uploads.add(upload)
+    return JSONResponse(upload.summary())
+
+
+def _session_run(request: Request) -> tuple[Session, Lab, int]:
+    pg: Playground = request.app.state.playground
+    session = pg.sessions.get(request.path_params["sid"])
+    if session is None or session.lab is None:
+        raise LookupError("no such session: exports come from an open page's session "
+                          "(reload the page and train again)")
+    raw = request.query_params.get("run", "0")
+    if not raw.isdigit() or int(raw) >= len(session.lab.runs):
+        raise SettingsError("run", f"run = {raw!r} is not one of the "
+                                   f"{len(session.lab.runs)} runs (0 to "
+                                   f"{len(session.lab.runs) - 1})")
+    return session, session.lab, int(raw)
+
+
+def _filename(lab: Lab, index: int, extension: str) -> str:
+    run = lab.runs[index]
+    parts = ["nnlab", run.settings.dataset, re.sub(r"[^a-z0-9]+", "-", run.label.lower()),
+             f"epoch{run.epoch}"]
+    return "-".join(p.strip("-") for p in parts if p.strip("-")) + extension
+
+
+async def api_config(request: Request) -> Response:
+    try:
+        session, lab, index = _session_run(request)
+    except LookupError as exc:
+        return _http_error(404, str(exc))
+    except SettingsError as exc:
+        return _http_error(422, str(exc), exc.field)
+    async with session.lock:
+        text = lab.train_config(index).to_toml()
+    return Response(text, media_type="application/toml", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(lab, index, ".toml")}"'})
+
+
+async def api_model(request: Request) -> Response:
+    try:
+        session, lab, index = _session_run(request)
+    except LookupError as exc:
+        return _http_error(404, str(exc))
+    except SettingsError as exc:
+        return _http_error(422, str(exc), exc.field)
+    async with session.lock:
+        data = await session.work(lab.model_file, index)
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(lab, index, ".npz")}"'})
+
+
+def create_app(limits: Limits | None = None) -> Starlette:
+    """The playground as an ASGI app (``app.state.playground`` holds its state)."""
+    playground = Playground(limits or Limits())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            playground.shutdown()
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/api/options", api_options),
+            Route("/api/status", api_status),
+            Route("/api/validate", api_validate, methods=["POST"]),
+            Route("/api/upload", api_upload, methods=["POST"]),
+            Route("/api/sessions/{sid}/config.toml", api_config),
+            Route("/api/sessions/{sid}/model.npz", api_model),
+            WebSocketRoute("/ws", websocket_endpoint),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.playground = playground
+    return app
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: any free port). ``OSError`` if it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: Limits | None = None,
+    open_browser: bool = False,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Serve the playground with uvicorn until interrupted; ``announce`` gets the address line."""
+    import uvicorn
+
+    sock = bind_socket(host, port)
+    actual = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{actual}/"
+    config = uvicorn.Config(
+        create_app(limits), log_level="warning", access_log=False, ws_max_size=MAX_MESSAGE * 2,
+        lifespan="on", timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    announce(f"nnlab playground: {url}  (Ctrl+C to stop)")
+    if open_browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    server.run(sockets=[sock])

@@ -1,0 +1,470 @@
+"""The playground's settings: every value the page sends, checked on the server.
+
+The page sends its form (and the URL holds it) as a flat mapping of setting names to values. The
+values may be JSON numbers, lists, or the strings a form field holds (``"0.01"``, ``"4,4"``):
+``parse_settings`` turns them into a ``Settings`` record or raises ``SettingsError`` naming the
+field and saying what is allowed, e.g.
+
+    learning rate (lr) = -1 is out of range: allowed 0 < lr ≤ 10
+
+The limits on layers, units, points and sessions are a ``Limits`` record (the command's flags).
+
+>>> s = parse_settings({"dataset": "xor", "layers": "4,2", "activations": "tanh", "lr": "0.03"})
+>>> s.layers, s.activations, s.lr
+([4, 2], ['tanh', 'tanh'], 0.03)
+>>> try:
+...     parse_settings({"lr": "-1"})
+... except SettingsError as error:
+...     print(error.field, "|", error)
+lr | learning rate (lr) = -1 is out of range: allowed 0 < lr ≤ 10
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import TrainConfig
+from ..features import DEFAULT_FEATURES, FEATURES, check_feature_names
+
+#: The data sets offered, in the page's order: name → (label, default noise or None when the set
+#: has no noise setting, whether the number of points can be chosen).
+DATASETS: dict[str, tuple[str, float | None, bool]] = {
+    "moons": ("moons", 0.2, True),
+    "circles": ("circles", 0.05, True),
+    "flower": ("planar flower", None, True),
+    "xor": ("xor", 0.1, True),
+    "blobs": ("gaussian blobs", 0.4, True),
+    "spiral": ("spiral", 0.05, True),
+    "football": ("football (course file)", None, False),
+    "csv": ("uploaded CSV", None, False),
+}
+HIDDEN_ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "identity"]
+INITS = ["zeros", "random", "he", "xavier"]
+OPTIMIZER_NAMES = ["gd", "momentum", "rmsprop", "adam"]
+FULL_BATCH = "full"
+
+#: Settings that define the data: compared runs share them.
+DATA_KEYS = ("dataset", "upload", "n_points", "noise", "test_fraction", "seed")
+#: Settings a compared run may change.
+MODEL_KEYS = (
+    "features", "layers", "activations", "init", "init_scale", "l2", "keep_prob", "optimizer",
+    "lr", "beta", "beta1", "beta2", "epsilon", "decay", "batch_size",
+)
+LABELS = {
+    "dataset": "data set", "upload": "uploaded file", "n_points": "number of points",
+    "noise": "noise", "test_fraction": "test fraction", "seed": "seed",
+    "features": "input features", "layers": "hidden layers", "activations": "activations",
+    "init": "initialization", "init_scale": "random init scale", "l2": "L2 λ",
+    "keep_prob": "dropout keep_prob", "optimizer": "optimizer", "lr": "learning rate",
+    "beta": "momentum β", "beta1": "Adam β1", "beta2": "β2", "epsilon": "ε",
+    "decay": "learning-rate decay", "batch_size": "batch size", "compare": "compare",
+}
+UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
+MAX_LABEL = 40
+
+
+class SettingsError(ValueError):
+    """A value from the page that is missing, of the wrong type or out of range.
+
+    ``field`` names the setting (the page marks that field); ``str(error)`` is the message shown.
+    """
+
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one server allows; each is a flag of ``nnlab playground`` (``--max-units`` ...).
+
+    Attributes:
+        max_layers: hidden layers per network.
+        max_units: units per hidden layer.
+        max_points: points in a data set (generated or uploaded).
+        max_sessions: pages connected at once; the next one is told the server is busy.
+        max_steps: updates (mini-batch steps) per run; then training pauses with a message.
+        max_upload_bytes: size of an uploaded CSV file.
+        max_uploads: uploaded files kept in memory (the oldest is forgotten first).
+        train_threads: threads that train, shared by all sessions in turn.
+    """
+
+    max_layers: int = 6
+    max_units: int = 16
+    max_points: int = 2000
+    max_sessions: int = 32
+    max_steps: int = 1_000_000
+    max_upload_bytes: int = 1_000_000
+    max_uploads: int = 64
+    train_threads: int = 2
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{f.name}={value!r} must be a whole number >= 1")
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run's settings, all checked. See ``LABELS`` for what each is called in the page."""
+
+    dataset: str = "moons"
+    upload: str | None = None
+    n_points: int = 300
+    noise: float = 0.2
+    test_fraction: float = 0.3
+    seed: int = 1
+    features: list[str] = field(default_factory=lambda: list(DEFAULT_FEATURES))
+    layers: list[int] = field(default_factory=lambda: [4, 4])
+    activations: list[str] = field(default_factory=lambda: ["tanh", "tanh"])
+    init: str = "xavier"
+    init_scale: float = 0.01
+    l2: float = 0.0
+    keep_prob: float = 1.0
+    optimizer: str = "adam"
+    lr: float = 0.01
+    beta: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    decay: float = 0.0
+    batch_size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data: the full batch is ``"full"``, no upload is ``""``."""
+        data = dataclasses.asdict(self)
+        data["batch_size"] = FULL_BATCH if self.batch_size is None else self.batch_size
+        data["upload"] = self.upload or ""
+        return data
+
+    @property
+    def dropout(self) -> bool:
+        return self.keep_prob < 1.0 and bool(self.layers)
+
+    def to_train_config(
+        self, epochs: int, dataset: str | None = None, target: str | None = None
+    ) -> TrainConfig:
+        """The same run as a ``TrainConfig`` (what "Export" writes for ``nnlab train --config``).
+
+        ``dataset`` replaces the data set's name (an uploaded CSV's file name); ``target`` names
+        the CSV's label column.
+        """
+        generated = DATASETS[self.dataset][2] and self.dataset != "csv"
+        acts = self.activations
+        return TrainConfig(
+            dataset=dataset or self.dataset,
+            target=target,
+            n_samples=self.n_points if generated else None,
+            noise=self.noise if DATASETS[self.dataset][1] is not None else None,
+            layers=list(self.layers),
+            activation=acts[0] if acts and len(set(acts)) == 1 else list(acts),
+            output="sigmoid",
+            init=self.init,
+            init_scale=self.init_scale if self.init == "random" else None,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            beta=self.beta,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            epsilon=self.epsilon,
+            decay=self.decay,
+            batch_size=self.batch_size,
+            epochs=int(epochs),
+            l2=self.l2,
+            keep_prob=self.keep_prob,
+            val_split=self.test_fraction if self.dataset != "football" else 0.0,
+            seed=self.seed,
+            features=list(self.features),
+        )
+
+
+# -- parsing single values ------------------------------------------------------------------------
+
+
+def _name(key: str) -> str:
+    label = LABELS.get(key, key)
+    return f"{label} ({key})" if label != key else key
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if value.strip() != value or not value else value
+    return repr(value) if not isinstance(value, int | float) else f"{value:g}"
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        raise SettingsError(key, f"{_name(key)} = {_show(value)} is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise SettingsError(key, f"{_name(key)} is empty: a number is needed")
+        try:
+            value = float(text)
+        except ValueError:
+            raise SettingsError(key, f"{_name(key)} = {_show(text)} is not a number") from None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise SettingsError(key, f"{_name(key)} = {_show(value)} is not a finite number")
+    return float(value)
+
+
+def _ranged(
+    key: str, value: Any, low: float, high: float, low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    x = _number(key, value)
+    ok = (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
+    if not ok:
+        left = "<" if low_open else "≤"
+        right = "<" if high_open else "≤"
+        raise SettingsError(
+            key, f"{_name(key)} = {x:g} is out of range: allowed {low:g} {left} {key} {right} "
+            f"{high:g}"
+        )
+    return x
+
+
+def _whole(key: str, value: Any, low: int, high: int, what: str | None = None) -> int:
+    x = _number(key, value)
+    if x != int(x):
+        raise SettingsError(key, f"{_name(key)} = {x:g} must be a whole number")
+    if not low <= x <= high:
+        raise SettingsError(
+            key, f"{_name(key)} = {int(x)} is out of range: allowed {low} ≤ {key} ≤ {high}"
+            + (f" ({what})" if what else "")
+        )
+    return int(x)
+
+
+def _choice(key: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise SettingsError(
+            key, f"{_name(key)} = {_show(value)} is unknown: choose one of {', '.join(choices)}"
+        )
+    return value
+
+
+def _list(key: str, value: Any) -> list[Any]:
+    """A JSON list, or the text of a form field: comma-separated, empty for none."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        return [part.strip() for part in text.split(",")] if text else []
+    raise SettingsError(key, f"{_name(key)} = {_show(value)} must be a list, e.g. 4,4")
+
+
+# -- the whole record -----------------------------------------------------------------------------
+
+
+def parse_settings(
+    raw: Mapping[str, Any], limits: Limits | None = None, base: Settings | None = None
+) -> Settings:
+    """Check every value of ``raw`` (missing ones come from ``base``, else the defaults).
+
+    Raises ``SettingsError`` for the first bad value, an unknown key, or a value of the wrong type.
+    """
+    limits = limits or Limits()
+    if not isinstance(raw, Mapping):
+        raise SettingsError(None, "settings must be an object of name: value pairs")
+    known = set(DATA_KEYS) | set(MODEL_KEYS)
+    unknown = sorted(str(k) for k in raw if k not in known)
+    if unknown:
+        raise SettingsError(
+            unknown[0], f"unknown setting(s) {', '.join(map(repr, unknown))}; known: "
+            + ", ".join(DATA_KEYS + MODEL_KEYS)
+        )
+    start = base or Settings()
+    given = {k: raw[k] for k in raw}
+    v = {k: given.get(k, getattr(start, k)) for k in DATA_KEYS + MODEL_KEYS}
+    out: dict[str, Any] = {}
+
+    out["dataset"] = _choice("dataset", v["dataset"], list(DATASETS))
+    upload = v["upload"]
+    if out["dataset"] == "csv":
+        if upload in (None, ""):
+            raise SettingsError("upload", "uploaded CSV: choose a CSV file to upload first")
+        if not isinstance(upload, str) or not UPLOAD_ID.match(upload):
+            raise SettingsError("upload", f"uploaded file id {_show(upload)} is not valid")
+        out["upload"] = upload
+    else:
+        out["upload"] = None
+    out["n_points"] = _whole("n_points", v["n_points"], 10, limits.max_points,
+                             "raise the limit with --max-points")
+    out["noise"] = _ranged("noise", v["noise"], 0.0, 2.0)
+    out["test_fraction"] = _ranged("test_fraction", v["test_fraction"], 0.05, 0.9)
+    out["seed"] = _whole("seed", v["seed"], 0, 2**32 - 1)
+
+    features = _list("features", v["features"])
+    try:
+        out["features"] = check_feature_names(features)
+    except ValueError as exc:
+        raise SettingsError("features", f"input features: {_feature_problem(exc)}") from None
+    layers = _list("layers", v["layers"])
+    if len(layers) > limits.max_layers:
+        raise SettingsError(
+            "layers", f"hidden layers: {len(layers)} is too many: allowed at most "
+            f"{limits.max_layers} (raise the limit with --max-layers)"
+        )
+    out["layers"] = [
+        _units(i, n, limits) for i, n in enumerate(layers)
+    ]
+    acts = _list("activations", v["activations"])
+    if len(acts) == 1 and len(layers) > 1:
+        acts = acts * len(layers)
+    if "activations" not in given and "layers" in given and len(acts) != len(layers):
+        # layers changed alone: keep the first activation for every layer
+        acts = [acts[0] if acts else "relu"] * len(layers)
+    if len(acts) != len(layers):
+        raise SettingsError(
+            "activations", f"activations: {len(acts)} given for {len(layers)} hidden layers: "
+            "give one per hidden layer"
+        )
+    out["activations"] = [_choice("activations", a, HIDDEN_ACTIVATIONS) for a in acts]
+    out["init"] = _choice("init", v["init"], INITS)
+    out["init_scale"] = _ranged("init_scale", v["init_scale"], 0.0, 100.0, low_open=True)
+    out["l2"] = _ranged("l2", v["l2"], 0.0, 10.0)
+    out["keep_prob"] = _ranged("keep_prob", v["keep_prob"], 0.05, 1.0)
+    out["optimizer"] = _choice("optimizer", v["optimizer"], OPTIMIZER_NAMES)
+    out["lr"] = _ranged("lr", v["lr"], 0.0, 10.0, low_open=True)
+    out["beta"] = _ranged("beta", v["beta"], 0.0, 1.0, high_open=True)
+    out["beta1"] = _ranged("beta1", v["beta1"], 0.0, 1.0, high_open=True)
+    out["beta2"] = _ranged("beta2", v["beta2"], 0.0, 1.0, high_open=True)
+    out["epsilon"] = _ranged("epsilon", v["epsilon"], 0.0, 1.0, low_open=True)
+    out["decay"] = _ranged("decay", v["decay"], 0.0, 100.0)
+    batch = v["batch_size"]
+    if batch is None or (isinstance(batch, str) and batch.strip().lower() == FULL_BATCH):
+        out["batch_size"] = None
+    else:
+        out["batch_size"] = _whole("batch_size", batch, 1, limits.max_points,
+                                   'or "full" for the full batch')
+    return Settings(**out)
+
+
+def _units(i: int, n: Any, limits: Limits) -> int:
+    try:
+        return _whole("layers", n, 1, limits.max_units, "raise the limit with --max-units")
+    except SettingsError as exc:
+        raise SettingsError("layers", f"hidden layer {i + 1}: {exc}") from None
+
+
+def _feature_problem(exc: ValueError) -> str:
+    text = str(exc)
+    return text.split(": ", 1)[1] if text.startswith("features: ") else text
+
+
+# -- comparisons ----------------------------------------------------------------------------------
+
+#: Ready-made comparisons: the course's experiments. ``base`` is the setup the course ran them on
+#: (the page applies it with the preset); ``variants`` are what each compared run changes.
+PRESETS: dict[str, dict[str, Any]] = {
+    "init": {
+        "title": "zeros / large random / He",
+        "base": {"dataset": "circles", "noise": 0.05, "layers": [10, 5],
+                 "activations": ["relu", "relu"], "optimizer": "gd", "lr": 0.01,
+                 "batch_size": FULL_BATCH, "l2": 0.0, "keep_prob": 1.0, "decay": 0.0,
+                 "features": ["x1", "x2"]},
+        "variants": [
+            {"label": "zeros", "init": "zeros"},
+            {"label": "large random (×10)", "init": "random", "init_scale": 10.0},
+            {"label": "He", "init": "he"},
+        ],
+    },
+    "optimizer": {
+        "title": "gradient descent / momentum / Adam",
+        "base": {"dataset": "moons", "noise": 0.2, "layers": [5, 2],
+                 "activations": ["relu", "relu"], "init": "he", "lr": 0.0007, "batch_size": 64,
+                 "l2": 0.0, "keep_prob": 1.0, "decay": 0.0, "features": ["x1", "x2"]},
+        "variants": [
+            {"label": "gradient descent", "optimizer": "gd"},
+            {"label": "momentum", "optimizer": "momentum", "beta": 0.9},
+            {"label": "Adam", "optimizer": "adam", "beta1": 0.9, "beta2": 0.999},
+        ],
+    },
+    "regularization": {
+        "title": "none / L2 / dropout",
+        "base": {"dataset": "flower", "layers": [16, 8], "activations": ["relu", "relu"],
+                 "init": "he", "optimizer": "adam", "lr": 0.01, "batch_size": FULL_BATCH,
+                 "features": ["x1", "x2"]},
+        "variants": [
+            {"label": "no regularization", "l2": 0.0, "keep_prob": 1.0},
+            {"label": "L2 λ=0.7", "l2": 0.7, "keep_prob": 1.0},
+            {"label": "dropout keep_prob=0.86", "l2": 0.0, "keep_prob": 0.86},
+        ],
+    },
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One of the compared runs: its label and its full settings."""
+
+    label: str
+    settings: Settings
+
+
+def parse_compare(
+    raw: Any, base: Settings, limits: Limits | None = None
+) -> list[Variant]:
+    """Check a comparison: None or an empty list (no comparison), or 2 to 4 variants, each an
+    object with an optional ``label`` and settings that override ``base``'s model and training
+    settings. The data settings (``DATA_KEYS``) are shared and cannot change between variants."""
+    limits = limits or Limits()
+    if raw is None or raw == [] or raw == "":
+        return []
+    if not isinstance(raw, list):
+        raise SettingsError("compare", "compare must be a list of 2 to 4 settings")
+    if not 2 <= len(raw) <= 4:
+        raise SettingsError(
+            "compare", f"compare: {len(raw)} settings given; a comparison runs 2 to 4 settings"
+        )
+    out = []
+    for i, item in enumerate(raw):
+        default = "ABCD"[i]
+        if not isinstance(item, Mapping):
+            raise SettingsError("compare", f"compare {default}: must be an object of settings")
+        label = item.get("label", default)
+        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
+            raise SettingsError(
+                "compare", f"compare {default}: label must be a text of 1 to {MAX_LABEL} characters"
+            )
+        changes = {k: val for k, val in item.items() if k != "label"}
+        shared = sorted(k for k in changes if k in DATA_KEYS)
+        if shared:
+            raise SettingsError(
+                "compare", f"compare {label}: {', '.join(shared)} cannot change between compared "
+                "runs: they share the data and the seed"
+            )
+        try:
+            settings = parse_settings(changes, limits, base=base)
+        except SettingsError as exc:
+            raise SettingsError(exc.field, f"compare {label}: {exc}") from None
+        out.append(Variant(label.strip(), settings))
+    return out
+
+
+def options(limits: Limits) -> dict[str, Any]:
+    """What the page needs to draw its controls: choices, defaults, limits, presets."""
+    return {
+        "datasets": [
+            {"name": k, "label": lab, "noise": noise, "points": points}
+            for k, (lab, noise, points) in DATASETS.items()
+        ],
+        "features": [{"name": k, "label": f.label} for k, f in FEATURES.items()],
+        "activations": HIDDEN_ACTIVATIONS,
+        "inits": INITS,
+        "optimizers": OPTIMIZER_NAMES,
+        "defaults": Settings().to_dict(),
+        "limits": limits.to_dict(),
+        "labels": LABELS,
+        "presets": PRESETS,
+    }

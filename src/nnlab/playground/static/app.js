@@ -1,0 +1,590 @@
+// The nnlab playground page: the form, the URL, the WebSocket to the server, and what it draws.
+// The server checks every value; the page only shows what it answers.
+import { RUN_COLORS, bytes, drawBoundary, drawCurves, drawNetwork } from "./draw.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Everything the page knows; `window.playground` for curious users and for the tests. */
+const state = {
+  options: null,
+  session: null,
+  ws: null,
+  ready: null, // the last "ready" message: data, networks
+  settings: null, // the last settings the server accepted
+  compare: [], // compared variants: [{label, ...changes}]
+  runs: [], // per run: {label, layer_dims, rows, last}
+  playing: false,
+  connected: false,
+};
+window.playground = state;
+
+// -- messages -------------------------------------------------------------------------------------
+
+function showMessage(text, kind = "error") {
+  const el = $("message");
+  el.textContent = text;
+  el.dataset.kind = kind;
+  el.hidden = false;
+}
+
+function clearMessage() {
+  const el = $("message");
+  el.hidden = true;
+  el.textContent = "";
+  delete el.dataset.kind;
+}
+
+function fieldElement(field) {
+  const special = {
+    layers: "layers", activations: "layers", features: "features", batch_size: "batch-mode",
+    compare: "compare-list", upload: "csv-file", gradcheck: "gradcheck",
+  };
+  if (field in special) return $(special[field]);
+  return document.querySelector(`[data-setting="${field}"]`);
+}
+
+function markInvalid(field) {
+  for (const el of document.querySelectorAll(".invalid")) el.classList.remove("invalid");
+  const el = field ? fieldElement(field) : null;
+  if (el) el.classList.add("invalid");
+}
+
+// -- the form -------------------------------------------------------------------------------------
+
+function listOf(value) {
+  if (Array.isArray(value)) return value.map(String);
+  const text = String(value ?? "").trim();
+  return text ? text.split(",").map((x) => x.trim()) : [];
+}
+
+function setSelect(select, value) {
+  const v = String(value);
+  if (![...select.options].some((o) => o.value === v)) {
+    // a value the page does not offer (a hand-edited link): keep it so the server can say why
+    select.add(new Option(v, v));
+  }
+  select.value = v;
+}
+
+function option(select, value, label) {
+  select.add(new Option(label ?? value, value));
+}
+
+function addLayerRow(units = "4", act = "tanh") {
+  const row = document.createElement("div");
+  row.className = "layer";
+  const index = $("layers").children.length + 1;
+  row.innerHTML = `<span class="layer-name">layer ${index}</span>
+    <button type="button" class="minus" title="one unit less">−</button>
+    <input type="number" class="units" step="1" aria-label="units of layer ${index}">
+    <button type="button" class="plus" title="one unit more">+</button>
+    <select class="act" aria-label="activation of layer ${index}"></select>
+    <button type="button" class="remove" title="remove this layer">✕</button>`;
+  const select = row.querySelector(".act");
+  for (const a of state.options.activations) option(select, a);
+  row.querySelector(".units").value = units;
+  setSelect(select, act);
+  $("layers").append(row);
+  return row;
+}
+
+function setLayers(layers, acts) {
+  $("layers").replaceChildren();
+  layers.forEach((n, i) => addLayerRow(n, acts[i] ?? acts[0] ?? "tanh"));
+}
+
+function renumberLayers() {
+  [...$("layers").children].forEach((row, i) => {
+    row.querySelector(".layer-name").textContent = `layer ${i + 1}`;
+  });
+}
+
+/** The form as the server reads it (strings are fine: the server parses and checks them). */
+function collect() {
+  const s = {};
+  for (const el of document.querySelectorAll("[data-setting]")) s[el.dataset.setting] = el.value;
+  s.features = [...document.querySelectorAll("#features input:checked")].map((e) => e.value);
+  const rows = [...document.querySelectorAll("#layers .layer")];
+  s.layers = rows.map((r) => r.querySelector(".units").value);
+  s.activations = rows.map((r) => r.querySelector(".act").value);
+  const mode = $("batch-mode").value;
+  s.batch_size = mode === "full" ? "full" : mode === "sgd" ? "1" : $("batch_size").value;
+  return s;
+}
+
+/** Put (some) settings into the form. */
+function fill(s) {
+  for (const el of document.querySelectorAll("[data-setting]")) {
+    const k = el.dataset.setting;
+    if (!(k in s)) continue;
+    if (el.tagName === "SELECT") setSelect(el, s[k]);
+    else el.value = s[k] ?? "";
+  }
+  if ("features" in s) {
+    const chosen = listOf(s.features);
+    for (const cb of document.querySelectorAll("#features input")) {
+      cb.checked = chosen.includes(cb.value);
+    }
+  }
+  if ("layers" in s || "activations" in s) {
+    const layers = "layers" in s ? listOf(s.layers) : collect().layers;
+    let acts = "activations" in s ? listOf(s.activations) : collect().activations;
+    if (acts.length === 1) acts = layers.map(() => acts[0]);
+    setLayers(layers, acts);
+  }
+  if ("batch_size" in s) {
+    const b = String(s.batch_size);
+    const mode = b === "full" ? "full" : b === "1" ? "sgd" : "mini";
+    $("batch-mode").value = mode;
+    if (mode === "mini") $("batch_size").value = b;
+  }
+  updateVisibility();
+}
+
+function datasetInfo(name) {
+  return state.options.datasets.find((d) => d.name === name);
+}
+
+function updateVisibility() {
+  const ds = datasetInfo($("dataset").value);
+  $("noise").disabled = !ds || ds.noise === null;
+  $("n_points").disabled = !ds || !ds.points;
+  $("test_fraction").disabled = $("dataset").value === "football";
+  $("csv-box").hidden = $("dataset").value !== "csv";
+  const notes = {
+    flower: "The course's flower: its noise is fixed.",
+    football: "The course's football file (data.mat): its own train / test split.",
+    csv: "Your points: three columns x1, x2, label (two classes).",
+  };
+  $("data-note").textContent = notes[$("dataset").value] ?? "";
+  $("init-scale-box").hidden = $("init").value !== "random";
+  const opt = $("optimizer").value;
+  for (const el of document.querySelectorAll("label.opt")) el.hidden = !el.classList.contains(opt);
+  $("batch-size-box").hidden = $("batch-mode").value !== "mini";
+  const n = document.querySelectorAll("#layers .layer").length;
+  $("network-summary").textContent = `${n} hidden layer${n === 1 ? "" : "s"}`;
+  updateGradcheckButton();
+}
+
+function updateGradcheckButton() {
+  const dropout = Boolean(state.ready && state.ready.dropout);
+  const button = $("gradcheck");
+  button.disabled = dropout || !state.connected;
+  const reason = dropout
+    ? "Gradient checking is off while dropout is on (keep_prob < 1): every forward pass draws " +
+      "a new random mask, so J(θ+ε) and J(θ−ε) would be different functions and the finite " +
+      "differences would not measure the gradient. Set keep_prob to 1 to check."
+    : "";
+  button.title = reason || "Compare backprop with finite differences";
+  $("gradcheck-reason").textContent = reason;
+  $("gradcheck-reason").hidden = !reason;
+}
+
+// -- the URL --------------------------------------------------------------------------------------
+
+function toQuery(settings, compare) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(settings)) {
+    q.set(k, Array.isArray(v) ? v.join(",") : String(v ?? ""));
+  }
+  if (compare.length) q.set("compare", JSON.stringify(compare));
+  return q.toString();
+}
+
+function fromQuery(search) {
+  const q = new URLSearchParams(search);
+  const s = {};
+  for (const k of Object.keys(state.options.defaults)) if (q.has(k)) s[k] = q.get(k);
+  let compare = [];
+  if (q.has("compare")) {
+    try {
+      compare = JSON.parse(q.get("compare"));
+      if (!Array.isArray(compare)) throw new Error("not a list");
+    } catch (e) {
+      showMessage(`The link's compare value is not a JSON list of settings (${e.message}).`);
+      compare = [];
+    }
+  }
+  return { settings: s, compare };
+}
+
+// -- the server -----------------------------------------------------------------------------------
+
+function send(message) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
+}
+
+function configure() {
+  send({ type: "configure", settings: collect(), compare: state.compare.length >= 2 ? state.compare : null });
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const ws = new WebSocket(`${scheme}${location.host}/ws`);
+  state.ws = ws;
+  ws.onopen = () => {
+    state.connected = true;
+    $("connection").textContent = "connected";
+    configure();
+  };
+  ws.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    const handler = handlers[msg.type];
+    if (handler) handler(msg);
+  };
+  ws.onclose = (event) => {
+    state.connected = false;
+    state.playing = false;
+    $("connection").textContent = "disconnected";
+    setPlaying(false);
+    updateGradcheckButton();
+    if (event.code !== 1013) {
+      showMessage("The connection to the server closed. Reload the page to go on " +
+        "(the link keeps your settings).");
+    }
+  };
+}
+
+function setPlaying(playing) {
+  state.playing = playing;
+  $("play").textContent = playing ? "⏸ Pause" : "▶ Play";
+  $("play").classList.toggle("playing", playing);
+}
+
+const handlers = {
+  hello(msg) {
+    state.session = msg.session;
+  },
+  ready(msg) {
+    state.ready = msg;
+    state.settings = msg.settings;
+    state.runs = msg.runs.map((r) => ({ ...r, rows: [], last: null }));
+    fill(msg.settings);
+    markInvalid(null);
+    if ($("message").dataset.kind !== "info") clearMessage();
+    history.replaceState(null, "", `?${toQuery(msg.settings, state.compare)}`);
+    $("share-url").value = location.href;
+    $("gradcheck-panel").hidden = true;
+    setupViews();
+    handlers.snapshot(msg.snapshot);
+    updateVisibility();
+  },
+  snapshot(msg) {
+    msg.runs.forEach((r, i) => {
+      const run = state.runs[i];
+      if (!run) return;
+      if (r.reset) run.rows = r.rows.slice();
+      else run.rows.push(...r.rows);
+      run.last = r;
+    });
+    draw();
+    for (const e of msg.events) {
+      showMessage(e.label ? `${e.label}: ${e.message}` : e.message,
+        e.kind === "diverged" ? "error" : "warning");
+    }
+  },
+  state(msg) {
+    setPlaying(msg.playing);
+    if (msg.reason) showMessage(msg.reason, "warning");
+  },
+  error(msg) {
+    showMessage(msg.message, "error");
+    markInvalid(msg.field);
+  },
+  gradcheck(msg) {
+    const panel = $("gradcheck-panel");
+    panel.hidden = false;
+    const who = msg.label ? `${msg.label}, ` : "";
+    $("gradcheck-summary").textContent = (msg.passed
+      ? `Passed: relative difference ${msg.difference.toExponential(2)} ≤ ${msg.threshold}: ` +
+        "backpropagation agrees with finite differences"
+      : `FAILED: relative difference ${msg.difference.toExponential(2)} > ${msg.threshold}; ` +
+        `parameters off: ${msg.failing.join(", ")}`) +
+      ` (${who}epoch ${msg.epoch}, ${msg.parameters} parameters, ${msg.examples} examples).`;
+    $("gradcheck-summary").className = msg.passed ? "passed" : "failed";
+    const rows = Object.entries(msg.per_parameter).map(([k, d]) =>
+      `<tr><td>${k}</td><td>${d.toExponential(2)}</td>` +
+      `<td>${d <= msg.threshold ? "ok" : "WRONG"}</td></tr>`);
+    $("gradcheck-table").innerHTML =
+      "<tr><th>parameter</th><th>relative difference</th><th></th></tr>" + rows.join("");
+  },
+};
+
+// -- drawing --------------------------------------------------------------------------------------
+
+function fmt(x, digits = 4) {
+  if (x === null || x === undefined) return "–";
+  return Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
+}
+
+function setupViews() {
+  const comparing = state.ready.comparing;
+  $("compare-view").hidden = !comparing;
+  // while comparing, the runs are drawn in the Compare panel; the single-run views rest
+  for (const el of document.querySelectorAll("#output-panel canvas, #output-panel table, #network")) {
+    el.classList.toggle("dimmed", comparing);
+  }
+  $("comparing-note").hidden = !comparing;
+  const sid = state.session;
+  $("export-config").href = `/api/sessions/${sid}/config.toml?run=0`;
+  $("export-model").href = `/api/sessions/${sid}/model.npz?run=0`;
+  const grid = $("compare-grid");
+  grid.replaceChildren();
+  if (!comparing) return;
+  state.runs.forEach((run, i) => {
+    const card = document.createElement("div");
+    card.className = "compare-card";
+    card.innerHTML = `<h3></h3>
+      <canvas width="220" height="220" class="compare-boundary"></canvas>
+      <p class="compare-metrics"></p>
+      <p class="compare-links"><a download href="/api/sessions/${sid}/config.toml?run=${i}">TOML</a>
+      · <a download href="/api/sessions/${sid}/model.npz?run=${i}">model</a></p>`;
+    card.querySelector("h3").textContent = run.label;
+    card.querySelector("h3").style.color = RUN_COLORS[i];
+    grid.append(card);
+  });
+  renderCompareList();
+}
+
+function draw() {
+  const ready = state.ready;
+  if (!ready || !state.runs.length || !state.runs[0].last) return;
+  const first = state.runs[0].last;
+  $("epoch").textContent = String(first.epoch);
+  $("lr-now").textContent = fmt(first.lr, 5);
+  const showTest = $("show-test").checked;
+  if (ready.comparing) {
+    const cards = [...document.querySelectorAll(".compare-card")];
+    state.runs.forEach((run, i) => {
+      const r = run.last;
+      if (!r || !cards[i]) return;
+      drawBoundary(cards[i].querySelector("canvas"), bytes(r.boundary), ready.grid, ready.data,
+        showTest);
+      const m = r.metrics;
+      cards[i].querySelector(".compare-metrics").textContent =
+        `epoch ${r.epoch} · test loss ${fmt(m.test_loss)} · test acc ${fmt(m.test_accuracy, 3)}` +
+        (r.diverged ? " · diverged" : "");
+    });
+    const lossSeries = [];
+    const accSeries = [];
+    state.runs.forEach((run, i) => {
+      const c = RUN_COLORS[i];
+      lossSeries.push({ rows: run.rows, column: 1, color: c, label: `${run.label} train` });
+      lossSeries.push({ rows: run.rows, column: 2, color: c, dash: true, label: `${run.label} test` });
+      accSeries.push({ rows: run.rows, column: 4, color: c, dash: true, label: `${run.label} test` });
+    });
+    drawCurves($("compare-loss"), lossSeries, { title: "loss (solid: train, dashed: test)" });
+    drawCurves($("compare-acc"), accSeries, { title: "test accuracy", yMax: 1 });
+    return;
+  }
+  const run = state.runs[0];
+  const boundary = bytes(first.boundary);
+  drawBoundary($("boundary"), boundary, ready.grid, ready.data, showTest);
+  const m = first.metrics;
+  $("train-loss").textContent = fmt(m.train_loss);
+  $("test-loss").textContent = fmt(m.test_loss);
+  $("train-acc").textContent = fmt(m.train_accuracy, 3);
+  $("test-acc").textContent = fmt(m.test_accuracy, 3);
+  drawCurves($("loss-curves"), [
+    { rows: run.rows, column: 1, color: RUN_COLORS[0], label: "train" },
+    { rows: run.rows, column: 2, color: RUN_COLORS[1], dash: true, label: "test" },
+  ], { title: "loss" });
+  drawCurves($("acc-curves"), [
+    { rows: run.rows, column: 3, color: RUN_COLORS[0], label: "train" },
+    { rows: run.rows, column: 4, color: RUN_COLORS[1], dash: true, label: "test" },
+  ], { title: "accuracy", yMax: 1 });
+  const labels = state.options.features;
+  const featureLabel = (name) => (labels.find((f) => f.name === name) || { label: name }).label;
+  const dims = run.layer_dims;
+  const pictures = [run.features.map((name) => ({
+    grid: bytes(ready.feature_grids[name].data), n: ready.unit_grid, caption: featureLabel(name),
+  }))];
+  for (const layer of first.units || []) {
+    pictures.push(layer.map((u) => ({ grid: bytes(u.data), n: ready.unit_grid })));
+  }
+  pictures.push([{ grid: boundary, n: ready.grid }]);
+  const columnLabels = dims.map((_, c) =>
+    c === 0 ? "input" : c === dims.length - 1 ? "output" : `layer ${c}`);
+  drawNetwork($("network"), { dims, labels: columnLabels, pictures, weights: first.weights,
+    n: ready.unit_grid });
+}
+
+// -- comparisons ----------------------------------------------------------------------------------
+
+const MODEL_KEYS = [
+  "features", "layers", "activations", "init", "init_scale", "l2", "keep_prob", "optimizer",
+  "lr", "beta", "beta1", "beta2", "epsilon", "decay", "batch_size",
+];
+
+function describeVariant(v) {
+  return Object.entries(v)
+    .filter(([k]) => k !== "label")
+    .map(([k, val]) => `${k}=${Array.isArray(val) ? val.join(",") : val}`)
+    .join(" ");
+}
+
+function renderCompareList() {
+  const list = $("compare-list");
+  list.replaceChildren();
+  state.compare.forEach((v, i) => {
+    const li = document.createElement("li");
+    li.innerHTML = `<strong></strong> <span class="note"></span>
+      <button type="button" class="remove-variant" title="remove">✕</button>`;
+    li.querySelector("strong").textContent = v.label ?? "ABCD"[i];
+    li.querySelector("span").textContent = describeVariant(v);
+    li.querySelector("button").onclick = () => {
+      state.compare.splice(i, 1);
+      renderCompareList();
+      if (state.compare.length !== 1) configure();
+    };
+    list.append(li);
+  });
+  if (state.compare.length === 1) {
+    const li = document.createElement("li");
+    li.className = "note";
+    li.textContent = "Add one more setting to compare.";
+    list.append(li);
+  }
+}
+
+function applyPreset(name) {
+  const preset = state.options.presets[name];
+  fill(preset.base);
+  state.compare = preset.variants.map((v) => ({ ...v }));
+  renderCompareList();
+  configure();
+}
+
+function addVariant() {
+  if (state.compare.length >= 4) {
+    showMessage("A comparison runs at most 4 settings: remove one first.");
+    return;
+  }
+  const s = collect();
+  const v = { label: $("compare-label").value.trim() || "ABCD"[state.compare.length] };
+  for (const k of MODEL_KEYS) v[k] = s[k];
+  state.compare.push(v);
+  $("compare-label").value = "";
+  renderCompareList();
+  if (state.compare.length >= 2) configure();
+}
+
+// -- start ----------------------------------------------------------------------------------------
+
+async function uploadCsv(file) {
+  const text = await file.text();
+  const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, {
+    method: "POST", body: text, headers: { "Content-Type": "text/csv" },
+  });
+  const answer = await response.json();
+  if (!response.ok) {
+    showMessage(answer.error.message);
+    markInvalid("upload");
+    return;
+  }
+  $("upload").value = answer.id;
+  setSelect($("dataset"), "csv");
+  $("csv-info").textContent = `${answer.name}: ${answer.n_points} points, classes ` +
+    `${answer.classes[0]} (0, orange) and ${answer.classes[1]} (1, blue)`;
+  updateVisibility();
+  configure();
+}
+
+function bind() {
+  const form = [$("data-panel"), $("network-panel"), $("training-panel")];
+  for (const panel of form) {
+    panel.addEventListener("change", (event) => {
+      const target = event.target;
+      if (target.id === "csv-file") return;
+      if (target.id === "dataset") {
+        const ds = datasetInfo(target.value);
+        if (ds && ds.noise !== null) $("noise").value = ds.noise;
+        updateVisibility();
+        if (target.value === "csv" && !$("upload").value) {
+          showMessage("Choose a CSV file: three columns x1, x2, label.", "info");
+          return;
+        }
+      }
+      updateVisibility();
+      configure();
+    });
+  }
+  $("layers").addEventListener("click", (event) => {
+    const row = event.target.closest(".layer");
+    if (!row) return;
+    const units = row.querySelector(".units");
+    if (event.target.classList.contains("remove")) row.remove();
+    else if (event.target.classList.contains("plus")) units.value = Number(units.value) + 1;
+    else if (event.target.classList.contains("minus")) units.value = Number(units.value) - 1;
+    else return;
+    renumberLayers();
+    updateVisibility();
+    configure();
+  });
+  $("add-layer").onclick = () => {
+    const rows = document.querySelectorAll("#layers .layer");
+    const last = rows[rows.length - 1];
+    addLayerRow(last ? last.querySelector(".units").value : "4",
+      last ? last.querySelector(".act").value : "tanh");
+    updateVisibility();
+    configure();
+  };
+  $("csv-file").addEventListener("change", (event) => {
+    const file = event.target.files[0];
+    if (file) uploadCsv(file).catch((e) => showMessage(`Upload failed: ${e.message}`));
+  });
+  $("play").onclick = () => send({ type: state.playing ? "pause" : "play" });
+  $("step").onclick = () => send({ type: "step" });
+  $("reset").onclick = () => send({ type: "reset" });
+  $("gradcheck").onclick = () => send({ type: "gradcheck", run: 0 });
+  $("show-test").onchange = draw;
+  $("copy-link").onclick = async () => {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      showMessage("Link copied: it reproduces this setup.", "info");
+    } catch {
+      $("share-url").select();
+      showMessage("Copy the link from the box at the bottom of the page.", "info");
+    }
+  };
+  $("compare-add").onclick = addVariant;
+  $("compare-stop").onclick = () => {
+    state.compare = [];
+    renderCompareList();
+    configure();
+  };
+  $("message").onclick = clearMessage;
+}
+
+async function start() {
+  const response = await fetch("/api/options");
+  state.options = await response.json();
+  const o = state.options;
+  for (const d of o.datasets) option($("dataset"), d.name, d.label);
+  for (const i of o.inits) option($("init"), i);
+  for (const name of o.optimizers) option($("optimizer"), name);
+  for (const f of o.features) {
+    const label = document.createElement("label");
+    label.className = "inline";
+    label.innerHTML = `<input type="checkbox" value="${f.name}"> <span></span>`;
+    label.querySelector("span").textContent = f.label;
+    $("features").append(label);
+  }
+  for (const [name, preset] of Object.entries(o.presets)) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.id = `preset-${name}`;
+    b.textContent = preset.title;
+    b.onclick = () => applyPreset(name);
+    $("presets").append(b);
+  }
+  fill(o.defaults);
+  const fromUrl = fromQuery(location.search);
+  fill(fromUrl.settings);
+  state.compare = fromUrl.compare;
+  renderCompareList();
+  bind();
+  connect();
+}
+
+start().catch((e) => showMessage(`The page could not start: ${e.message}`));

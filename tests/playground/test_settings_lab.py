@@ -1,0 +1,346 @@
+"""The playground's checks of the page's values, its data, and its training (no server)."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from nnlab import train
+from nnlab.config import TrainConfig
+from nnlab.optimizers import get_optimizer, inverse_time_decay
+from nnlab.playground.data import UploadStore, build_data, parse_csv, split
+from nnlab.playground.lab import GRID, MAX_HISTORY, UNIT_GRID, History, Lab, load_model_bytes
+from nnlab.playground.settings import (
+    PRESETS,
+    Limits,
+    Settings,
+    SettingsError,
+    parse_compare,
+    parse_settings,
+)
+
+# -- settings -------------------------------------------------------------------------------------
+
+
+def test_form_strings_and_json_values_parse_to_the_same_settings():
+    from_form = parse_settings({
+        "dataset": "spiral", "n_points": "200", "noise": "0.1", "test_fraction": "0.25",
+        "seed": "9", "features": "x1,x2,sin_x1", "layers": "8, 4", "activations": "relu,tanh",
+        "init": "random", "init_scale": "0.5", "l2": "0.01", "keep_prob": "0.9",
+        "optimizer": "momentum", "lr": "0.1", "beta": "0.8", "decay": "0.5", "batch_size": "32",
+    })
+    from_json = parse_settings({
+        "dataset": "spiral", "n_points": 200, "noise": 0.1, "test_fraction": 0.25, "seed": 9,
+        "features": ["x1", "x2", "sin_x1"], "layers": [8, 4], "activations": ["relu", "tanh"],
+        "init": "random", "init_scale": 0.5, "l2": 0.01, "keep_prob": 0.9,
+        "optimizer": "momentum", "lr": 0.1, "beta": 0.8, "decay": 0.5, "batch_size": 32,
+    })
+    assert from_form == from_json
+    assert from_form.layers == [8, 4] and from_form.batch_size == 32 and from_form.dropout
+    assert parse_settings(from_form.to_dict()) == from_form  # what the page gets back re-parses
+
+
+def test_defaults_full_batch_and_no_hidden_layer():
+    s = parse_settings({})
+    assert s == Settings() and s.batch_size is None and s.to_dict()["batch_size"] == "full"
+    logistic = parse_settings({"layers": "", "activations": ""})
+    assert logistic.layers == [] and logistic.activations == [] and not logistic.dropout
+    assert parse_settings({"layers": [3, 3, 3], "activations": "relu"}).activations == ["relu"] * 3
+
+
+@pytest.mark.parametrize(
+    "raw, field, message",
+    [
+        ({"lr": "-1"}, "lr", "learning rate (lr) = -1 is out of range: allowed 0 < lr ≤ 10"),
+        ({"lr": "abc"}, "lr", "learning rate (lr) = abc is not a number"),
+        ({"lr": ""}, "lr", "learning rate (lr) is empty: a number is needed"),
+        ({"lr": "nan"}, "lr", "is not a finite number"),
+        ({"lr": True}, "lr", "is not a number"),
+        ({"lr": [1]}, "lr", "is not a number"),
+        ({"keep_prob": 0}, "keep_prob", "allowed 0.05 ≤ keep_prob ≤ 1"),
+        ({"beta": 1}, "beta", "allowed 0 ≤ beta < 1"),
+        ({"n_points": "5"}, "n_points", "number of points (n_points) = 5 is out of range"),
+        ({"n_points": 5000}, "n_points", "raise the limit with --max-points"),
+        ({"n_points": 20.5}, "n_points", "must be a whole number"),
+        ({"seed": -1}, "seed", "seed = -1 is out of range"),
+        ({"dataset": "iris"}, "dataset", "data set (dataset) = iris is unknown: choose one of"),
+        ({"dataset": "csv"}, "upload", "choose a CSV file to upload first"),
+        ({"dataset": "csv", "upload": "../etc"}, "upload", "is not valid"),
+        ({"layers": "4,0"}, "layers", "hidden layer 2: hidden layers (layers) = 0"),
+        ({"layers": "4,99"}, "layers", "raise the limit with --max-units"),
+        ({"layers": [4] * 7, "activations": "relu"}, "layers", "7 is too many: allowed at most 6"),
+        ({"layers": "4,4", "activations": "relu,tanh,relu"}, "activations", "3 given for 2"),
+        ({"activations": "swish,relu"}, "activations", "swish is unknown"),
+        ({"features": ""}, "features", "input features: features is empty"),
+        ({"features": "x1,z"}, "features", "'z' is unknown"),
+        ({"init": "glorot"}, "init", "glorot is unknown"),
+        ({"optimizer": "sgd"}, "optimizer", "sgd is unknown: choose one of gd, momentum"),
+        ({"batch_size": "0"}, "batch_size", 'or "full" for the full batch'),
+        ({"batch_size": "half"}, "batch_size", "is not a number"),
+        ({"learning_rate": 0.1}, "learning_rate", "unknown setting(s) 'learning_rate'"),
+    ],
+)
+def test_bad_values_name_the_field_and_what_is_allowed(raw, field, message):
+    with pytest.raises(SettingsError) as info:
+        parse_settings(raw)
+    assert info.value.field == field
+    assert message in str(info.value)
+
+
+def test_limits_change_what_is_allowed():
+    limits = Limits(max_layers=8, max_units=64, max_points=5000)
+    s = parse_settings({"layers": [64] * 8, "activations": "relu", "n_points": 5000}, limits)
+    assert s.layers == [64] * 8
+    with pytest.raises(ValueError, match="max_units=0 must be a whole number >= 1"):
+        Limits(max_units=0)
+
+
+def test_compare_presets_and_custom_variants():
+    for name, preset in PRESETS.items():
+        base = parse_settings(preset["base"])
+        variants = parse_compare(preset["variants"], base)
+        assert 2 <= len(variants) <= 4, name
+        for v in variants:  # the data and the seed are shared
+            assert (v.settings.dataset, v.settings.seed) == (base.dataset, base.seed)
+    base = parse_settings({"lr": "0.05"})
+    a, b = parse_compare([{"init": "zeros"}, {"label": "fast", "lr": "0.5"}], base)
+    assert (a.label, a.settings.init, a.settings.lr) == ("A", "zeros", 0.05)
+    assert (b.label, b.settings.lr) == ("fast", 0.5)
+    assert parse_compare(None, base) == [] and parse_compare([], base) == []
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ([{"init": "he"}], "1 settings given; a comparison runs 2 to 4"),
+        ([{}] * 5, "5 settings given"),
+        ("zeros", "compare must be a list"),
+        ([{"seed": 2}, {}], "compare A: seed cannot change between compared runs"),
+        ([{}, {"lr": -3}], "compare B: learning rate (lr) = -3 is out of range"),
+        ([{}, 7], "compare B: must be an object"),
+        ([{"label": ""}, {}], "label must be a text of 1 to 40 characters"),
+    ],
+)
+def test_bad_comparisons(raw, message):
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_compare(raw, Settings())
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dataset", ["moons", "circles", "flower", "xor", "blobs", "spiral"])
+def test_every_generated_set_is_split_and_reproducible(dataset):
+    s = parse_settings({"dataset": dataset, "n_points": 120, "test_fraction": 0.25, "seed": 4})
+    a, b = build_data(s), build_data(s)
+    assert a.X_train.shape[0] == 2 and a.X_test.shape[0] == 2
+    assert a.X_train.shape[1] + a.X_test.shape[1] == 120
+    assert a.X_test.shape[1] == 30
+    assert np.array_equal(a.X_train, b.X_train) and np.array_equal(a.Y_test, b.Y_test)
+    assert set(np.unique(np.hstack([a.Y_train, a.Y_test]))) == {0.0, 1.0}
+    x1min, x1max, x2min, x2max = a.box
+    assert x1max - x1min == pytest.approx(x2max - x2min)  # a square view
+    assert np.all(a.X_train[0] > x1min) and np.all(a.X_train[1] < x2max)
+    other = build_data(s.__class__(**{**s.__dict__, "seed": 5}))
+    assert not np.array_equal(a.X_train, other.X_train)
+
+
+def test_football_comes_from_the_data_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("NNLAB_DATA", str(tmp_path))
+    with pytest.raises(SettingsError, match=r"football: data\.mat not found") as info:
+        build_data(parse_settings({"dataset": "football"}))
+    assert info.value.field == "dataset"
+
+
+def test_split_keeps_at_least_two_training_points():
+    X, Y = np.arange(20.0).reshape(2, 10), np.zeros((1, 10))
+    X_train, _, X_test, _ = split(X, Y, 0.9, seed=0)
+    assert X_train.shape[1] == 2 and X_test.shape[1] == 8
+    assert sorted(np.hstack([X_train, X_test])[0].tolist()) == list(range(10))
+
+
+def test_csv_numbers_words_header_comments():
+    up = parse_csv("# made by hand\nx1,x2,y\n0,0,0\n1,1,1\n2,0,1\n\n0,2,0\n", "mine.csv")
+    assert up.X.shape == (2, 4) and up.Y.tolist() == [[0, 1, 1, 0]]
+    assert up.columns == ("x1", "x2", "y") and up.classes == ("0", "1")
+    assert up.summary()["n_points"] == 4 and len(up.id) == 16
+    numeric = parse_csv("1,1,10\n2,2,-3\n3,3,10\n4,4,-3\n")  # -3 < 10: -3 is class 0
+    assert numeric.Y.tolist() == [[1, 0, 1, 0]] and numeric.columns is None
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "holds no rows"),
+        ("a,b\n1,2\n", "the header has 2 columns; expected 3"),
+        ("1,2,0\n3,4,1\n", "2 data rows; at least 4"),
+        ("1,2,0\n3,4,1\n5,6\n7,8,1\n", "line 3: 2 columns; expected 3"),
+        ("1,2,0\n3,x,1\n5,6,0\n7,8,1\n", "line 2: 'x' is not a number"),
+        ("1,2,0\n3,inf,1\n5,6,0\n7,8,1\n", "line 2: 'inf' is not a finite number"),
+        ("1,2,0\n3,4,1\n5,6,2\n7,8,1\n", "3 distinct values (0, 1, 2); expected exactly 2"),
+        ("1,2,a\n3,4,a\n5,6,a\n7,8,a\n", "1 distinct values"),
+        ("1,2,1\n3,4,1.0\n5,6,0\n7,8,1\n", "the same numbers written differently"),
+        ("1,2,1\n3,4,\n5,6,0\n7,8,1\n", "line 2: the label is empty"),
+    ],
+)
+def test_bad_csv_files_name_the_line(text, message):
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_csv(text, "bad.csv")
+
+
+def test_csv_limits_and_the_store():
+    limits = Limits(max_points=5, max_upload_bytes=60, max_uploads=2)
+    rows = "".join(f"{i},{i},{i % 2}\n" for i in range(6))
+    with pytest.raises(SettingsError, match="6 data rows; at most 5 are allowed"):
+        parse_csv(rows, limits=limits)
+    with pytest.raises(SettingsError, match="larger than 60 bytes"):
+        parse_csv(rows * 3, limits=limits)
+    store = UploadStore(max_uploads=2)
+    ups = [parse_csv(f"0,0,0\n1,1,1\n2,2,0\n{k},3,1\n") for k in ("3", "4", "5")]
+    for up in ups[:2]:
+        store.add(up)
+    store.get(ups[0].id)  # now the most recent
+    store.add(ups[2])  # forgets ups[1], the least recently used
+    assert len(store) == 2 and store.get(ups[0].id) is ups[0]
+    with pytest.raises(SettingsError, match="is not on this server"):
+        store.get(ups[1].id)
+    s = parse_settings({"dataset": "csv", "upload": ups[0].id, "test_fraction": 0.25})
+    data = build_data(s, store)
+    assert data.X_train.shape == (2, 3) and data.X_test.shape == (2, 1) and data.target is None
+
+
+# -- training -------------------------------------------------------------------------------------
+
+
+def test_a_run_is_nnlab_train_with_the_same_seed():
+    s = parse_settings({
+        "dataset": "moons", "features": "x1,x2,x1_x2", "layers": "5,3",
+        "activations": "relu,tanh", "init": "he", "optimizer": "adam", "lr": 0.02,
+        "batch_size": 32, "keep_prob": 0.8, "l2": 0.05, "decay": 0.1, "seed": 11,
+    })
+    lab = Lab(s)
+    lab.step(4)
+    lab.advance(0.0)  # at least one more epoch, whatever the clock says
+    run = lab.runs[0]
+    epochs = run.epoch
+    assert epochs >= 5
+    reference = train(
+        run.X_train, run.Y_train, run.layer_dims, run.activations, init="he",
+        optimizer=get_optimizer("adam", learning_rate=0.02), num_epochs=epochs, batch_size=32,
+        keep_probs=0.8, lambd=0.05, decay=inverse_time_decay(0.02, 0.1), random_state=11,
+    )
+    for k, v in reference.params.items():
+        assert np.array_equal(v, run.params[k]), k
+    # and the same settings again give the same run
+    again = Lab(s)
+    again.step(epochs)
+    assert all(np.array_equal(again.runs[0].params[k], v) for k, v in run.params.items())
+    assert again.runs[0].history.rows == run.history.rows
+
+
+def test_training_lowers_the_loss_and_snapshots_are_json():
+    lab = Lab(parse_settings({"dataset": "xor", "features": "x1,x2,x1_x2", "layers": "4",
+                              "lr": 0.05}))
+    first = lab.ready()
+    assert first["snapshot"]["runs"][0]["reset"] and len(first["data"]["train"]) == 210
+    assert set(first["feature_grids"]) == {"x1", "x2", "x1_x2"}
+    snap = lab.step(150)
+    json.dumps(snap, allow_nan=False)
+    r = snap["runs"][0]
+    assert r["epoch"] == 150 and not r["reset"] and r["rows"][-1][0] == 150
+    assert r["metrics"]["test_loss"] < 0.6 * first["snapshot"]["runs"][0]["metrics"]["test_loss"]
+    assert r["metrics"]["test_accuracy"] > 0.75
+    assert len(base64.b64decode(r["boundary"])) == GRID * GRID
+    units = r["units"]
+    assert [len(layer) for layer in units] == [4]
+    assert len(base64.b64decode(units[0][0]["data"])) == UNIT_GRID * UNIT_GRID
+    assert [np.array(w["W"]).shape for w in r["weights"]] == [(4, 3), (1, 4)]
+    assert [row[0] for row in lab.step(1)["runs"][0]["rows"]] == [151]  # only the new rows
+
+
+def test_history_keeps_its_shape_in_bounded_memory():
+    h = History()
+    for epoch in range(5000):
+        if h.wants(epoch):
+            h.add([epoch, 0.0, 0.0, 1.0, 1.0])
+    assert len(h.rows) <= MAX_HISTORY and h.stride == 8 and h.version == 3
+    epochs = [row[0] for row in h.rows]
+    assert epochs[0] == 0 and all(e % h.stride == 0 for e in epochs)
+    assert epochs[-1] >= 5000 - h.stride
+
+
+def test_a_diverging_run_stops_with_a_message_and_keeps_finite_weights():
+    s = parse_settings({"dataset": "blobs", "n_points": 10, "optimizer": "gd", "lr": 10,
+                        "l2": 10, "layers": "3", "activations": "relu"})
+    lab = Lab(s)
+    events = []
+    for _ in range(2000):
+        snap = lab.step(1)
+        events += snap["events"]
+        if not lab.active:
+            break
+    assert not lab.active and len(events) == 1
+    assert events[0]["kind"] == "diverged"
+    assert "training diverged at epoch" in events[0]["message"]
+    assert "try a smaller learning rate than 10" in events[0]["message"]
+    json.dumps(lab.snapshot(), allow_nan=False)  # no NaN reaches the page
+    assert lab.snapshot()["events"] == []  # reported once
+    run = lab.runs[0]
+    assert all(np.all(np.isfinite(v)) for v in run.params.values())
+    epoch = run.epoch
+    lab.step(3)
+    assert run.epoch == epoch  # a diverged run trains no more
+
+
+def test_the_update_limit_pauses_a_run():
+    lab = Lab(parse_settings({"batch_size": 50}), limits=Limits(max_steps=20))
+    snap = lab.advance(10.0)  # returns when every run has stopped, long before 10 s
+    assert not lab.active and snap["events"][0]["kind"] == "stopped"
+    assert "paused after 20 updates" in snap["events"][0]["message"]
+    assert "--max-steps" in snap["events"][0]["message"]
+
+
+def test_compared_runs_share_data_and_advance_together():
+    base = parse_settings(PRESETS["init"]["base"])
+    lab = Lab(base, parse_compare(PRESETS["init"]["variants"], base))
+    snap = lab.step(30)
+    assert [r["label"] for r in snap["runs"]] == ["zeros", "large random (×10)", "He"]
+    assert {r["epoch"] for r in snap["runs"]} == {30}
+    assert all("units" not in r for r in snap["runs"])
+    zeros, large, he = lab.runs
+    assert np.array_equal(zeros.X_train, he.X_train)
+    # the course's lesson: zeros never break the symmetry, large weights start with a huge loss
+    assert np.allclose(zeros.params["W1"], zeros.params["W1"][0])
+    assert large.history.rows[0][1] > 5 * he.history.rows[0][1]
+
+
+def test_gradient_check_and_its_refusal_under_dropout():
+    lab = Lab(parse_settings({"dataset": "circles", "layers": "3", "activations": "tanh",
+                              "l2": 0.1}))
+    lab.step(5)
+    result = lab.gradient_check()
+    assert result["passed"] and result["difference"] < 1e-7 and result["failing"] == []
+    assert set(result["per_parameter"]) == {"W1", "b1", "W2", "b2"}
+    assert result["parameters"] == 3 * 2 + 3 + 3 + 1 and result["examples"] == 64
+    dropout = Lab(parse_settings({"keep_prob": 0.7}))
+    with pytest.raises(ValueError, match="gradient checking is refused with dropout on"):
+        dropout.gradient_check()
+
+
+def test_exports_are_a_train_config_and_a_model_file():
+    s = parse_settings({"dataset": "spiral", "features": "x1,x2,sin_x1", "layers": "6,6",
+                        "activations": "relu,tanh", "batch_size": 16, "keep_prob": 0.9})
+    lab = Lab(s)
+    lab.step(3)
+    cfg = TrainConfig.from_toml(lab.train_config().to_toml())
+    assert cfg.dataset == "spiral" and cfg.layers == [6, 6] and cfg.activation == ["relu", "tanh"]
+    assert cfg.features == ["x1", "x2", "sin_x1"] and cfg.epochs == 3 and cfg.batch_size == 16
+    assert cfg.val_split == s.test_fraction and cfg.seed == s.seed and cfg.output == "sigmoid"
+    assert cfg.n_samples == 300 and cfg.noise == s.noise and cfg.keep_prob == 0.9
+    params, config = load_model_bytes(lab.model_file())
+    run = lab.runs[0]
+    assert all(np.array_equal(params[k], v) for k, v in run.params.items())
+    assert config["activations"] == ["relu", "tanh", "sigmoid"]
+    assert config["layer_dims"] == [3, 6, 6, 1] and config["features"] == ["x1", "x2", "sin_x1"]
+    assert TrainConfig.from_dict(config["train_config"]) == cfg
