@@ -15,6 +15,7 @@ const state = {
   runs: [], // per run: {label, layer_dims, rows, last}
   playing: false,
   connected: false,
+  messages: 0, // messages received from the server so far
 };
 window.playground = state;
 
@@ -231,6 +232,7 @@ function connect() {
     const msg = JSON.parse(event.data);
     const handler = handlers[msg.type];
     if (handler) handler(msg);
+    state.messages += 1;
   };
   ws.onclose = (event) => {
     state.connected = false;
@@ -261,7 +263,7 @@ const handlers = {
     state.runs = msg.runs.map((r) => ({ ...r, rows: [], last: null }));
     fill(msg.settings);
     markInvalid(null);
-    if ($("message").dataset.kind !== "info") clearMessage();
+    clearMessage();
     history.replaceState(null, "", `?${toQuery(msg.settings, state.compare)}`);
     $("share-url").value = location.href;
     $("gradcheck-panel").hidden = true;
@@ -496,6 +498,9 @@ function bind() {
     panel.addEventListener("change", (event) => {
       const target = event.target;
       if (target.id === "csv-file") return;
+      if (target.id === "batch-mode" && target.value === "mini" && !$("batch_size").value) {
+        $("batch_size").value = "64";
+      }
       if (target.id === "dataset") {
         const ds = datasetInfo(target.value);
         if (ds && ds.noise !== null) $("noise").value = ds.noise;
