@@ -55,8 +55,9 @@ def _openblas() -> bool:
 @pytest.mark.skipif(not _openblas(), reason="NumPy does not use OpenBLAS here")
 def test_prescott_kernel_gives_the_course_hidden_size_counts():
     """With OpenBLAS's generic kernel the flower's n_h = 20 and 50 runs land exactly on the
-    course's 360 and 361 of 400: the one difference in the table is the order in which this
-    machine's optimized kernel sums the matrix products, not a different formula."""
+    course's 360 and 361 of 400: the one difference in the table (n_h = 20 gives 362 with this
+    machine's default kernel) comes from the order in which the kernel sums the matrix products,
+    not from a formula."""
     code = (
         "from nnlab.experiments.planar import run_network\n"
         "print(run_network(20, 5000).accuracy['train'].correct,"
