@@ -93,26 +93,28 @@ def _http_error(status: int, message: str, field: str | None = None) -> JSONResp
 
 
 class Playground:
-    """The server's state: limits, the open sessions, the uploaded files, the training threads."""
+    """The server's state: limits, the open sessions, the uploaded files, and two thread pools:
+    ``training`` for the turns of playing sessions (shared by all, in turn) and ``interactive``
+    for what a page waits on (settings, a step, a gradient check, an export), so that those never
+    queue behind the training turns of other pages."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
         self.sessions: dict[str, Session] = {}
         self.uploads = UploadStore(limits.max_uploads)
-        self._executor: ThreadPoolExecutor | None = None
+        self._pools: dict[str, ThreadPoolExecutor] = {}
 
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                self.limits.train_threads, thread_name_prefix="nnlab-train"
-            )
-        return self._executor
+    def pool(self, name: str) -> ThreadPoolExecutor:
+        """The ``training`` or ``interactive`` thread pool (started on first use)."""
+        if name not in self._pools:
+            threads = self.limits.train_threads if name == "training" else 2
+            self._pools[name] = ThreadPoolExecutor(threads, thread_name_prefix=f"nnlab-{name}")
+        return self._pools[name]
 
     def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._pools.clear()
 
 
 class Session:
@@ -132,9 +134,10 @@ class Session:
         self.task: asyncio.Task[None] | None = None
         self._inflight: Future[Any] | None = None
 
-    async def work(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn(*args)`` in a training thread (one at a time per session)."""
-        future = self.pg.executor.submit(fn, *args)
+    async def work(self, fn: Callable[..., Any], *args: Any, pool: str = "interactive") -> Any:
+        """Run ``fn(*args)`` in a thread of ``pool`` (one at a time per session: the caller holds
+        the session's lock)."""
+        future = self.pg.pool(pool).submit(fn, *args)
         self._inflight = future
         return await asyncio.wrap_future(future)
 
@@ -254,7 +257,7 @@ class Session:
                     self.wake.clear()
                     continue
                 try:
-                    snapshot = await self.work(_advance_json, lab)
+                    snapshot = await self.work(_advance_json, lab, pool="training")
                 except Exception as exc:  # a bug, not the page's fault: say so, stop training
                     log.exception("playground session %s: training failed", self.id)
                     self.playing = False
