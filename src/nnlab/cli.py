@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .commands import register
 
     register(sub)
+    from .sweep.command import register as register_sweep
+
+    register_sweep(sub)
     reproduce = sub.add_parser(
         "reproduce",
         help="rerun the course's experiments and compare every number with the course's",
