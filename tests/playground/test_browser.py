@@ -160,6 +160,16 @@ def test_compare_preset(page):
     page.page.click("#compare-stop")
     page.wait("!window.playground.ready.comparing")
     assert "compare=" not in page.page.url
+    # your own comparison: the current settings, then a changed copy
+    page.page.fill("#compare-label", "slow")
+    page.page.click("#compare-add")
+    assert "Add one more setting" in page.page.text_content("#compare-list")
+    page.change("#lr", "0.1")
+    page.page.fill("#compare-label", "fast")
+    page.page.click("#compare-add")
+    page.wait("window.playground.ready.comparing && window.playground.runs.length === 2")
+    assert page.page.locator(".compare-card h3").all_text_contents() == ["slow", "fast"]
+    assert page.js("window.playground.ready.runs.map(r => r.settings.lr)") == [0.01, 0.1]
 
 
 def test_gradient_check_and_its_reason_under_dropout(page):
@@ -281,3 +291,17 @@ def test_a_bad_value_shows_the_servers_message(page):
     else:
         page.wait("!document.getElementById('message').hidden")
         assert "football: data.mat not found" in page.page.text_content("#message")
+
+
+def test_a_diverging_run_shows_a_message_and_the_page_goes_on(page):
+    page.open("?dataset=blobs&n_points=10&optimizer=gd&lr=10&l2=10&layers=3")
+    page.page.click("#play")
+    page.wait("document.getElementById('message').textContent.includes('training diverged')")
+    page.wait("!window.playground.playing")
+    assert "try a smaller learning rate than 10" in page.page.text_content("#message")
+    assert page.page.text_content("#play") == "▶ Play"
+    page.page.click("#reset")
+    page.wait("window.playground.runs[0].last.epoch === 0")
+    page.change("#lr", "0.1")
+    page.page.click("#step")
+    page.wait("window.playground.runs[0].last.epoch === 1")

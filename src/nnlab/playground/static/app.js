@@ -287,7 +287,10 @@ const handlers = {
   },
   state(msg) {
     setPlaying(msg.playing);
-    if (msg.reason) showMessage(msg.reason, "warning");
+    if (!msg.reason) return;
+    const el = $("message");
+    if (!el.hidden && el.dataset.kind === "error") el.textContent += `\n${msg.reason}`;
+    else showMessage(msg.reason, "warning");
   },
   error(msg) {
     showMessage(msg.message, "error");
