@@ -146,9 +146,12 @@ class TrialStore:
             return None
         return record
 
-    def save(self, record: dict[str, Any]) -> None:
+    def save(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Write ``record``; return it as ``load`` will read it back (keys sorted), so that a
+        sweep's results do not depend on which of its trials were run now."""
         text = json.dumps(record, indent=1, sort_keys=True, allow_nan=False) + "\n"
         atomic_write_bytes(self.path(record["id"]), text.encode("utf-8"))
+        return json.loads(text)
 
 
 # --------------------------------------------------------------------------------- executors
@@ -381,8 +384,7 @@ def run_sweep(
 
     def on_result(payload: dict[str, Any], record: dict[str, Any]) -> None:
         nonlocal ran
-        store.save(record)
-        records[payload["id"]] = record
+        records[payload["id"]] = store.save(record)
         ran += 1
         if progress is not None:
             progress(len(records), total, _describe(payload, record, spec))

@@ -12,7 +12,9 @@ claims checked seed by seed, and the files.
 - ``metric_vs_params.png``: the metric against each swept parameter (every trial, and the
   mean ± std of each value); ``learning_curves.png``: loss and accuracy curves of the top trials.
 
-The standard deviation is the sample one (``ddof=1``) over a point's finished trials.
+The mean and the standard deviation (the sample one, ``ddof=1``) are over a point's finished
+trials; a point with a failed or diverged trial ranks after every point without one, so the best
+point is never one that only some seeds can train.
 """
 
 from __future__ import annotations
@@ -52,7 +54,12 @@ class PointSummary:
 
     @property
     def mean(self) -> float | None:
-        return math.fsum(self.values) / len(self.values) if self.values else None
+        if not self.values:
+            return None
+        try:
+            return math.fsum(self.values) / len(self.values)
+        except OverflowError:  # pragma: no cover - values near the float limit
+            return math.inf
 
     @property
     def std(self) -> float | None:
@@ -61,7 +68,11 @@ class PointSummary:
         if len(self.values) == 1:
             return 0.0
         m = self.mean
-        return math.sqrt(math.fsum((v - m) ** 2 for v in self.values) / (len(self.values) - 1))
+        try:
+            var = math.fsum((v - m) ** 2 for v in self.values) / (len(self.values) - 1)
+        except OverflowError:  # values near the float limit (a run on its way to diverging)
+            return math.inf
+        return math.sqrt(var)
 
 
 @dataclass
@@ -84,7 +95,9 @@ def _better(a: float, b: float, goal: str) -> bool:
 
 
 def summarize(result: SweepResult) -> list[PointSummary]:
-    """The points, best first (points without a finished trial last, in sweep order)."""
+    """The points, best first: by the mean of their finished trials' metric, the points with a
+    failed or diverged trial after those whose every trial finished, the points without a
+    finished trial last (in sweep order)."""
     spec = result.spec
     by_point: dict[int, PointSummary] = {}
     for trial in result.trials:
@@ -104,7 +117,8 @@ def summarize(result: SweepResult) -> list[PointSummary]:
             s.best = trial
     sign = -1.0 if spec.goal == "max" else 1.0
     return sorted(by_point.values(), key=lambda s: (
-        s.mean is None, sign * s.mean if s.mean is not None else 0.0, s.point.index))
+        s.mean is None, s.failed > 0, sign * s.mean if s.mean is not None else 0.0,
+        s.point.index))
 
 
 def check_claims(result: SweepResult) -> tuple[list[Claim], int]:
@@ -142,7 +156,7 @@ def best_config(result: SweepResult, summaries: list[PointSummary] | None = None
 def _fmt(v: float | None, quantity: str) -> str:
     if v is None:
         return "-"
-    return f"{100 * v:.2f}" if quantity == "accuracy" else f"{v:.4f}"
+    return f"{100 * v:.2f}" if quantity == "accuracy" else f"{v:.5g}"
 
 
 def format_table(result: SweepResult, summaries: list[PointSummary] | None = None) -> str:
@@ -282,13 +296,25 @@ def best_toml(result: SweepResult) -> str | None:
     return "\n".join(lines) + "\n" + config.to_toml()
 
 
+def _finite(x: Any) -> Any:
+    """JSON has no inf / NaN: they become null."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
 def write_outputs(result: SweepResult, out_dir: str | Path, plots: bool = True
                   ) -> dict[str, str]:
     """Write results.json, results.csv, best.toml and (with ``plots``) the PNGs; return
     ``{kind: path}`` of what was written."""
     out = Path(out_dir)
     files = {}
-    payload = json.dumps(to_json(result), indent=1, allow_nan=False, ensure_ascii=False)
+    payload = json.dumps(_finite(to_json(result)), indent=1, allow_nan=False,
+                         ensure_ascii=False)
     atomic_write_bytes(out / RESULTS_JSON, (payload + "\n").encode("utf-8"))
     files["json"] = str(out / RESULTS_JSON)
     atomic_write_bytes(out / RESULTS_CSV, to_csv(result).encode("utf-8"))
