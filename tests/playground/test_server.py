@@ -350,3 +350,20 @@ def test_a_page_of_another_site_cannot_connect(client):
     assert info.value.code == 1008
     with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
         assert ws.receive_json()["type"] == "hello"
+
+
+def test_only_the_allowed_host_names_are_answered():
+    app = create_app(hosts=frozenset({"127.0.0.1", "localhost"}))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as local:
+        assert local.get("/").status_code == 200
+        assert local.get("/api/status", headers={"host": "localhost:8000"}).status_code == 200
+        rebound = local.get("/", headers={"host": "evil.example:8000"})
+        assert rebound.status_code == 400
+        assert "answers requests for 127.0.0.1, localhost only" in rebound.json()["error"][
+            "message"]
+        with local.websocket_connect("/ws", headers={"host": "127.0.0.1:8000"}) as ws:
+            assert ws.receive_json()["type"] == "hello"
+        with pytest.raises(WebSocketDisconnect) as info:
+            with local.websocket_connect("/ws", headers={"host": "evil.example:8000"}):
+                pass
+        assert info.value.code == 1008

@@ -448,8 +448,45 @@ async def api_model(request: Request) -> Response:
         "Content-Disposition": f'attachment; filename="{_filename(lab, index, ".npz")}"'})
 
 
-def create_app(limits: Limits | None = None) -> Starlette:
-    """The playground as an ASGI app (``app.state.playground`` holds its state)."""
+class AllowedHosts:
+    """ASGI middleware: answer only requests whose ``Host`` header names one of ``hosts``. A
+    server on 127.0.0.1 that allows only loopback names is out of reach of DNS rebinding (a web
+    page whose own host name was made to point at 127.0.0.1 sends that name and is refused)."""
+
+    LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+    def __init__(self, app: Any, hosts: frozenset[str]):
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and not self.allowed(scope):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            response = _http_error(
+                400, f"this server answers requests for {', '.join(sorted(self.hosts))} only")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def allowed(self, scope: Any) -> bool:
+        host = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"host":
+                host = value.decode("latin-1").lower()
+        if host.startswith("["):  # [::1]:8000
+            host = host[1 : host.find("]")]
+        elif host.count(":") == 1:
+            host = host.split(":")[0]
+        return host in self.hosts
+
+
+def create_app(limits: Limits | None = None, hosts: frozenset[str] | None = None) -> Starlette:
+    """The playground as an ASGI app (``app.state.playground`` holds its state).
+
+    ``hosts``: answer only requests for these host names (``serve`` gives the loopback names when
+    it listens on a loopback address); None answers any."""
     playground = Playground(limits or Limits())
 
     @contextlib.asynccontextmanager
@@ -474,6 +511,8 @@ def create_app(limits: Limits | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.playground = playground
+    if hosts is not None:
+        app.add_middleware(AllowedHosts, hosts=frozenset(hosts))
     return app
 
 
@@ -506,9 +545,11 @@ def serve(
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{actual}/"
+    loopback = host in AllowedHosts.LOOPBACK or host.startswith("127.")
+    app = create_app(limits, hosts=AllowedHosts.LOOPBACK | {host} if loopback else None)
     config = uvicorn.Config(
-        create_app(limits), log_level="warning", access_log=False, ws_max_size=MAX_MESSAGE * 2,
-        lifespan="on", timeout_graceful_shutdown=2,
+        app, log_level="warning", access_log=False, ws_max_size=MAX_MESSAGE * 2, lifespan="on",
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     announce(f"nnlab playground: {url}  (Ctrl+C to stop)")

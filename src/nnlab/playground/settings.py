@@ -308,7 +308,7 @@ def parse_settings(
     try:
         out["features"] = check_feature_names(features)
     except ValueError as exc:
-        raise SettingsError("features", f"input features: {_feature_problem(exc)}") from None
+        raise SettingsError("features", f"{_name('features')}: {_feature_problem(exc)}") from None
     layers = _list("layers", v["layers"])
     if len(layers) > limits.max_layers:
         raise SettingsError(
@@ -359,6 +359,8 @@ def _units(i: int, n: Any, limits: Limits) -> int:
 
 def _feature_problem(exc: ValueError) -> str:
     text = str(exc)
+    if text.startswith("features is empty"):
+        return "none chosen: choose at least one, e.g. x1"
     return text.split(": ", 1)[1] if text.startswith("features: ") else text
 
 
