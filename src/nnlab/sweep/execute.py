@@ -243,7 +243,7 @@ def run_dask(payloads: list[dict[str, Any]], client: Any, on_result: OnResult) -
                for p in payloads}
     problems: list[str] = []
     try:
-        for future in as_completed(list(futures)):
+        for future in as_completed(list(futures), loop=client.loop):
             payload = futures.pop(future)
             if future.status == "error":
                 exc = future.exception()
