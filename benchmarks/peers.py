@@ -138,6 +138,22 @@ def nnlab_model(cfg: Config, d: Data, epochs: int) -> Any:
     return model
 
 
+def _textbook_model_fit(run: Callable[[Config, Data, int], Any]):
+    """``run`` with Model.fit on its textbook step (FastTrainer.for_model returning None)."""
+
+    def textbook(cfg: Config, d: Data, epochs: int) -> Any:
+        from nnlab.fast import FastTrainer
+
+        original = FastTrainer.__dict__["for_model"]
+        FastTrainer.for_model = classmethod(lambda cls, model, dtype: None)
+        try:
+            return run(cfg, d, epochs)
+        finally:
+            FastTrainer.for_model = original
+
+    return textbook
+
+
 def _mlp_kwargs(cfg: Config, epochs: int) -> dict:
     return dict(hidden_layer_sizes=cfg.dims[1:-1], activation=cfg.hidden, solver="adam",
                 alpha=0.0, batch_size=cfg.batch_size, learning_rate_init=LEARNING_RATE,
@@ -463,6 +479,10 @@ CONTESTANTS = {
                    "variant"),
         Contestant("nnlab-noblocks", "nnlab fast, no cache blocks", nnlab_no_blocks, "nnlab",
                    "variant"),
+        Contestant("nnlab-model-textbook", "nnlab Model.fit, textbook step",
+                   _textbook_model_fit(nnlab_model), "nnlab.model", "variant"),
+        Contestant("nnlab-mlp-textbook", "nnlab MLPClassifier, textbook step",
+                   _textbook_model_fit(nnlab_mlpclassifier), "nnlab.estimators", "variant"),
     ]
 }
 
@@ -476,8 +496,8 @@ def available(name: str) -> str | None:
         module = importlib.import_module(c.needs)
     except Exception as exc:  # a module that is there but does not import (yet)
         return f"{c.needs} does not import: {type(exc).__name__}: {exc}"
-    if name == "nnlab-model" and not hasattr(module, "Model"):
+    if name.startswith("nnlab-model") and not hasattr(module, "Model"):
         return "nnlab.model has no Model yet"
-    if name == "nnlab-mlp" and not hasattr(module, "MLPClassifier"):
+    if name.startswith("nnlab-mlp") and not hasattr(module, "MLPClassifier"):
         return "nnlab.estimators has no MLPClassifier yet"
     return None

@@ -288,3 +288,70 @@ def test_fast_train_is_what_train_dispatches_to():
     a, b = train(X, Y, [3, 4, 1], **kw), fast_train(X, Y, [3, 4, 1], **kw)
     assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
     assert a.costs == b.costs
+
+
+def _fit_both(monkeypatch, make_model, fit_kwargs, X, y):
+    fast_model = make_model()
+    fast_model.fit(X, y, **fit_kwargs)
+    with monkeypatch.context() as mp:
+        mp.setattr(FastTrainer, "for_model", classmethod(lambda cls, model, dtype: None))
+        slow_model = make_model()
+        slow_model.fit(X, y, **fit_kwargs)
+    return fast_model, slow_model
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam", "sgd"])
+def test_model_fit_fast_and_textbook_agree(monkeypatch, dtype, optimizer):
+    """Model.fit steps through FastTrainer (sgd, which it has no update for, stays textbook);
+    a callback that swaps the weights and the learning rate mid-training is honoured."""
+    from nnlab.callbacks import Callback
+    from nnlab.model import Dense, Model
+
+    class Rewind(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                self.saved = {k: v.copy() for k, v in self.model.params.items()}
+            if epoch == 2:
+                self.model.params = self.saved
+                self.model.learning_rate = 0.005
+
+    X, Y = _data(3)
+    rows, y = X.T.astype(dtype), np.argmax(Y, axis=0)
+
+    def make():
+        return Model([Dense(6, "tanh", keep_prob=0.8), Dense(3, "softmax")], l2=0.1,
+                     optimizer=optimizer, learning_rate=0.01, random_state=0)
+
+    fast, slow = _fit_both(monkeypatch, make, dict(epochs=5, batch_size=32, verbose=0,
+                                                   callbacks=[Rewind()]), rows, y)
+    for k in slow.params:
+        assert fast.params[k].dtype == np.dtype(dtype)
+        np.testing.assert_allclose(fast.params[k], slow.params[k], **TOL[dtype], err_msg=k)
+    np.testing.assert_allclose(fast.history.history["loss"], slow.history.history["loss"],
+                               **TOL[dtype])
+    np.testing.assert_allclose(fast.history.history["accuracy"],
+                               slow.history.history["accuracy"], **TOL[dtype])
+    assert fast.opt_state.t == slow.opt_state.t
+    assert not any(np.shares_memory(a, b) for a in fast.params.values()
+                   for b in fast.params.values() if a is not b)  # copies, not buffer views
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_estimator_uses_the_fast_path(monkeypatch):
+    from nnlab.estimators import MLPClassifier
+
+    X, Y = _data()
+    calls = []
+    original = FastTrainer.for_model.__func__
+
+    def spy(cls, model, dtype):
+        trainer = original(cls, model, dtype)
+        calls.append(trainer)
+        return trainer
+
+    monkeypatch.setattr(FastTrainer, "for_model", classmethod(spy))
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, batch_size=32, random_state=0,
+                        tol=0.0, n_iter_no_change=10).fit(X.T, Y[0])
+    assert calls and all(isinstance(t, FastTrainer) for t in calls)
+    assert clf.predict(X.T).shape == (X.shape[1],)

@@ -360,6 +360,52 @@ class FastTrainer:
                 for k in self.keys:
                     views[k][...] = getattr(state, name)[k]
 
+    @property
+    def output(self) -> np.ndarray:
+        """A[L] of the last step's batch, before its update (a work array: read it before the
+        next step)."""
+        return self._last.A[-1]
+
+    def snapshot(self) -> tuple[Params, Any]:
+        """Copies of the parameters and of the optimizer state, as the textbook keeps them."""
+        self._snapshot = (self._copies(self.theta), self.optimizer_state())
+        return self._snapshot
+
+    def resync(self, model: Any) -> FastTrainer | None:
+        """After ``Model.fit``'s callbacks: load the model's params / state where a callback
+        replaced those of the last ``snapshot()`` (e.g. to restore the best weights); a new
+        trainer (or None) where it changed the optimizer or the L2 strength."""
+        if model.optimizer is not self.optimizer or float(model.l2) != self.lambd:
+            return FastTrainer.for_model(model, self.dtype)
+        last_params, last_state = self._snapshot
+        if model.params is not last_params:
+            self.set_params(model.params)
+        if model.opt_state is not last_state:
+            self.set_optimizer_state(model.opt_state)
+        return self
+
+    @classmethod
+    def for_model(cls, model: Any, dtype: np.dtype) -> FastTrainer | None:
+        """A trainer for ``Model.fit`` (its params, optimizer and state, activations, loss, L2,
+        dropout and ``fused``), or None where the fast path does not apply (then ``fit`` runs
+        the textbook step)."""
+        if (
+            model.params is None
+            or not is_fast_optimizer(model.optimizer)
+            or np.dtype(dtype) not in FAST_DTYPES
+            or not fast_path_applies(np.empty(0, dtype), params=model.params,
+                                     optimizer=model.optimizer, activations=model.activations,
+                                     loss=model.loss)
+        ):
+            return None
+        trainer = cls(model.params, model.activations, optimizer=model.optimizer,
+                      loss=model.loss, lambd=model.l2, keep_probs=model.keep_probs,
+                      fused=model.fused, dtype=dtype)
+        if model.opt_state is not None:
+            trainer.set_optimizer_state(model.opt_state)
+        trainer._snapshot = (model.params, model.opt_state)
+        return trainer
+
     def _copies(self, buffer: np.ndarray) -> Params:
         return {k: v.copy() for k, v in self._views(buffer).items()}
 
@@ -409,7 +455,7 @@ class FastTrainer:
             return self._step(X, Y, lr, rng)
 
     def _step(self, X: np.ndarray, Y: np.ndarray, lr: float, rng: Rng | None) -> float:
-        w = self._work_for(X.shape[1])
+        w = self._last = self._work_for(X.shape[1])
         AL = self._forward(X, w, rng)
         cost = self._cost(AL, Y, w)
         if self.lambd:

@@ -33,6 +33,7 @@ from ._random import RandomLike, Rng, check_random_state, permutation
 from .activations import get_activation
 from .callbacks import Callback, ProgressBar, TerminateOnNaN, _warn_terminated
 from .data import check_batch_size
+from .fast import FastTrainer
 from .initializers import INITIALIZERS, initialize_parameters
 from .network import (
     compute_cost,
@@ -535,6 +536,8 @@ class Model:
             cb.on_train_begin({})
 
         acts, kp, lambd, loss = self.activations, self.keep_probs, self.l2, self.loss
+        # nnlab.fast: the same steps on flat preallocated buffers (None where it does not apply)
+        fast = FastTrainer.for_model(self, X.dtype)
         for epoch in range(int(initial_epoch), int(epochs)):
             for cb in callbacks:
                 cb.on_epoch_begin(epoch, {})
@@ -551,15 +554,19 @@ class Model:
             has_accuracy = True
             for b, idx in enumerate(batches):
                 X_batch, Y_batch = X[idx].T, Y[idx].T  # (n_x, m_b), (n_L, m_b)
-                params = self.params
-                AL, caches = model_forward(X_batch, params, acts, kp, self.rng)
-                cost = float(compute_cost(AL, Y_batch, params, lambd, loss=loss))
-                grads = model_backward(AL, Y_batch, caches, lambd=lambd, loss=loss,
-                                       fused=self.fused)
-                updates, self.opt_state = self.optimizer.update(
-                    grads, self.opt_state, learning_rate=lr
-                )
-                self.params = apply_updates(params, updates)
+                if fast is not None:
+                    cost = fast.step(X_batch, Y_batch, lr, self.rng)
+                    AL, self.params = fast.output, fast.params
+                else:
+                    params = self.params
+                    AL, caches = model_forward(X_batch, params, acts, kp, self.rng)
+                    cost = float(compute_cost(AL, Y_batch, params, lambd, loss=loss))
+                    grads = model_backward(AL, Y_batch, caches, lambd=lambd, loss=loss,
+                                           fused=self.fused)
+                    updates, self.opt_state = self.optimizer.update(
+                        grads, self.opt_state, learning_rate=lr
+                    )
+                    self.params = apply_updates(params, updates)
                 mb = X_batch.shape[1]
                 total += cost * mb
                 seen += mb
@@ -572,6 +579,8 @@ class Model:
                     cb.on_batch_end(b, {"loss": cost, "size": float(mb)})
                 if self.stop_training:
                     break
+            if fast is not None:  # copies, as the textbook step leaves them
+                self.params, self.opt_state = fast.snapshot()
             epoch_cost = total / seen
             if not math.isfinite(epoch_cost):
                 self.params, self.opt_state = previous, previous_state
@@ -588,6 +597,8 @@ class Model:
             history.append(epoch, logs)
             for cb in callbacks:
                 cb.on_epoch_end(epoch, dict(logs))
+            if fast is not None:  # a callback may have replaced the weights or the optimizer
+                fast = fast.resync(self)
             if self.stop_training:
                 break
         for cb in callbacks:
