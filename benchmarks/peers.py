@@ -121,12 +121,12 @@ def nnlab_no_blocks(cfg: Config, d: Data, epochs: int) -> Any:
     """The fast path with the optimizer update as whole-buffer passes (no cache blocking)."""
     import nnlab.fast
 
-    chunk = nnlab.fast.CHUNK
-    nnlab.fast.CHUNK = 1 << 62
+    chunk = nnlab.fast.CHUNK_BYTES
+    nnlab.fast.CHUNK_BYTES = 1 << 62
     try:
         return nnlab_train(cfg, d, epochs)
     finally:
-        nnlab.fast.CHUNK = chunk
+        nnlab.fast.CHUNK_BYTES = chunk
 
 
 def nnlab_model(cfg: Config, d: Data, epochs: int) -> Any:

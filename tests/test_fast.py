@@ -114,7 +114,7 @@ def test_general_output_gradient_path(output, n_y):
 def test_cache_blocks_give_the_same_update(monkeypatch, dtype, optimizer):
     """Blocks smaller than a layer (and straddling the weights / biases boundary, where the
     L2 term stops) change nothing."""
-    monkeypatch.setattr(nnlab.fast, "CHUNK", 7)
+    monkeypatch.setattr(nnlab.fast, "CHUNK_BYTES", 56)  # 7 float64, 14 float32
     X, Y = _data()
     a, b = _both(X.astype(dtype), Y, [3, 6, 4, 1], optimizer=optimizer, learning_rate=0.01,
                  num_epochs=8, batch_size=32, lambd=0.2, random_state=2)
