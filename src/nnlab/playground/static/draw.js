@@ -93,7 +93,7 @@ export function drawNetwork(canvas, net) {
   const W = canvas.width;
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, W, height);
-  const colX = (c) => 30 + (c * (W - 60 - size)) / Math.max(1, columns - 1);
+  const colX = (c) => 48 + (c * (W - 70 - size)) / Math.max(1, columns - 1);
   const rowY = (c, j) => {
     const total = dims[c] * (size + gap) - gap;
     return (height - 20 - total) / 2 + 16 + j * (size + gap);
