@@ -1,10 +1,12 @@
 """``nnlab playground`` as a user starts it: a real uvicorn server in a subprocess."""
 
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 
@@ -47,3 +49,23 @@ def test_bad_flags_and_a_taken_port_are_one_clear_line():
     assert out.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
     assert "--port 0 picks a free one" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_open_hands_the_address_to_the_browser(tmp_path):
+    opened = tmp_path / "opened.txt"
+    browser = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'w').write(sys.argv[2])\" " \
+              f"{opened} %s"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlab", "playground", "--port", "0", "--open"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "BROWSER": browser},
+    )
+    try:
+        url = proc.stdout.readline().split()[2]
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text() == url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
