@@ -107,12 +107,13 @@ def cmd_playground(args: argparse.Namespace) -> int:
         serve(args.host, args.port, limits, open_browser=args.open,
               announce=lambda line: print(line, flush=True))
     except KeyboardInterrupt:  # Ctrl+C is how a server is stopped: not an error
-        print("nnlab playground: stopped", flush=True)
+        pass
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}): choose another "
             "port with --port N (--port 0 picks a free one)"
         ) from None
+    print("nnlab playground: stopped", flush=True)
     return 0
 
 

@@ -3,7 +3,9 @@ Starlette's TestClient (the app runs in-process; nothing listens on a port)."""
 
 import contextlib
 import io
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,8 +90,20 @@ def test_options_and_status(client):
     assert o["limits"]["max_sessions"] == 3 and o["limits"]["max_units"] == 16
     assert set(o["presets"]) == {"init", "optimizer", "regularization"}
     assert o["defaults"]["batch_size"] == "full" and "x1_x2" in [f["name"] for f in o["features"]]
+    football = next(d for d in o["datasets"] if d["name"] == "football")
+    # tests/conftest.py points NNLAB_DATA at the course's files
+    present = (Path(os.environ["NNLAB_DATA"]) / "data.mat").is_file()
+    assert (football["unavailable"] is None) == present
     status = client.get("/api/status").json()
     assert status["sessions"] == 0 and status["limits"]["max_points"] == 1000
+
+
+def test_football_is_offered_only_with_its_file(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("NNLAB_DATA", str(tmp_path))
+    o = client.get("/api/options").json()
+    football = next(d for d in o["datasets"] if d["name"] == "football")
+    assert "data.mat not found" in football["unavailable"]
+    assert all(d["unavailable"] is None for d in o["datasets"] if d["name"] != "football")
 
 
 def test_validate_good_and_bad(client):

@@ -454,11 +454,26 @@ def parse_compare(
     return out
 
 
+def _football_missing() -> str | None:
+    """Why the football set cannot be offered (its file is not in the data folder), or None."""
+    from ..datasets import DataFileError, find_data_file
+    from ..datasets.football import FOOTBALL_EXPECTED, FOOTBALL_FILE
+
+    try:
+        find_data_file(FOOTBALL_FILE, FOOTBALL_EXPECTED)
+    except DataFileError as exc:
+        return str(exc)
+    return None
+
+
 def options(limits: Limits) -> dict[str, Any]:
-    """What the page needs to draw its controls: choices, defaults, limits, presets."""
+    """What the page needs to draw its controls: choices, defaults, limits, presets. A data set
+    that cannot be used here (football without its file) comes with ``unavailable``: why."""
+    missing = {"football": _football_missing()}
     return {
         "datasets": [
-            {"name": k, "label": lab, "noise": noise, "points": points}
+            {"name": k, "label": lab, "noise": noise, "points": points,
+             "unavailable": missing.get(k)}
             for k, (lab, noise, points) in DATASETS.items()
         ],
         "features": [{"name": k, "label": f.label} for k, f in FEATURES.items()],

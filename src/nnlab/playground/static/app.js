@@ -568,7 +568,14 @@ async function start() {
   const response = await fetch("/api/options");
   state.options = await response.json();
   const o = state.options;
-  for (const d of o.datasets) option($("dataset"), d.name, d.label);
+  for (const d of o.datasets) {
+    const item = new Option(d.unavailable ? `${d.label} (file missing)` : d.label, d.name);
+    if (d.unavailable) {
+      item.disabled = true;
+      item.title = d.unavailable;
+    }
+    $("dataset").add(item);
+  }
   for (const i of o.inits) option($("init"), i);
   for (const name of o.optimizers) option($("optimizer"), name);
   for (const f of o.features) {
