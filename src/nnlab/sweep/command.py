@@ -85,6 +85,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         if k in result.files))
         print(f"{result.ran} trial(s) ran on {result.where}, {result.reused} were already "
               f"finished ({result.wall_seconds:.1f} s)")
+        failed = sum(s.failed for s in summaries)
+        if failed:
+            print(f"{failed} trial(s) failed or diverged (recorded with their error in "
+                  f"{result.files['csv']}); they count as finished: after fixing a cause, "
+                  "add --retry-failed to run them again")
     if finished == 0:
         print(f"nnlab sweep: every trial failed; first error: {summaries[0].errors[0]}"
               if summaries and summaries[0].errors else "nnlab sweep: no trial finished",
