@@ -9,7 +9,9 @@ processes and never open a window. Data follows the engine's orientation: ``X (2
 >>> from nnlab.plotting import new_figure, plot_decision_boundary, save_figure
 >>> X = np.array([[-1.0, 1.0, -1.0, 1.0], [-1.0, -1.0, 1.0, 1.0]]); Y = np.array([[0, 1, 0, 1]])
 >>> fig, axes = new_figure(1)
->>> plot_decision_boundary(axes[0], lambda P: (P[0:1] > 0).astype(int), X, Y, title="x > 0")
+>>> labels = plot_decision_boundary(axes[0], lambda P: (P[0:1] > 0).astype(int), X, Y)
+>>> labels.shape
+(250, 250)
 """
 
 from __future__ import annotations
