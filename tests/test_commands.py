@@ -214,6 +214,7 @@ RUN = ["train", "moons", "--layers", "16,8", "--keep-prob", "0.9", "--optimizer"
 def test_sigkill_at_any_moment_then_resume_is_bit_identical(tmp_path):
     nnlab(*RUN, "--save", "ref", cwd=tmp_path, check=0, timeout=300)
     ref, _ = load_arrays(tmp_path / "ref" / "model.npz")
+    interrupted_at = []
     for i, delay in enumerate([0.0, 0.1, 0.3, 0.6]):
         ck = tmp_path / f"ck{i}.npz"
         proc = subprocess.Popen([sys.executable, "-m", "nnlab", *RUN, "--checkpoint", ck.name,
@@ -226,12 +227,14 @@ def test_sigkill_at_any_moment_then_resume_is_bit_identical(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert ck.exists(), "the run ended before its first checkpoint"
+        interrupted_at.append(load_arrays(ck)[1]["epoch"])
         nnlab("train", "--resume", ck.name, "--save", f"resumed{i}", "--quiet", cwd=tmp_path,
               check=0, timeout=300)
         got, _ = load_arrays(tmp_path / f"resumed{i}" / "model.npz")
         assert set(got) == set(ref)
         for k in ref:
             assert np.array_equal(got[k], ref[k]), (delay, k)
+    assert min(interrupted_at) < 60, interrupted_at  # at least one kill landed mid-training
 
 
 def test_resume_refuses_extra_settings(tmp_path):
