@@ -195,12 +195,27 @@ def test_divergence_stops_with_a_hint(tmp_path):
     assert "diverged at epoch" in line and "smaller learning rate" in line
 
 
+@pytest.mark.parametrize("data, output, message", [
+    ("iris", "sigmoid", "does not fit 3 classes"),
+    ("moons", "softmax", "does not fit two classes"),
+    ("diabetes", "sigmoid", "does not fit real-valued targets"),
+])
+def test_labels_that_do_not_fit_the_output(tmp_path, data, output, message):
+    line = one_line_error(nnlab("train", data, "--output", output, "--epochs", "1",
+                                cwd=tmp_path))
+    assert message in line
+
+
 def test_npz_data_and_bad_npz(tmp_path):
     rng = np.random.RandomState(0)
     np.savez(tmp_path / "d.npz", X=rng.randn(40, 3), y=(rng.randn(40) > 0).astype(int))
     nnlab("train", "d.npz", "--epochs", "2", "--quiet", cwd=tmp_path, check=0)
     np.savez(tmp_path / "e.npz", X=rng.randn(40, 3), y=np.zeros(10))
     assert "must be" in one_line_error(nnlab("train", "e.npz", cwd=tmp_path))
+    np.savez(tmp_path / "f.npz", X=np.zeros((0, 3)), y=np.zeros(0))
+    assert "at least one sample" in one_line_error(nnlab("train", "f.npz", cwd=tmp_path))
+    np.savez(tmp_path / "g.npz", X=rng.randn(40), y=np.zeros(40))
+    assert "must be" in one_line_error(nnlab("train", "g.npz", cwd=tmp_path))
 
 
 # --- exact resume after SIGKILL --------------------------------------------------------------

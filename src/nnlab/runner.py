@@ -136,10 +136,25 @@ def build_model(config: TrainConfig, n_features: int, task: str, n_classes: int)
     ]
     if task == "regression":
         out_units, out_act = 1, config.output or "identity"
+        if out_act in ("sigmoid", "softmax"):
+            raise ValueError(
+                f"output={out_act!r} does not fit real-valued targets: a regression needs an "
+                "unbounded output such as 'identity' (or classes as labels)"
+            )
     elif n_classes == 2:
         out_units, out_act = 1, config.output or "sigmoid"
+        if out_act != "sigmoid":
+            raise ValueError(
+                f"output={out_act!r} does not fit two classes: binary cross-entropy needs a "
+                "'sigmoid' output (leave --output unset)"
+            )
     else:
         out_units, out_act = n_classes, config.output or "softmax"
+        if out_act != "softmax":
+            raise ValueError(
+                f"output={out_act!r} does not fit {n_classes} classes: categorical "
+                "cross-entropy needs a 'softmax' output (leave --output unset)"
+            )
     out_init = config.init
     layers.append(Dense(out_units, out_act, init=out_init, init_scale=config.init_scale))
     from .optimizers import get_optimizer
