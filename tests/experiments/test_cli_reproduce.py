@@ -27,8 +27,8 @@ def test_reproduce_json_to_stdout(tmp_path, capsys):
     code = main(["reproduce", "--only", "g", "--json", "--out", str(tmp_path), "--jobs", "1"])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["summary"] == {"compared": 3, "matched": 3, "differ": 0, "skipped": [],
-                               "failed": []}
+    assert data["summary"] == {"compared": 3, "matched": 3, "differ": 0, "claims": 2,
+                               "claims_shown": 2, "skipped": [], "failed": []}
     extra = data["experiments"][0]["runs"][0]["extra"]
     assert extra["1d"]["difference"] == 2.919335883291695e-10
 

@@ -13,6 +13,10 @@ An experiment module (``logistic``, ``planar``, ...) defines:
 
 A run's accuracy is a count of correct predictions, and "match" means the same count as the
 course's (a course number printed with fewer digits stands for every count it could round from).
+Some experiments (h-k, and part of g) reproduce a *claim* the course makes with a figure rather
+than a number ("SGD's path is noisy", "normalized inputs converge faster"): their rows are
+``claim=True``, the course column states the claim, the nnlab column the numbers that test it, and
+``match`` says whether those numbers show it. Claims are counted apart from the course's numbers.
 """
 
 from __future__ import annotations
@@ -88,7 +92,9 @@ def course_truncated(percent: int, total: int) -> Expected:
 class Row:
     """One line of the terminal table: the course's number beside nnlab's.
 
-    ``match`` is None when the course printed nothing to compare with.
+    ``match`` is None when the course printed nothing to compare with. With ``claim=True`` the
+    row is a claim the course makes (in words, in ``course``) and ``match`` says whether nnlab's
+    numbers (in ``nnlab``) show it.
     """
 
     experiment: str
@@ -96,6 +102,7 @@ class Row:
     course: str
     nnlab: str
     match: bool | None
+    claim: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,7 +111,13 @@ class Row:
             "course": self.course,
             "nnlab": self.nnlab,
             "match": self.match,
+            **({"claim": True} if self.claim else {}),
         }
+
+
+def claim_row(experiment: str, setting: str, claim: str, numbers: str, holds: bool) -> Row:
+    """A row for a claim of the course: ``numbers`` are nnlab's, ``holds`` whether they show it."""
+    return Row(experiment, setting, claim, numbers, bool(holds), claim=True)
 
 
 def accuracy_row(
@@ -142,6 +155,8 @@ class Run:
         costs: ``[(iteration, cost), ...]`` every 100 iterations (epochs) and the last one.
         params: the trained parameters, kept for the pictures of 2-D runs (not written to JSON).
         extra: anything else the experiment reports (JSON-able).
+        timings: wall-clock seconds the run measured, by name (shown in report.md, not written to
+            JSON: they change from one run to the next, and the JSON must not).
     """
 
     key: str
@@ -151,6 +166,7 @@ class Run:
     costs: list[tuple[int, float]] = field(default_factory=list)
     params: Params | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -201,6 +217,27 @@ def sample_costs(costs: Sequence[float], every: int = 100) -> list[tuple[int, fl
     if costs and picked[-1][0] != len(costs) - 1:
         picked.append((len(costs) - 1, float(costs[-1])))
     return picked
+
+
+def settled_at_or_below(costs: Sequence[float], target: float) -> int | None:
+    """The first index from which every cost is ≤ ``target`` (it reached the target and stayed
+    there to the end of the run), or None. With ``costs[i]`` the cost after i updates (or
+    epochs), that is how many a run needed; a cost that dips below and bounces back up does not
+    count as reached.
+
+    >>> settled_at_or_below([0.70, 0.69, 0.67, 0.66], 0.68)
+    2
+    >>> settled_at_or_below([0.70, 0.49, 0.80, 0.45, 0.40], 0.5)
+    3
+    >>> settled_at_or_below([0.70, 0.69], 0.5) is None
+    True
+    """
+    settled = None
+    for i in range(len(costs) - 1, -1, -1):
+        if costs[i] > target:
+            break
+        settled = i
+    return settled
 
 
 class Reseeded:

@@ -12,7 +12,9 @@ from .runner import Report
 HEADER = ("experiment", "setting", "course", "nnlab", "match")
 
 
-def match_text(match: bool | None) -> str:
+def match_text(match: bool | None, claim: bool = False) -> str:
+    if claim:
+        return "shown" if match else "not shown"
     return "—" if match is None else ("yes" if match else "differs")
 
 
@@ -20,7 +22,7 @@ def _cells(report: Report) -> list[tuple[str, ...]]:
     cells: list[tuple[str, ...]] = []
     for e in report.experiments:
         if e.status == "ok":
-            cells += [(r.experiment, r.setting, r.course, r.nnlab, match_text(r.match))
+            cells += [(r.experiment, r.setting, r.course, r.nnlab, match_text(r.match, r.claim))
                       for r in e.rows]
         else:
             cells.append((f"{e.letter} {e.name}", e.status, "", "", ""))
@@ -45,6 +47,9 @@ def summary_line(report: Report) -> str:
     text = f"{report.matched} of {report.compared} course numbers matched exactly"
     if differ:
         text += f"; {differ} differ{'s' if differ == 1 else ''} (see report.md)"
+    if report.claims:
+        text += (f"; the numbers show {report.claims_shown} of the {report.claims} claims "
+                 "the course makes with figures")
     for e in report.skipped:
         text += f"\nskipped {e.letter} {e.name}: {e.reason}"
     for e in report.failed:
@@ -55,7 +60,7 @@ def summary_line(report: Report) -> str:
 def _markdown_table(rows: list[Row]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "| " + " | ".join("---" for _ in HEADER) + " |"]
     for r in rows:
-        match = match_text(r.match)
+        match = match_text(r.match, r.claim)
         if r.match is False:
             match = f"**{match}**"
         lines.append(f"| {r.experiment} | {r.setting} | {r.course} | {r.nnlab} | {match} |")
@@ -95,7 +100,9 @@ def markdown(report: Report) -> str:
         f"**{report.matched} of {report.compared}** course numbers came out exactly "
         "(the same count of correctly classified examples)"
         + (f"; {differ} differ{'s' if differ == 1 else ''}, explained in its section."
-           if differ else "."),
+           if differ else ".")
+        + (f" The claims the course makes with figures rather than numbers: nnlab's numbers "
+           f"show **{report.claims_shown} of {report.claims}**." if report.claims else ""),
         "",
     ]
     for e in report.skipped + report.failed:

@@ -94,11 +94,21 @@ class Report:
 
     @property
     def compared(self) -> int:
-        return sum(1 for r in self.rows if r.match is not None)
+        """Rows with a course number to compare with (claims are counted apart)."""
+        return sum(1 for r in self.rows if r.match is not None and not r.claim)
 
     @property
     def matched(self) -> int:
-        return sum(1 for r in self.rows if r.match)
+        return sum(1 for r in self.rows if r.match and not r.claim)
+
+    @property
+    def claims(self) -> int:
+        """Rows that test a claim of the course (see ``Row``)."""
+        return sum(1 for r in self.rows if r.claim)
+
+    @property
+    def claims_shown(self) -> int:
+        return sum(1 for r in self.rows if r.claim and r.match)
 
     @property
     def skipped(self) -> list[ExperimentResult]:
@@ -124,6 +134,8 @@ class Report:
                 "compared": self.compared,
                 "matched": self.matched,
                 "differ": self.compared - self.matched,
+                **({"claims": self.claims, "claims_shown": self.claims_shown}
+                   if self.claims else {}),
                 "skipped": [e.name for e in self.skipped],
                 "failed": [e.name for e in self.failed],
             },
