@@ -6,13 +6,9 @@ from types import ModuleType
 
 from . import (
     deep,
-    descent,
-    early_stopping,
     gradient_checking,
     initialization,
     logistic,
-    momentum_path,
-    normalization,
     optimization,
     planar,
     regularization,
@@ -22,7 +18,7 @@ from . import (
 EXPERIMENTS: dict[str, ModuleType] = {
     m.NAME: m
     for m in (logistic, planar, initialization, regularization, optimization, deep,
-              gradient_checking, descent, momentum_path, early_stopping, normalization)
+              gradient_checking)
 }
 
 
