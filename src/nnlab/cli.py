@@ -157,8 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--only", action="append", metavar="NAME",
                            help="run only these experiments, by name or letter: logistic (a), "
                                 "planar (b), initialization (c), regularization (d), "
-                                "optimization (e), deep (f), gradcheck (g); repeat it or give "
-                                "a comma list")
+                                "optimization (e), deep (f), gradcheck (g), descent (h), "
+                                "momentum (i), stopping (j), normalization (k); repeat it or "
+                                "give a comma list")
     reproduce.add_argument("--json", action="store_true",
                            help="print the results as JSON instead of the table")
     reproduce.add_argument("--data-dir", metavar="DIR",

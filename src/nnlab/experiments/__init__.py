@@ -11,7 +11,14 @@ processes and writes the report.
 | d | ``regularization`` | none / L2 / dropout on the football data |
 | e | ``optimization`` | mini-batch gradient descent / momentum / Adam on the moons |
 | f | ``deep`` | 2-layer and 4-layer networks on the cat pictures |
-| g | ``gradcheck`` | gradient checking, 1-D and N-D |
+| g | ``gradcheck`` | gradient checking, 1-D and N-D; the per-array report names the planted bugs |
+| h | ``descent`` | full-batch, mini-batch and stochastic descent on the moons |
+| i | ``momentum`` | mini-batch descent with and without momentum: the smoother path |
+| j | ``stopping`` | per-example backprop on the football data, stopped by its validation set |
+| k | ``normalization`` | raw, scaled and standardized pixels for logistic regression on the cats |
+
+a-g reproduce the course's printed numbers; h-k (and g's per-array check) the claims it makes
+with figures, each tested on nnlab's numbers (``Row.claim``).
 """
 
 from __future__ import annotations

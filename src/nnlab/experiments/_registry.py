@@ -6,9 +6,13 @@ from types import ModuleType
 
 from . import (
     deep,
+    descent,
+    early_stopping,
     gradient_checking,
     initialization,
     logistic,
+    momentum_path,
+    normalization,
     optimization,
     planar,
     regularization,
@@ -18,7 +22,7 @@ from . import (
 EXPERIMENTS: dict[str, ModuleType] = {
     m.NAME: m
     for m in (logistic, planar, initialization, regularization, optimization, deep,
-              gradient_checking)
+              gradient_checking, descent, momentum_path, early_stopping, normalization)
 }
 
 
