@@ -316,18 +316,11 @@ class FastTrainer:
         self.dW = [self._view(self.grad, f"W{l}") for l in range(1, L + 1)]
         self.db = [self._view(self.grad, f"b{l}") for l in range(1, L + 1)]
         name = optimizer.name
-        # Adam's v and s are the two rows of one (2, size) array, so that the steps they share
-        # (scale by β, add, divide by 1-β^t) are one NumPy call each, with a (2, 1) column of
-        # scalars.
-        self._moments = np.zeros((2, self.size), self.dtype) if name == "adam" else None
-        if name == "adam":
-            self.v, self.s = self._moments
-        else:
-            self.v = np.zeros(self.size, self.dtype) if name == "momentum" else None
-            self.s = np.zeros(self.size, self.dtype) if name == "rmsprop" else None
+        self.v = np.zeros(self.size, self.dtype) if name in ("momentum", "adam") else None
+        self.s = np.zeros(self.size, self.dtype) if name in ("rmsprop", "adam") else None
         self._update = getattr(self, f"_update_{name}")
         self._blocks = self._make_blocks()
-        self._scalar_cache: dict[Any, np.ndarray] = {}
+        self._scalar_cache: dict[float, np.ndarray] = {}
         self._work: dict[int, _Work] = {}
         self._cost = _COSTS[self.loss]
         self._forward_fns = [_FORWARD[a] for a in self.activations]
@@ -519,24 +512,23 @@ class FastTrainer:
     # -- the optimizers, block by block over the flat buffers ----------------------------------
 
     def _make_blocks(self) -> list[tuple]:
-        """Per block [i, j): views of θ, dθ, v, s, two scratch arrays, the block's part of the
-        weights (for the L2 term), and for Adam the (2, j-i) views of [v; s] and the scratch."""
+        """Per block [i, j): views of θ, dθ, v, s, two scratch arrays, and the block's part of
+        the weights (for the L2 term)."""
         chunk = max(1, CHUNK_BYTES // self.dtype.itemsize)
-        scratch = np.empty((2, min(chunk, self.size)), self.dtype)
+        scratch = [np.empty(min(chunk, self.size), self.dtype) for _ in range(2)]
         blocks = []
         for i in range(0, self.size, chunk):
             j = min(i + chunk, self.size)
             k = min(j, self.n_weights)
 
             def part(buffer, i=i, j=j):
-                return None if buffer is None else buffer[..., i:j]
+                return None if buffer is None else buffer[i:j]
 
-            weights = (self.theta[i:k], self.grad[i:k], scratch[0, : k - i]) if k > i else None
+            weights = (self.theta[i:k], self.grad[i:k], scratch[0][: k - i]) if k > i else None
             blocks.append(
                 (
                     self.theta[i:j], self.grad[i:j], part(self.v), part(self.s),
-                    scratch[0, : j - i], scratch[1, : j - i], weights,
-                    part(self._moments), scratch[:, : j - i],
+                    scratch[0][: j - i], scratch[1][: j - i], weights,
                 )
             )
         return blocks
@@ -553,7 +545,7 @@ class FastTrainer:
     def _update_gd(self, lr: float, w: _Work) -> None:
         """θ -= α g."""
         alpha = self._scalar(lr)
-        for theta, g, _, _, t1, _, weights, _, _ in self._blocks:
+        for theta, g, _, _, t1, _, weights in self._blocks:
             self._finish_gradient(g, weights, w)
             np.multiply(g, alpha, out=t1)
             np.subtract(theta, t1, out=theta)
@@ -562,7 +554,7 @@ class FastTrainer:
         """v = β v + (1-β) g;  θ -= α v."""
         beta = self.hyper["beta"]
         alpha, b, one_minus_b = self._scalar(lr), self._scalar(beta), self._scalar(1 - beta)
-        for theta, g, v, _, t1, _, weights, _, _ in self._blocks:
+        for theta, g, v, _, t1, _, weights in self._blocks:
             self._finish_gradient(g, weights, w)
             np.multiply(v, b, out=v)
             np.multiply(g, one_minus_b, out=t1)
@@ -575,7 +567,7 @@ class FastTrainer:
         beta2 = self.hyper["beta2"]
         alpha, b2, one_minus_b2 = self._scalar(lr), self._scalar(beta2), self._scalar(1 - beta2)
         eps = self._scalar(self.hyper["epsilon"])
-        for theta, g, _, s, t1, t2, weights, _, _ in self._blocks:
+        for theta, g, _, s, t1, t2, weights in self._blocks:
             self._finish_gradient(g, weights, w)
             np.multiply(s, b2, out=s)
             np.square(g, out=t1)
@@ -589,34 +581,30 @@ class FastTrainer:
 
     def _update_adam(self, lr: float, w: _Work) -> None:
         """v = β1 v + (1-β1) g,  s = β2 s + (1-β2) g²,  v̂ = v/(1-β1^t),  ŝ = s/(1-β2^t);
-        θ -= α v̂ / (sqrt(ŝ) + ε).  [v; s] is one (2, n) array: the column (β1, β2) scales both
-        rows in one call, (1-β1^t, 1-β2^t) divides both."""
+        θ -= α v̂ / (sqrt(ŝ) + ε)."""
         h, t = self.hyper, self.t
-        betas = self._column(h["beta1"], h["beta2"])
+        b1, b2 = self._scalar(h["beta1"]), self._scalar(h["beta2"])
         one_minus_b1, one_minus_b2 = self._scalar(1 - h["beta1"]), self._scalar(1 - h["beta2"])
-        corrections = np.array([[1 - h["beta1"] ** t], [1 - h["beta2"] ** t]], self.dtype)
+        c1 = np.array(1 - h["beta1"] ** t, self.dtype)
+        c2 = np.array(1 - h["beta2"] ** t, self.dtype)
         alpha, eps = self._scalar(lr), self._scalar(h["epsilon"])
-        for theta, g, _, _, t1, t2, weights, vs, T in self._blocks:
+        for theta, g, v, s, t1, t2, weights in self._blocks:
             self._finish_gradient(g, weights, w)
-            np.multiply(vs, betas, out=vs)  # β1 v, β2 s
-            np.multiply(g, one_minus_b1, out=t1)  # (1-β1) g
-            np.square(g, out=t2)
-            np.multiply(t2, one_minus_b2, out=t2)  # (1-β2) g²
-            np.add(vs, T, out=vs)  # v = β1 v + (1-β1) g,  s = β2 s + (1-β2) g²
-            np.divide(vs, corrections, out=T)  # v̂ = v / (1-β1^t),  ŝ = s / (1-β2^t)
+            np.multiply(v, b1, out=v)
+            np.multiply(g, one_minus_b1, out=t1)
+            np.add(v, t1, out=v)  # v = β1 v + (1-β1) g
+            np.multiply(s, b2, out=s)
+            np.square(g, out=t1)
+            np.multiply(t1, one_minus_b2, out=t1)
+            np.add(s, t1, out=s)  # s = β2 s + (1-β2) g²
+            np.divide(s, c2, out=t2)  # ŝ
             np.sqrt(t2, out=t2)
             np.add(t2, eps, out=t2)  # sqrt(ŝ) + ε
+            np.divide(v, c1, out=t1)  # v̂
             np.multiply(t1, alpha, out=t1)
             np.divide(t1, t2, out=t1)
             np.subtract(theta, t1, out=theta)  # θ -= α v̂ / (sqrt(ŝ) + ε)
 
-    def _column(self, a: float, b: float) -> np.ndarray:
-        """[[a], [b]] of the dtype (cached like ``_scalar``)."""
-        key = (a, b)
-        c = self._scalar_cache.get(key)
-        if c is None:
-            c = self._scalar_cache[key] = np.array([[a], [b]], self.dtype)
-        return c
 
 def is_fast_optimizer(optimizer: str | Optimizer) -> bool:
     """True for the textbook gd / momentum / rmsprop / adam (by name or as built by them)."""
