@@ -532,3 +532,12 @@ def test_examples_are_valid_sweeps():
         assert spec.seeds == 20 and spec.expect, f
         assert tomllib.loads(f.read_text())["sweep"]["seeds"] == 20
 
+
+
+def test_the_readme_sweep_file_is_valid():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Sweeps", 1)[1]
+    toml_block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = parse_spec(toml_block, where="README")
+    assert spec.axes() == ["case", "batch_size", "lr", "l2", "layers"]
+    assert spec.n_trials() == 2 * 2 * 8 * 5

@@ -109,7 +109,7 @@ def plot_curves(result: SweepResult, path: Path, top: int = 5) -> bool:
     if not chosen:
         return False
     fig, (ax_loss, ax_acc) = new_figure(2, panel_size=(5.2, 3.8))
-    any_acc = False
+    any_acc = any_val = False
     for i, (t, _) in enumerate(chosen):
         curve = result.records[t.id].get("curve", {})
         epochs = curve.get("epoch", [])
@@ -125,15 +125,17 @@ def plot_curves(result: SweepResult, path: Path, top: int = 5) -> bool:
             if not pts:
                 continue
             any_acc |= ax is ax_acc
+            any_val |= key.startswith("val_")
             ax.plot(*zip(*pts, strict=True), style, color=color, linewidth=1.2,
                     label=label if key in ("loss", "accuracy") else None)
+    dashed = " (dashed: validation)" if any_val else ""
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("cost J (dashed: validation)")
+    ax_loss.set_ylabel("cost J" + dashed)
     ax_loss.set_yscale("log")
     ax_loss.grid(alpha=0.3)
     ax_loss.legend(fontsize=7)
     ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy (dashed: validation)")
+    ax_acc.set_ylabel("accuracy" + dashed)
     ax_acc.grid(alpha=0.3)
     if not any_acc:
         ax_acc.set_visible(False)
