@@ -8,6 +8,7 @@ interrupted (the finished trials are kept: the same command resumes).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -124,7 +125,7 @@ def _dry_run(args: argparse.Namespace, spec, trials, out: Path) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sweep`` to the ``nnlab`` parser's sub-commands."""
     p = sub.add_parser("sweep", help="hyperparameter sweep over seeds, locally or on Dask",
-                       description=cmd_sweep.__doc__, epilog=EPILOG,
+                       description=inspect.cleandoc(cmd_sweep.__doc__ or ""), epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec", metavar="SWEEP.toml", help="the sweep file")
     p.add_argument("--out", metavar="DIR", help="the sweep's folder (default: "
