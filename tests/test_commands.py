@@ -75,6 +75,15 @@ def test_config_file_and_flags_override(tmp_path):
     assert res["config"]["layers"] == [4]
 
 
+def test_full_batch_flag(tmp_path):
+    res = json.loads(nnlab("train", "moons", "--batch-size", "full", "--epochs", "2", "--json",
+                           cwd=tmp_path, check=0).stdout)
+    assert res["config"]["batch_size"] == "full"
+    res = json.loads(nnlab("train", "moons", "--batch-size", "32", "--epochs", "2", "--json",
+                           cwd=tmp_path, check=0).stdout)
+    assert res["config"]["batch_size"] == 32
+
+
 def test_same_seed_same_model(tmp_path):
     for name in ("a", "b"):
         nnlab("train", "flower", "--layers", "4", "--activation", "tanh", "--epochs", "20",

@@ -48,9 +48,10 @@ def _floats(text: str) -> float | list[float]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def _batch(text: str) -> int | None:
+def _batch(text: str) -> int | str:
+    """A batch size, or ``"full"`` (kept as the string: None would read as "not given")."""
     if text == FULL_BATCH:
-        return None
+        return FULL_BATCH
     try:
         return int(text)
     except ValueError:
@@ -119,8 +120,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         value = getattr(args, key, None)
         if value is not None:
             data[key] = value
-    if getattr(args, "batch_size", None) is None and "batch_size" in data and \
-            data["batch_size"] == FULL_BATCH:
+    if data.get("batch_size") == FULL_BATCH:
         data["batch_size"] = None
     for key in ("layers",):
         if key in data and isinstance(data[key], int):
