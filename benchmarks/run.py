@@ -101,10 +101,24 @@ def _timed(f) -> float:
 # The driver
 
 
-def _subprocess(args: list[str], timeout: float) -> dict:
+def thread_env(threads: int | None) -> dict[str, str]:
+    """The environment of the subprocesses: every library limited to ``threads`` threads
+    (OpenMP for PyTorch, OpenBLAS / MKL for NumPy and scikit-learn, XLA's pools for JAX), or the
+    libraries' own defaults when None."""
+    env = dict(os.environ)
+    if threads:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+        if threads == 1:
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                                " intra_op_parallelism_threads=1").strip()
+    return env
+
+
+def _subprocess(args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"skipped": f"timed out after {timeout:.0f} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -161,10 +175,13 @@ def report(results: dict, peaks: dict, meta: dict) -> str:
     out.append("")
     out += _machine()
     out.append(f"- load average before / after: {meta['load_before']} / {meta['load_after']}; "
-               f"{meta['repeats']} timed runs per entry after one warm-up epoch; wall time "
+               f"{meta['repeats']} timed runs per entry after one warm-up epoch"
+               f"{' (round robin, one per subprocess)' if meta['interleave'] else ''}; wall time "
                f"{meta['seconds']:.0f} s")
     out.append("- every entry: float32, Adam (α = 0.001), no L2, no dropout, the same network, "
                "data and epochs; each timed as a whole training call")
+    out.append("- threads: " + ("each library's default" if not meta["threads"] else
+                                f"{meta['threads']} per library (OMP / OpenBLAS / MKL / XLA)"))
     out += ["", f"## Matrix-product peak (n = {meta['peak_n']}, best of several)", ""]
     out += ["| product | GFLOP/s |", "|---|---:|"]
     out += [f"| {k} | {v:.0f} |" for k, v in peaks.items() if k != "skipped"]
@@ -235,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", default=str(HERE / "RESULTS.md"))
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per subprocess")
+    p.add_argument("--interleave", action="store_true",
+                   help="one timed call per subprocess, contestants in round robin")
+    p.add_argument("--threads", type=int, default=None,
+                   help="limit every library to this many threads (default: their own)")
     p.add_argument("--worker", nargs=4, metavar=("CONFIG", "CONTESTANT", "EPOCHS", "REPEATS"),
                    help=argparse.SUPPRESS)
     p.add_argument("--peak", action="store_true", help=argparse.SUPPRESS)
@@ -257,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"unknown contestant {c!r}: expected some of {', '.join(CONTESTANTS)}")
     started = time.perf_counter()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    peaks = _subprocess(["--peak"] + (["--quick"] if a.quick else []), a.timeout)
+    env = thread_env(a.threads)
+    peaks = _subprocess(["--peak"] + (["--quick"] if a.quick else []), a.timeout, env)
     if "skipped" in peaks:
         print("peak not measured:", peaks.pop("skipped"), flush=True)
     print("peak GFLOP/s:", ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()), flush=True)
@@ -267,9 +289,28 @@ def main(argv: list[str] | None = None) -> int:
         cfg = CONFIGS[cname]
         epochs[cname] = cfg.quick_epochs if a.quick else cfg.epochs
         results[cname] = {}
+        if a.interleave:
+            # round robin: each subprocess times one call, and every contestant's runs are
+            # spread over the same stretch of time (fairer when the machine's load drifts)
+            for _ in range(a.repeats):
+                for name in contestants:
+                    prev = results[cname].get(name)
+                    if prev is not None and "skipped" in prev:
+                        continue
+                    r = _subprocess(["--worker", cname, name, str(epochs[cname]), "1"],
+                                    a.timeout, env)
+                    if prev is None or "skipped" in r:
+                        results[cname][name] = r
+                    else:
+                        prev["times"] += r["times"]
+                        prev["peak_rss_mib"] = max(prev["peak_rss_mib"], r["peak_rss_mib"])
+        else:
+            for name in contestants:
+                results[cname][name] = _subprocess(
+                    ["--worker", cname, name, str(epochs[cname]), str(a.repeats)], a.timeout,
+                    env)
         for name in contestants:
-            r = _subprocess(
-                ["--worker", cname, name, str(epochs[cname]), str(a.repeats)], a.timeout)
+            r = results[cname][name]
             if "times" in r:
                 rates = sorted(r["samples"] / t for t in r["times"])
                 r.update(median=statistics.median(rates), min=rates[0], max=rates[-1])
@@ -279,7 +320,6 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"{cname:9s} {CONTESTANTS[name].label:30s} skipped: {r['skipped']}",
                       flush=True)
-            results[cname][name] = r
     meta = {
         "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
                                                           else sys.argv[1:]),
@@ -288,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load_before,
         "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "seconds": time.perf_counter() - started, "peak_n": 1024 if a.quick else 4096,
+        "threads": a.threads, "interleave": a.interleave,
     }
     text = report(results, peaks, meta)
     Path(a.out).write_text(text + "\n")
