@@ -198,8 +198,9 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
 def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
     r = runs["sgd"]
     e = r.extra
+    m = e["updates"] // max(e["stopped_epoch"], 1)
     return f"""\
-Each epoch visits the 211 training points once, in a new random order, and updates the weights
+Each epoch visits the {m} training points once, in a new random order, and updates the weights
 after every one of them. The validation cost falls quickly at first (from {e["val_cost"][0]:.3f}
 before training to {e["val_cost"][min(3, len(e["val_cost"]) - 1)]:.3f} after three epochs), then
 hovers: per-example steps at α = {ALPHA:g} are noisy, and after epoch {e["best_epoch"]} (validation
