@@ -199,7 +199,7 @@ def test_corrupt_and_hostile_model_files(trained, tmp_path):
 
 def test_divergence_stops_with_a_hint(tmp_path):
     out = nnlab("train", "diabetes", "--layers", "8", "--optimizer", "gd", "--lr", "5",
-                "--epochs", "50", "--batch-size", "full", cwd=tmp_path)
+                "--epochs", "50", cwd=tmp_path)
     line = one_line_error(out, rc=1)
     assert "diverged at epoch" in line and "smaller learning rate" in line
 
