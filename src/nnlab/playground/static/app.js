@@ -16,6 +16,7 @@ const state = {
   playing: false,
   connected: false,
   messages: 0, // messages received from the server so far
+  pendingConfigures: 0, // configure messages sent and not yet answered
 };
 window.playground = state;
 
@@ -215,8 +216,18 @@ function send(message) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
 }
 
+// Each configure is answered by one "ready" (or an "error"). While later ones are still on their
+// way, an answer is stale: it must not refill the form (that would undo what the user has typed
+// since) nor rewrite the URL; the answer to the latest one does both.
 function configure() {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  state.pendingConfigures = (state.pendingConfigures || 0) + 1;
   send({ type: "configure", settings: collect(), compare: state.compare.length >= 2 ? state.compare : null });
+}
+
+function answerConfigure() {
+  if (state.pendingConfigures > 0) state.pendingConfigures -= 1;
+  return state.pendingConfigures === 0;
 }
 
 function connect() {
@@ -258,14 +269,17 @@ const handlers = {
     state.session = msg.session;
   },
   ready(msg) {
+    const latest = answerConfigure();
     state.ready = msg;
     state.settings = msg.settings;
     state.runs = msg.runs.map((r) => ({ ...r, rows: [], last: null }));
-    fill(msg.settings);
-    markInvalid(null);
-    clearMessage();
-    history.replaceState(null, "", `?${toQuery(msg.settings, state.compare)}`);
-    $("share-url").value = location.href;
+    if (latest) {
+      fill(msg.settings);
+      markInvalid(null);
+      clearMessage();
+      history.replaceState(null, "", `?${toQuery(msg.settings, state.compare)}`);
+      $("share-url").value = location.href;
+    }
     $("gradcheck-panel").hidden = true;
     setupViews();
     handlers.snapshot(msg.snapshot);
@@ -293,6 +307,7 @@ const handlers = {
     else showMessage(msg.reason, "warning");
   },
   error(msg) {
+    if (msg.field !== undefined) answerConfigure();
     showMessage(msg.message, "error");
     markInvalid(msg.field);
   },
