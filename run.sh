@@ -36,6 +36,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The course's data files (cat pictures, football) are not part of nnlab: point NNLAB_DATA at
+# them. Next to this clone, a shared/data folder holds them; use it when nothing else is set.
+if [ -z "${NNLAB_DATA:-}" ] && [ -d ../shared/data ]; then
+  NNLAB_DATA="$(cd ../shared/data && pwd)"
+  export NNLAB_DATA
+fi
+
 case "$mode" in
   reproduce) exec .venv/bin/nnlab reproduce "$@" ;;
   nnlab) exec .venv/bin/nnlab "$@" ;;
