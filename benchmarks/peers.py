@@ -441,8 +441,8 @@ def careful_numpy(cfg: Config, d: Data, epochs: int) -> Any:
     for _ in range(epochs):
         if b < m:
             perm = rng.permutation(m)
-            np.take(d.X, perm, axis=0, out=Xs)
-            np.take(d.Y, perm, axis=0, out=Ys)
+            np.take(d.X, perm, axis=0, out=Xs, mode="clip")
+            np.take(d.Y, perm, axis=0, out=Ys, mode="clip")
         else:
             Xs, Ys = d.X, d.Y
         total = 0.0

@@ -745,8 +745,9 @@ def fast_train(
             if not full_batch:
                 shuffler = shuffle_rng(epoch) if shuffle_rng is not None else rng
                 order = permutation(shuffler, m)  # the textbook's shuffle, same draw
-                np.take(X_rows, order, axis=0, out=X_shuffled)
-                np.take(Y_rows, order, axis=0, out=Y_shuffled)
+                # mode="clip": no bounds check, so NumPy writes into out without a buffer copy
+                np.take(X_rows, order, axis=0, out=X_shuffled, mode="clip")
+                np.take(Y_rows, order, axis=0, out=Y_shuffled, mode="clip")
             np.copyto(prev_theta, trainer.theta)
             total = 0.0
             for X_batch, Y_batch in batches:
