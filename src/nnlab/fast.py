@@ -43,8 +43,7 @@ import numpy as np
 
 from ._random import RandomLike, Rng, check_random_state, permutation, rand
 from .activations import LEAKY_RELU_SLOPE
-from .data import check_batch_size
-from .initializers import WeightInit, check_layer_dims, initialize_parameters
+from .initializers import WeightInit
 from .losses import get_loss, l2_penalty
 from .network import check_activations, check_keep_probs, num_layers, resolve_loss
 from .optimizers import (
@@ -56,7 +55,7 @@ from .optimizers import (
     Schedule,
     get_optimizer,
 )
-from .training import DivergenceError, EpochCallback, TrainResult, check_training_data
+from .training import DivergenceError, EpochCallback, TrainResult, prepare_training
 
 Params = dict[str, np.ndarray]
 
@@ -680,39 +679,16 @@ def fast_train(
     The parameters in the result are views into one flat buffer; the callback gets a copy of
     the parameters (they change in place as training goes on).
     """
-    # -- the same preparation as train (training.py), step for step --
-    X = np.asarray(X)
-    if not np.issubdtype(X.dtype, np.floating):
-        X = X.astype(np.float64)
-    dtype = X.dtype
-    Y = np.asarray(Y, dtype=dtype)
-    rng = check_random_state(random_state)
-    if params is None:
-        if layer_dims is None:
-            raise ValueError("train needs layer_dims (e.g. [2, 4, 1]) or initial params")
-        dims = check_layer_dims(layer_dims)
-        params = initialize_parameters(dims, init, rng, dtype=dtype, scale=init_scale)
-    else:
-        params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
-    L = num_layers(params)
-    dims = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
-    if layer_dims is not None and check_layer_dims(layer_dims) != dims:
-        raise ValueError(f"layer_dims={list(layer_dims)} do not match the params' sizes {dims}")
-    if activations is None:
-        activations = ["relu"] * (L - 1) + ["sigmoid"]
-    activations = check_activations(activations, L)
-    kp = check_keep_probs(keep_probs, L)
-    if lambd < 0:
-        raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
-        raise ValueError(f"num_epochs={num_epochs!r} must be an int >= 0")
-    check_training_data(X, Y, dims[0], dims[-1])
-    m = X.shape[1]
-    batch_size = check_batch_size(batch_size, m)
-    if isinstance(optimizer, str):
-        optimizer = get_optimizer(optimizer, learning_rate=learning_rate)
-    base_lr = optimizer.hyperparams.get("learning_rate")
-    loss_name = resolve_loss(activations[-1], loss)
+    # -- the same preparation as train, by the same function --
+    p = prepare_training(
+        X, Y, layer_dims, activations, init=init, init_scale=init_scale, params=params,
+        optimizer=optimizer, learning_rate=learning_rate, num_epochs=num_epochs,
+        batch_size=batch_size, lambd=lambd, keep_probs=keep_probs, loss=loss,
+        random_state=random_state,
+    )
+    X, Y, dtype, rng, params = p.X, p.Y, p.dtype, p.rng, p.params
+    activations, kp, m, batch_size = p.activations, p.keep_probs, p.m, p.batch_size
+    optimizer, base_lr, loss_name = p.optimizer, p.base_lr, p.loss
 
     trainer = FastTrainer(
         params, activations, optimizer=optimizer, loss=loss_name, lambd=lambd,

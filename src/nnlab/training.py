@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -115,6 +115,79 @@ def check_training_data(X: np.ndarray, Y: np.ndarray, n_x: int, n_y: int) -> Non
         raise ValueError("X and Y must be finite: they contain NaN or infinity")
 
 
+class Prepared(NamedTuple):
+    """``train``'s checked inputs: data in one float dtype, initial parameters (drawn from
+    ``rng``), activations, keep probabilities, batch size, optimizer and loss."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    dtype: np.dtype
+    rng: Rng
+    params: Params
+    activations: list[str]
+    keep_probs: list[float]
+    m: int
+    batch_size: int
+    optimizer: Optimizer
+    base_lr: float | None
+    loss: str
+
+
+def prepare_training(
+    X: np.ndarray,
+    Y: np.ndarray,
+    layer_dims: Sequence[int] | None,
+    activations: Sequence[str] | None,
+    *,
+    init: str | WeightInit,
+    init_scale: float | None,
+    params: Mapping[str, np.ndarray] | None,
+    optimizer: str | Optimizer,
+    learning_rate: float,
+    num_epochs: int,
+    batch_size: int | None,
+    lambd: float,
+    keep_probs: float | Sequence[float] | None,
+    loss: str | None,
+    random_state: RandomLike,
+) -> Prepared:
+    """Check ``train``'s arguments and draw the initial parameters (the first draws from the
+    generator); shared by the textbook loop and the fast path so both start identically."""
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    dtype = X.dtype
+    Y = np.asarray(Y, dtype=dtype)
+    rng = check_random_state(random_state)
+    if params is None:
+        if layer_dims is None:
+            raise ValueError("train needs layer_dims (e.g. [2, 4, 1]) or initial params")
+        dims = check_layer_dims(layer_dims)
+        params = initialize_parameters(dims, init, rng, dtype=dtype, scale=init_scale)
+    else:
+        params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
+    L = num_layers(params)
+    dims = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    if layer_dims is not None and check_layer_dims(layer_dims) != dims:
+        raise ValueError(f"layer_dims={list(layer_dims)} do not match the params' sizes {dims}")
+    if activations is None:
+        activations = ["relu"] * (L - 1) + ["sigmoid"]
+    activations = check_activations(activations, L)
+    kp = check_keep_probs(keep_probs, L)
+    if lambd < 0:
+        raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
+        raise ValueError(f"num_epochs={num_epochs!r} must be an int >= 0")
+    check_training_data(X, Y, dims[0], dims[-1])
+    m = X.shape[1]
+    batch_size = check_batch_size(batch_size, m)
+    if isinstance(optimizer, str):
+        optimizer = get_optimizer(optimizer, learning_rate=learning_rate)
+    base_lr = optimizer.hyperparams.get("learning_rate")
+    return Prepared(X, Y, dtype, rng, params, activations, kp, m, batch_size, optimizer,
+                    base_lr, resolve_loss(activations[-1], loss))
+
+
 def train(
     X: np.ndarray,
     Y: np.ndarray,
@@ -184,39 +257,16 @@ def train(
                 fused=fused, decay=decay, random_state=random_state, shuffle_rng=shuffle_rng,
                 dropout_rng=dropout_rng, callback=callback, print_every=print_every,
             )
-    X = np.asarray(X)
-    if not np.issubdtype(X.dtype, np.floating):
-        X = X.astype(np.float64)
-    dtype = X.dtype
-    Y = np.asarray(Y, dtype=dtype)
-    rng = check_random_state(random_state)
-    if params is None:
-        if layer_dims is None:
-            raise ValueError("train needs layer_dims (e.g. [2, 4, 1]) or initial params")
-        dims = check_layer_dims(layer_dims)
-        params = initialize_parameters(dims, init, rng, dtype=dtype, scale=init_scale)
-    else:
-        params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
-    L = num_layers(params)
-    dims = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
-    if layer_dims is not None and check_layer_dims(layer_dims) != dims:
-        raise ValueError(f"layer_dims={list(layer_dims)} do not match the params' sizes {dims}")
-    if activations is None:
-        activations = ["relu"] * (L - 1) + ["sigmoid"]
-    activations = check_activations(activations, L)
-    kp = check_keep_probs(keep_probs, L)
-    if lambd < 0:
-        raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
-        raise ValueError(f"num_epochs={num_epochs!r} must be an int >= 0")
-    check_training_data(X, Y, dims[0], dims[-1])
-    m = X.shape[1]
-    batch_size = check_batch_size(batch_size, m)
-    if isinstance(optimizer, str):
-        optimizer = get_optimizer(optimizer, learning_rate=learning_rate)
-    base_lr = optimizer.hyperparams.get("learning_rate")
+    p = prepare_training(
+        X, Y, layer_dims, activations, init=init, init_scale=init_scale, params=params,
+        optimizer=optimizer, learning_rate=learning_rate, num_epochs=num_epochs,
+        batch_size=batch_size, lambd=lambd, keep_probs=keep_probs, loss=loss,
+        random_state=random_state,
+    )
+    X, Y, rng, params, activations, kp = p.X, p.Y, p.rng, p.params, p.activations, p.keep_probs
+    m, batch_size, optimizer, base_lr = p.m, p.batch_size, p.optimizer, p.base_lr
     opt_state = optimizer.init(params)
-    loss_name = resolve_loss(activations[-1], loss)
+    loss_name = p.loss
 
     costs: list[float] = []
     lrs: list[float] = []
