@@ -183,17 +183,16 @@ def evaluate_splits(model: Model, prepared: Prepared) -> dict[str, dict[str, flo
 
 
 class _RestoreEarlyStopping(Callback):
-    """Placed before an ``EarlyStopping``: after that one resets itself at ``on_train_begin``,
-    put back the state a checkpoint recorded."""
+    """Placed after an ``EarlyStopping``: once that one has reset itself at ``on_train_begin``,
+    put back the state a checkpoint recorded (so that it goes on counting, and at the end
+    restores the best weights, as the uninterrupted run's did)."""
 
     def __init__(self, target: EarlyStopping, state: dict, arrays: dict):
         super().__init__()
         self.target, self.state, self.arrays = target, state, arrays
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        if self.state is not None:
-            restore_early_stopping(self.target, self.state, self.arrays)
-            self.state = None
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        restore_early_stopping(self.target, self.state, self.arrays)
 
 
 def run_config(
@@ -241,9 +240,9 @@ def run_config(
     if config.early_stopping:
         stopper = EarlyStopping(monitor="val_loss", patience=config.early_stopping,
                                 restore_best_weights=True)
+        cbs.append(stopper)
         if es_info is not None and es_info[0] is not None:
             cbs.append(_RestoreEarlyStopping(stopper, es_info[0], es_info[1]))
-        cbs.append(stopper)
     cbs.extend(callbacks)
     if checkpoint is not None:
         cbs.append(ModelCheckpoint(checkpoint, every=checkpoint_every, extra=extra,
@@ -251,12 +250,16 @@ def run_config(
     validation = None
     if prepared.X_val is not None:
         validation = (prepared.X_val, prepared.y_val)
-    if start_epoch < config.epochs:
-        # a diverging run is reported once, as a DivergenceError naming the epoch, rather than
-        # as a stream of overflow warnings on its way there
-        with np.errstate(over="ignore", invalid="ignore"):
-            _fit(model, prepared, config, validation, cbs, verbose, start_epoch)
-        history.extend(model.history)
+    end_epoch = max(config.epochs, start_epoch)
+    if es_info is not None and (es_info[0] or {}).get("stopped_epoch") is not None:
+        end_epoch = start_epoch  # the run had stopped early: only its ending is left to do
+    # Even with no epoch left (a checkpoint written after the last epoch but before the end of
+    # training), fit runs the callbacks' ends: an early stopper restores its best weights.
+    # A diverging run is reported once, as a DivergenceError naming the epoch, rather than as a
+    # stream of overflow warnings on its way there.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _fit(model, prepared, config, validation, cbs, verbose, start_epoch, end_epoch)
+    history.extend(model.history)
     model.history = history
     stopped = stopper is not None and stopper.stopped_epoch is not None
     return RunResult(config, model, history, evaluate_splits(model, prepared), prepared.classes,
@@ -264,8 +267,8 @@ def run_config(
 
 
 def _fit(model: Model, prepared: Prepared, config: TrainConfig, validation, callbacks,
-         verbose: int, start_epoch: int) -> None:
-    model.fit(prepared.X_train, prepared.y_train, epochs=config.epochs,
+         verbose: int, start_epoch: int, end_epoch: int) -> None:
+    model.fit(prepared.X_train, prepared.y_train, epochs=end_epoch,
               batch_size=config.batch_size, validation_data=validation, callbacks=callbacks,
               verbose=verbose, initial_epoch=start_epoch)
 
