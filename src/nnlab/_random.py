@@ -1,7 +1,7 @@
 """Random number generators: one place that turns a ``random_state`` into an ``rng``.
 
 Every draw in nnlab goes through an explicit generator; nothing touches NumPy's global state.
-Both legacy ``numpy.random.RandomState`` (what the course seeds with ``np.random.seed``) and the
+Both legacy ``numpy.random.RandomState`` (the kind of generator the course seeds globally) and the
 newer ``numpy.random.Generator`` are accepted; the helpers below call whichever method each has.
 """
 
@@ -19,8 +19,8 @@ def check_random_state(random_state: RandomLike) -> Rng:
     """Turn ``random_state`` into a generator.
 
     - ``None``: a new ``RandomState`` seeded from the operating system (never the global one);
-    - an int: ``RandomState(seed)``, so ``check_random_state(3)`` draws what ``np.random.seed(3)``
-      followed by ``np.random.randn(...)`` draws;
+    - an int: ``RandomState(seed)``, so ``check_random_state(3)`` draws what the course's
+      code draws after seeding NumPy's global generator with 3;
     - a ``RandomState`` or ``Generator``: returned as is (it is advanced by every draw).
 
     >>> check_random_state(3).randn(2).round(4).tolist()

@@ -2,7 +2,8 @@
 
 ``W[l]`` has shape ``(n[l], n[l-1])`` and ``b[l]`` shape ``(n[l], 1)``. Weights are drawn layer by
 layer, W1 first, one ``randn(n[l], n[l-1])`` each; biases are zeros. With ``random_state=3`` the
-weights are exactly those of ``np.random.seed(3)`` followed by the same ``np.random.randn`` calls.
+weights are exactly those the course's code draws after seeding NumPy's global generator with 3
+and calling its ``randn`` the same way.
 
 - zeros:  W = 0 (every unit of a layer stays identical: symmetry is never broken)
 - random: W = randn · scale (scale 0.01 by default; the course's "large" init uses 10)

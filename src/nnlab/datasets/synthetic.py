@@ -1,6 +1,6 @@
 """The course's synthetic 2-D sets drawn with scikit-learn: circles (initialization notebook) and
-moons (optimization notebook). The course draws them after ``np.random.seed(s)`` through NumPy's
-global generator; here the same draws come from an explicit ``RandomState(s)``.
+moons (optimization notebook). The course draws them from NumPy's global generator seeded with
+``s``; here the same draws come from an explicit ``RandomState(s)``.
 """
 
 from __future__ import annotations

@@ -243,10 +243,11 @@ def settled_at_or_below(costs: Sequence[float], target: float) -> int | None:
 class Reseeded:
     """``step -> rng``: one ``RandomState`` reseeded with ``seed_of(step)`` at every call.
 
-    The course calls ``np.random.seed(s)`` before drawing (the shuffle of epoch e uses seed
-    11 + e; the dropout masks use seed 1 at every forward pass). ``RandomState.seed(s)`` gives the
-    same stream as ``RandomState(s)`` and is ~80 times cheaper than building a new generator, which
-    matters at 30000 steps. Picklable, so runs that use it can go to worker processes.
+    The course reseeds NumPy's global generator with ``s`` before drawing (the shuffle of
+    epoch e uses seed 11 + e; the dropout masks use seed 1 at every forward pass).
+    ``RandomState.seed(s)`` gives the same stream as ``RandomState(s)`` and is ~80 times cheaper
+    than building a new generator, which matters at 30000 steps. Picklable, so runs that use it
+    can go to worker processes.
     """
 
     def __init__(self, offset: int = 0, constant: bool = False):

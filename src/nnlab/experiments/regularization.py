@@ -6,8 +6,8 @@ A 2-20-3-1 network (relu, relu, sigmoid), weights ``randn / sqrt(n[l-1])`` from 
 - no regularization: it overfits the noisy training points;
 - L2, λ = 0.7: the cost gains ``(λ/2m) Σ ||W||²`` and every ``dW`` gains ``(λ/m) W``;
 - dropout with keep_prob = 0.86 on both hidden layers, **as the course runs it**: the notebook
-  calls ``np.random.seed(1)`` at the start of every forward pass, so every iteration draws the
-  *same* masks — the network trained is one fixed thinned network;
+  reseeds NumPy's global generator with 1 at the start of every forward pass, so every
+  iteration draws the *same* masks — the network trained is one fixed thinned network;
 - dropout with **fresh masks** every iteration (one generator, ``RandomState(3)`` after the
   weights): dropout as it is meant to work. The course printed no number for it.
 """
