@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
+from nnlab._threads import one_blas_thread
 from nnlab.experiments import EXPERIMENTS
-from nnlab.experiments.runner import one_blas_thread
 
 #: The runs with course numbers to check (h-k show claims instead: see test_claims.py).
 ALL_TASKS = [t for m in EXPERIMENTS.values() if m.COURSE_NUMBERS

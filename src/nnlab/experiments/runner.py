@@ -12,12 +12,12 @@ import concurrent.futures as cf
 import inspect
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._threads import one_blas_thread
 from ..datasets import DataFileError
 from ._core import Figure, Row, Run, Task
 from ._registry import EXPERIMENTS, resolve
@@ -141,18 +141,6 @@ class Report:
             },
             "experiments": [e.to_json() for e in self.experiments],
         }
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Limit BLAS (OpenBLAS, MKL) to one thread inside the block."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _init_worker() -> None:

@@ -23,12 +23,12 @@ import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._threads import one_blas_thread
 from ..io import atomic_write_bytes
 from .spec import SweepError, SweepSpec, Trial, expand, format_value
 
@@ -43,15 +43,6 @@ LOCAL_ATTEMPTS = 2
 Progress = Callable[[int, int, str], None]
 
 
-@contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _finite(x: Any) -> Any:
@@ -101,7 +92,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
 
     record: dict[str, Any] = {"id": payload["id"], "config": payload["config"]}
     try:
-        with _one_blas_thread():
+        with one_blas_thread():
             config = TrainConfig.from_dict(payload["config"], where=f"trial {payload['id']}")
             result = run_config(config, data_dir=payload.get("data_dir"), verbose=0)
     except DivergenceError as exc:
