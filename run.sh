@@ -12,8 +12,8 @@ cd "$(dirname "$0")"
 mode="${1:-}"
 [ $# -gt 0 ] && shift
 case "$mode" in
-  reproduce|nnlab) extras="" ;;
-  test) extras="[dev]" ;;
+  reproduce|nnlab) extras="[fast]" ;;
+  test) extras="[dev,fast]" ;;
   *) echo "usage: bash run.sh reproduce|test|nnlab [ARGS...]" >&2; exit 2 ;;
 esac
 
@@ -33,6 +33,8 @@ want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+  # compile the Numba kernels once, into their on-disk cache, rather than in every process
+  .venv/bin/python -c "from nnlab._kernels import warm_up; warm_up()"
   echo "$want" > "$stamp"
 fi
 

@@ -190,8 +190,9 @@ def test_logistic_regression_reaches_scikit_learns_coefficients(iris, C, binary)
     assert b.n_iter_.shape == (1,)
 
 
-def test_logistic_regression_the_course_way():
+def test_logistic_regression_the_course_way(monkeypatch):
     """Gradient descent from zeros, full batch, no penalty: the course's logistic regression."""
+    monkeypatch.setenv("NNLAB_NUMBA", "exact")  # bit for bit: no whole-epoch kernel
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     with pytest.warns(ConvergenceWarning):  # tol=0: it runs all 300 epochs

@@ -1,8 +1,9 @@
 """The fast path (nnlab.fast) against the textbook path (train(..., fast=False), train_step).
 
-Both compute the same operations in the same order, so on one machine they agree bit for bit; the
-assertions allow float rounding (a BLAS may order a matrix product differently for different
-memory layouts) at a tolerance fitting the dtype.
+``fast="exact"`` computes the same operations in the same order, so on one machine it agrees bit
+for bit; the default ``fast=True`` trains these small networks with whole epochs compiled
+(``_kernels.run_batches``, when Numba is installed), equal to rounding. The assertions allow float
+rounding at a tolerance fitting the dtype.
 """
 
 import io
@@ -49,7 +50,18 @@ def _assert_same(a, b, dtype):
 
 
 def _both(*args, **kwargs):
-    return train(*args, fast=False, **kwargs), train(*args, fast=True, **kwargs)
+    """The textbook run and the default fast run (whole epochs compiled on these small
+    networks when Numba is installed); on the way, checks that ``fast="exact"`` (the NumPy
+    fast path, compiled updates only) gives the textbook's result too."""
+    textbook = train(*args, fast=False, **kwargs)
+    _assert_same(textbook, train(*args, fast="exact", **kwargs), kwargs.get("dtype", None)
+                 or _dtype_of(args[0]))
+    return textbook, train(*args, fast=True, **kwargs)
+
+
+def _dtype_of(X):
+    dtype = np.asarray(X).dtype
+    return np.float32 if dtype == np.float32 else np.float64
 
 
 HIDDEN = sorted(ACTIVATIONS)

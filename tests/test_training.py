@@ -14,10 +14,12 @@ def _xor_data(seed=0, m=200):
 
 
 def test_flower_matches_the_course():
-    """The course's planar run: 2-4-1 tanh, randn*0.01 from seed 2, α = 1.2."""
+    """The course's planar run: 2-4-1 tanh, randn*0.01 from seed 2, α = 1.2 (bit for bit the
+    textbook's arithmetic: at α = 1.2 the path is sensitive enough that the whole-epoch kernel's
+    rounding moves the cost at iteration 9000 in the fifth digit)."""
     X, Y = load_flower()
     result = train(X, Y, [2, 4, 1], ["tanh", "sigmoid"], init="random", random_state=2,
-                   learning_rate=1.2, num_epochs=10000)
+                   learning_rate=1.2, num_epochs=10000, fast="exact")
     assert round(result.costs[0], 6) == 0.693048
     assert round(result.costs[9000], 6) == 0.218550
     correct = int((predict(X, result.params, ["tanh", "sigmoid"]) == Y).sum())

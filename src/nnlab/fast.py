@@ -36,11 +36,13 @@ What changes is only where the numbers live:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import _kernels
 from ._random import RandomLike, Rng, check_random_state, permutation, rand
 from .activations import LEAKY_RELU_SLOPE
 from .initializers import WeightInit
@@ -66,6 +68,10 @@ FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Bytes per array in one block of the optimizer update (64 Ki float32, 32 Ki float64): the
 #: block's six arrays (θ, dθ, v, s and two scratch) take 1.5 MiB, within a 2 MiB L2 cache.
 CHUNK_BYTES = 1 << 18
+#: Networks with at most this many weights (Σ n[l] n[l-1]) train whole epochs compiled when
+#: Numba is there (``FastTrainer.run_batches``); larger ones spend their time in the matrix
+#: products, which BLAS does best.
+COMPILED_MAX_UNITS = 8192
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,6 +260,8 @@ class FastTrainer:
         lambd: L2 strength λ.  keep_probs: dropout keep probabilities of the hidden layers.
         fused: dZ[L] = A[L] - Y when the loss's canonical link is the output activation.
         dtype: float32 or float64 (default: the params' dtype).
+        compiled: let ``run_batches`` train whole epochs compiled where it applies (equal to
+            the NumPy path to rounding); False keeps every result bit-identical to it.
     """
 
     def __init__(
@@ -268,6 +276,7 @@ class FastTrainer:
         keep_probs: float | Sequence[float] | None = None,
         fused: bool = True,
         dtype: np.dtype | type | None = None,
+        compiled: bool = True,
     ):
         L = num_layers(params)
         self.L = L
@@ -318,12 +327,86 @@ class FastTrainer:
         self.v = np.zeros(self.size, self.dtype) if name in ("momentum", "adam") else None
         self.s = np.zeros(self.size, self.dtype) if name in ("rmsprop", "adam") else None
         self._update = getattr(self, f"_update_{name}")
+        #: The compiled update (``_kernels.py``, same bits) when Numba is there; else NumPy's.
+        self.kernels = _kernels.enabled()
+        if self.kernels:
+            self._update = self._update_compiled
+            self._hp = np.zeros(_kernels.HP_SIZE, self.dtype)
+        #: Whether ``run_batches`` runs whole epochs compiled (``_kernels.run_batches``).
+        self.compiled = compiled and _kernels.epochs_enabled() and self._compiled_applies()
+        if self.compiled:
+            self._setup_compiled()
         self._blocks = self._make_blocks()
         self._scalar_cache: dict[float, np.ndarray] = {}
         self._work: dict[int, _Work] = {}
         self._cost = _COSTS[self.loss]
         self._forward_fns = [_FORWARD[a] for a in self.activations]
         self._backward_fns = [_BACKWARD[a] for a in self.activations]
+
+    # -- whole epochs compiled (small networks) -------------------------------------------------
+
+    def _compiled_applies(self) -> bool:
+        """``_kernels.run_batches`` does this network: dZ[L] = A[L] - Y (fused), no dropout,
+        no hidden softmax, and small enough that per-call overhead, not the products, is what
+        the NumPy path spends its time on (see ``COMPILED_MAX_UNITS``)."""
+        acts = self.activations
+        return (
+            self.fused
+            and not any(self.dropout)
+            and self.loss in _kernels.LOSS_CODES
+            and all(a in _kernels.ACTIVATION_CODES for a in acts)
+            and "softmax" not in acts[:-1]
+            and sum(self.dims[l] * self.dims[l + 1] for l in range(self.L)) <= COMPILED_MAX_UNITS
+        )
+
+    def _setup_compiled(self) -> None:
+        h = self.hyper
+        self._dims = np.array(self.dims, np.int64)
+        self._act_codes = np.array([_kernels.ACTIVATION_CODES[a] for a in self.activations],
+                                   np.int64)
+        self._loss_code = _kernels.LOSS_CODES[self.loss]
+        self._opt_code = _kernels.OPTIMIZER_CODES[self.optimizer.name]
+        self._betas = (float(h.get("beta1", h.get("beta", 0.0))), float(h.get("beta2", 0.0)))
+        net_hp = np.zeros(_kernels.NET_HP_SIZE, self.dtype)
+        net_hp[_kernels.NET_LAMBD] = self.lambd
+        net_hp[_kernels.NET_EPS] = h.get("epsilon", 0.0)
+        net_hp[_kernels.NET_HALF] = 0.5
+        net_hp[_kernels.NET_ONE] = 1.0
+        net_hp[_kernels.NET_SLOPE] = LEAKY_RELU_SLOPE
+        net_hp[_kernels.NET_TINY] = np.finfo(self.dtype).tiny
+        self._net_hp = net_hp
+        self._net_work: dict[int, np.ndarray] = {}
+
+    def run_batches(
+        self,
+        X_rows: np.ndarray,
+        Y_rows: np.ndarray,
+        rows: np.ndarray,
+        batch_size: int,
+        learning_rate: float,
+        accuracy: int = 0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Updates on the batches ``rows[k : k + batch_size]`` of X_rows ``(m, n_x)`` / Y_rows
+        ``(m, n_y)`` (examples as rows, C-contiguous, the trainer's dtype), all in one compiled
+        call (only where ``self.compiled``). Returns each batch's cost and accuracy sum
+        (``_kernels`` accuracy code); it stops after a batch whose cost is not finite."""
+        work = self._net_work.get(batch_size)
+        if work is None:
+            if len(self._net_work) > 4:
+                self._net_work.clear()
+            size = _kernels.work_size(self._dims, batch_size)
+            work = self._net_work[batch_size] = np.empty(size, self.dtype)
+        n_batches = -(-rows.size // batch_size)
+        costs, corrects = np.empty(n_batches), np.empty(n_batches)
+        v = self.grad if self.v is None else self.v
+        s = self.grad if self.s is None else self.s
+        done = _kernels.run_batches(
+            X_rows, Y_rows, rows, batch_size, self._dims, self._act_codes, self._loss_code,
+            accuracy, self._opt_code, self.theta, self.grad, v, s, self._net_hp, self._hp,
+            self._betas[0], self._betas[1], self.t, float(learning_rate), work, costs, corrects,
+        )
+        self.t += done
+        return costs[:done], corrects[:done]
 
     # -- views and state -----------------------------------------------------------------------
 
@@ -541,6 +624,15 @@ class FastTrainer:
             np.divide(t, w.m, out=t)
             np.add(dW, t, out=dW)
 
+    def _update_compiled(self, lr: float, w: _Work) -> None:
+        """The update of ``_update_<optimizer>`` in one compiled loop (``_kernels.update``)."""
+        h, t, hp = self.hyper, self.t, self._hp
+        b1, b2 = h.get("beta1", h.get("beta", 0.0)), h.get("beta2", 0.0)
+        hp[:] = (w.inv_m, self.lambd, w.m, lr, b1, 1 - b1, b2, 1 - b2, 1 - b1**t, 1 - b2**t,
+                 h.get("epsilon", 0.0))
+        _kernels.update(self.optimizer.name, self.theta, self.grad, self.v, self.s, hp,
+                        self.n_weights, bool(self.lambd))
+
     def _update_gd(self, lr: float, w: _Work) -> None:
         """θ -= α g."""
         alpha = self._scalar(lr)
@@ -673,11 +765,14 @@ def fast_train(
     dropout_rng: Callable[[int], Rng] | None = None,
     callback: EpochCallback | None = None,
     print_every: int = 0,
+    compiled: bool = True,
 ) -> TrainResult:
     """``train`` on the fast path: the same arguments, checks, random draws and result.
 
     The parameters in the result are views into one flat buffer; the callback gets a copy of
-    the parameters (they change in place as training goes on).
+    the parameters (they change in place as training goes on). ``compiled``: small networks
+    train whole epochs in one compiled call when Numba is installed (the same result to float
+    rounding); False: every operation as the textbook does it, the same result bit for bit.
     """
     # -- the same preparation as train, by the same function --
     p = prepare_training(
@@ -692,7 +787,7 @@ def fast_train(
 
     trainer = FastTrainer(
         params, activations, optimizer=optimizer, loss=loss_name, lambd=lambd,
-        keep_probs=kp, fused=fused, dtype=dtype,
+        keep_probs=kp, fused=fused, dtype=dtype, compiled=compiled,
     )
     full_batch = batch_size >= m
     if full_batch:
@@ -709,6 +804,11 @@ def fast_train(
         ]
     needs_rng = any(k < 1.0 for k in kp)
     prev_theta = np.empty_like(trainer.theta)
+    if trainer.compiled:  # whole epochs in one compiled call (small networks)
+        if full_batch:
+            X_rows, Y_rows = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+        all_rows = np.arange(m)
+        sizes = np.array([Xb.shape[1] for Xb, _ in batches], dtype=np.float64)
 
     costs: list[float] = []
     lrs: list[float] = []
@@ -721,18 +821,27 @@ def fast_train(
             if not full_batch:
                 shuffler = shuffle_rng(epoch) if shuffle_rng is not None else rng
                 order = permutation(shuffler, m)  # the textbook's shuffle, same draw
-                # mode="clip": no bounds check, so NumPy writes into out without a buffer copy
-                np.take(X_rows, order, axis=0, out=X_shuffled, mode="clip")
-                np.take(Y_rows, order, axis=0, out=Y_shuffled, mode="clip")
             np.copyto(prev_theta, trainer.theta)
-            total = 0.0
-            for X_batch, Y_batch in batches:
-                step_rng = dropout_rng(step) if dropout_rng is not None else rng
-                if needs_rng:
-                    step_rng = check_random_state(step_rng)
-                cost = trainer._step(X_batch, Y_batch, lr, step_rng)
-                total += cost * X_batch.shape[1]
-                step += 1
+            if trainer.compiled:
+                rows = all_rows if full_batch else order
+                batch_costs, _ = trainer.run_batches(X_rows, Y_rows, rows, min(batch_size, m), lr)
+                total = float(np.dot(batch_costs, sizes[: batch_costs.size]))
+                if batch_costs.size < sizes.size:
+                    total = math.nan  # stopped at a non-finite batch cost
+                step += batch_costs.size
+            else:
+                if not full_batch:
+                    # mode="clip": no bounds check, so NumPy writes into out without a buffer
+                    np.take(X_rows, order, axis=0, out=X_shuffled, mode="clip")
+                    np.take(Y_rows, order, axis=0, out=Y_shuffled, mode="clip")
+                total = 0.0
+                for X_batch, Y_batch in batches:
+                    step_rng = dropout_rng(step) if dropout_rng is not None else rng
+                    if needs_rng:
+                        step_rng = check_random_state(step_rng)
+                    cost = trainer._step(X_batch, Y_batch, lr, step_rng)
+                    total += cost * X_batch.shape[1]
+                    step += 1
             epoch_cost = total / m
             if not np.isfinite(epoch_cost):
                 raise DivergenceError(epoch, epoch_cost, trainer._copies(prev_theta), lr)

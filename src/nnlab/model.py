@@ -22,7 +22,7 @@ epoch the shuffle and per update the dropout masks), so ``Model.fit`` trains the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,6 +243,15 @@ def make_optimizer(name: str, **hyperparams: Any) -> Optimizer:
     return factories[name](**hyperparams)
 
 
+#: ``_kernels`` accuracy codes of the output activations with an accuracy.
+_ACCURACY_CODES = {"sigmoid": 1, "softmax": 2}
+
+
+def _has_batch_hook(callback: Callback) -> bool:
+    """Whether the callback overrides ``on_batch_end`` (then ``fit`` stops after every batch)."""
+    return type(callback).on_batch_end is not Callback.on_batch_end
+
+
 def _as_rows(X: Any, name: str = "X") -> np.ndarray:
     """X as a finite float 2-D array (float32 stays float32; anything else becomes float64)."""
     X = np.asarray(X)
@@ -447,6 +456,47 @@ class Model:
         return None
 
     # ------------------------------------------------------------------------------ training
+    def _steps(self, fast: FastTrainer | None, batches: list[Any], X: np.ndarray,
+               Y: np.ndarray, lr: float, callbacks: list[Callback]) -> Iterator[tuple]:
+        """One epoch's updates, one ``(cost, batch size, accuracy sum or None)`` per batch.
+
+        Three ways, the same math: whole epochs compiled (``FastTrainer.run_batches``) when the
+        network is small and no callback looks at single batches (one compiled call per batch
+        when one does); ``FastTrainer.step`` per batch; the textbook step otherwise.
+        """
+        if fast is not None and fast.compiled:
+            code = _ACCURACY_CODES.get(self.layers[-1].activation, 0)
+            X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+            rows = [np.arange(X.shape[0]) if isinstance(i, slice) else i for i in batches]
+            sizes = [len(r) for r in rows]
+            if not self.stop_training and not any(_has_batch_hook(cb) for cb in callbacks):
+                rows, sizes = [np.concatenate(rows)], [sizes]
+            else:
+                sizes = [[n] for n in sizes]
+            for part, part_sizes in zip(rows, sizes, strict=True):
+                costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code)
+                for cost, mb, acc in zip(costs, part_sizes, corrects, strict=False):
+                    yield float(cost), mb, (float(acc) if code else None)
+                self.params = fast.params
+            return
+        acts, kp, lambd, loss = self.activations, self.keep_probs, self.l2, self.loss
+        for idx in batches:
+            X_batch, Y_batch = X[idx].T, Y[idx].T  # (n_x, m_b), (n_L, m_b)
+            if fast is not None:
+                cost = fast.step(X_batch, Y_batch, lr, self.rng)
+                AL, self.params = fast.output, fast.params
+            else:
+                params = self.params
+                AL, caches = model_forward(X_batch, params, acts, kp, self.rng)
+                cost = float(compute_cost(AL, Y_batch, params, lambd, loss=loss))
+                grads = model_backward(AL, Y_batch, caches, lambd=lambd, loss=loss,
+                                       fused=self.fused)
+                updates, self.opt_state = self.optimizer.update(
+                    grads, self.opt_state, learning_rate=lr
+                )
+                self.params = apply_updates(params, updates)
+            yield cost, X_batch.shape[1], self._accuracy_sum(AL, Y_batch)
+
     def fit(
         self,
         X: Any,
@@ -535,7 +585,6 @@ class Model:
         for cb in callbacks:
             cb.on_train_begin({})
 
-        acts, kp, lambd, loss = self.activations, self.keep_probs, self.l2, self.loss
         # nnlab.fast: the same steps on flat preallocated buffers (None where it does not apply)
         fast = FastTrainer.for_model(self, X.dtype)
         for epoch in range(int(initial_epoch), int(epochs)):
@@ -552,25 +601,9 @@ class Model:
                 batches = [slice(k, k + bs) for k in range(0, m, bs)]
             total, correct, seen = 0.0, 0.0, 0
             has_accuracy = True
-            for b, idx in enumerate(batches):
-                X_batch, Y_batch = X[idx].T, Y[idx].T  # (n_x, m_b), (n_L, m_b)
-                if fast is not None:
-                    cost = fast.step(X_batch, Y_batch, lr, self.rng)
-                    AL, self.params = fast.output, fast.params
-                else:
-                    params = self.params
-                    AL, caches = model_forward(X_batch, params, acts, kp, self.rng)
-                    cost = float(compute_cost(AL, Y_batch, params, lambd, loss=loss))
-                    grads = model_backward(AL, Y_batch, caches, lambd=lambd, loss=loss,
-                                           fused=self.fused)
-                    updates, self.opt_state = self.optimizer.update(
-                        grads, self.opt_state, learning_rate=lr
-                    )
-                    self.params = apply_updates(params, updates)
-                mb = X_batch.shape[1]
+            for b, (cost, mb, acc) in enumerate(self._steps(fast, batches, X, Y, lr, callbacks)):
                 total += cost * mb
                 seen += mb
-                acc = self._accuracy_sum(AL, Y_batch)
                 if acc is None:
                     has_accuracy = False
                 else:

@@ -211,7 +211,7 @@ def train(
     dropout_rng: Callable[[int], Rng] | None = None,
     callback: EpochCallback | None = None,
     print_every: int = 0,
-    fast: bool = True,
+    fast: bool | str = True,
 ) -> TrainResult:
     """Train an L-layer network on X ``(n_x, m)`` and Y ``(n_y, m)``.
 
@@ -238,13 +238,18 @@ def train(
             dropout notebook reseeds every forward pass: ``lambda t: np.random.RandomState(1)``).
         callback: ``(epoch, params, cost) -> stop?`` called after every epoch.
         print_every: print "Cost after iteration i: J" every that many epochs (0: never).
-        fast: run on ``nnlab.fast`` when it applies (textbook optimizers, float32 / float64): the
-            same formulas, draws and results on flat preallocated buffers. False: the code below.
+        fast: True: run on ``nnlab.fast`` when it applies (textbook optimizers, float32 /
+            float64): the same formulas and random draws on flat preallocated buffers, and for
+            small networks, when Numba is installed, whole epochs compiled (the same results to
+            float rounding). "exact": the fast path without the compiled epochs, the same
+            results as the code below bit for bit. False: the code below.
 
     Returns:
         A ``TrainResult``. Raises ``DivergenceError`` (with the last finite weights) if the cost
         becomes NaN or infinite.
     """
+    if fast not in (True, False, "exact"):
+        raise ValueError(f"fast must be True, False or 'exact', not {fast!r}")
     if fast:  # the fast path (fast.py): same arguments, same result; tests/test_fast.py
         from .fast import fast_path_applies, fast_train
 
@@ -256,6 +261,7 @@ def train(
                 batch_size=batch_size, lambd=lambd, keep_probs=keep_probs, loss=loss,
                 fused=fused, decay=decay, random_state=random_state, shuffle_rng=shuffle_rng,
                 dropout_rng=dropout_rng, callback=callback, print_every=print_every,
+                compiled=fast is True,
             )
     p = prepare_training(
         X, Y, layer_dims, activations, init=init, init_scale=init_scale, params=params,

@@ -1,0 +1,490 @@
+"""Compiled (Numba) kernels for the fast path; optional: nnlab runs the same without Numba.
+
+The optimizer updates of ``fast.py`` are, in NumPy, about sixteen passes over the flat buffers
+(θ, dθ, v, s): each operation reads and writes megabytes on a large network, one thread. Here each
+update is one loop that does, per element, exactly the operations of the NumPy version in the same
+order and precision (float32 stays float32; no fused multiply-add, no reordering), so the result
+is the same bit for bit (``tests/test_kernels.py`` checks it for every optimizer, dtype and L2).
+The loop is vectorized by LLVM; on large buffers the two halves run on two threads (the kernels
+release the GIL).
+
+Hyperparameters come in one small array ``hp`` of the buffers' dtype, so each scalar is what
+NumPy would make of it (a Python float becomes the array's dtype before the operation):
+
+    hp = [1/m, λ, m, α, β1, 1-β1, β2, 1-β2, 1-β1^t, 1-β2^t, ε]      (unused entries ignored)
+
+``enabled()`` is False when Numba is not installed or ``NNLAB_NUMBA=0`` is set; then ``fast.py``
+runs its NumPy code. ``NNLAB_NUMBA=exact`` keeps the bit-identical kernels (the updates) and
+turns off the whole-epoch kernel of small networks (``run_batches``, equal to rounding).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+try:  # pragma: no cover - which branch runs depends on the environment
+    import numba
+except ImportError:  # pragma: no cover
+    numba = None
+
+#: Index of each hyperparameter in ``hp``.
+INV_M, LAMBD, M, ALPHA, BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, C1, C2, EPS = range(11)
+HP_SIZE = 11
+#: Buffers of at least this many elements are updated by two threads.
+PARALLEL_MIN = 1 << 17
+
+
+def available() -> bool:
+    """Whether Numba is installed."""
+    return numba is not None
+
+
+def enabled() -> bool:
+    """Whether the fast path uses the compiled kernels: Numba installed and ``NNLAB_NUMBA`` not
+    set to ``0``."""
+    return numba is not None and os.environ.get("NNLAB_NUMBA", "1") != "0"
+
+
+def epochs_enabled() -> bool:
+    """Whether small networks may train whole epochs compiled (``run_batches``): the kernels
+    enabled and ``NNLAB_NUMBA`` not ``exact``. With ``NNLAB_NUMBA=exact`` every fast-path
+    result is the textbook's bit for bit (the updates are compiled, the epochs are not)."""
+    return enabled() and os.environ.get("NNLAB_NUMBA", "1") != "exact"
+
+
+def _kernel(fn: Callable) -> Callable:
+    """Compiled on first call (cached on disk); the plain function without Numba."""
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(nogil=True, cache=True, error_model="numpy")(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# The updates, element by element. g = dθ of the batch (sums over the batch): each first makes
+# it the gradient, g = g/m (+ (λ W)/m on the weights, l2 = True), and keeps it in dθ, as the
+# NumPy update does. The scalars are read from hp before the loop (hp could alias a buffer as far
+# as LLVM knows, which would make it reload them and give up on vectorizing), and the loops run
+# from 0 over whole (sliced) arrays (no negative-index checks): LLVM vectorizes them.
+
+
+@_kernel
+def _gradient(g, theta, i, inv_m, lambd, m, l2):
+    """g[i] = g[i]/m (+ (λ θ[i])/m when ``l2``): the batch's sum made the gradient, kept."""
+    gi = g[i] * inv_m
+    if l2:
+        gi = gi + (theta[i] * lambd) / m
+    g[i] = gi
+    return gi
+
+
+@_kernel
+def _gd(theta, g, v, s, hp, l2):
+    """θ -= α g."""
+    inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
+    for i in range(theta.size):
+        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        theta[i] = theta[i] - gi * alpha
+
+
+@_kernel
+def _momentum(theta, g, v, s, hp, l2):
+    """v = β v + (1-β) g;  θ -= α v   (β in the β1 slots)."""
+    inv_m, lambd, m, alpha, b, one_minus_b = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
+    for i in range(theta.size):
+        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        vi = v[i] * b + gi * one_minus_b
+        v[i] = vi
+        theta[i] = theta[i] - vi * alpha
+
+
+@_kernel
+def _rmsprop(theta, g, v, s, hp, l2):
+    """s = β2 s + (1-β2) g²;  θ -= α g / (sqrt(s) + ε)."""
+    inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
+    b2, one_minus_b2, eps = hp[6], hp[7], hp[10]
+    for i in range(theta.size):
+        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        si = s[i] * b2 + (gi * gi) * one_minus_b2
+        s[i] = si
+        theta[i] = theta[i] - (gi * alpha) / (np.sqrt(si) + eps)
+
+
+@_kernel
+def _adam(theta, g, v, s, hp, l2):
+    """v = β1 v + (1-β1) g,  s = β2 s + (1-β2) g²;  θ -= α (v/(1-β1^t)) / (sqrt(s/(1-β2^t)) + ε)."""
+    inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
+    b1, one_minus_b1, b2, one_minus_b2 = hp[4], hp[5], hp[6], hp[7]
+    c1, c2, eps = hp[8], hp[9], hp[10]
+    for i in range(theta.size):
+        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        vi = v[i] * b1 + gi * one_minus_b1
+        si = s[i] * b2 + (gi * gi) * one_minus_b2
+        v[i] = vi
+        s[i] = si
+        theta[i] = theta[i] - ((vi / c1) * alpha) / (np.sqrt(si / c2) + eps)
+
+
+_UPDATES: dict[str, Callable] = {"gd": _gd, "momentum": _momentum, "rmsprop": _rmsprop,
+                                 "adam": _adam}
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _worker() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(1, thread_name_prefix="nnlab-update")
+        return _pool
+
+
+def update(name: str, theta: np.ndarray, g: np.ndarray, v: np.ndarray | None,
+           s: np.ndarray | None, hp: np.ndarray, n_weights: int, l2: bool) -> None:
+    """One optimizer update of the flat buffers in place: θ, dθ (made the gradient), v, s.
+
+    ``θ[:n_weights]`` are the weights (they get the L2 term when ``l2``), the rest the biases.
+    """
+    kernel = _UPDATES[name]
+    v = g if v is None else v  # unused by the kernel: any array of the right size
+    s = g if s is None else s
+    n = theta.size
+    if n < PARALLEL_MIN:
+        kernel(theta[:n_weights], g[:n_weights], v[:n_weights], s[:n_weights], hp, l2)
+        kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False)
+        return
+    half = n_weights // 2
+    other = _worker().submit(kernel, theta[half:n_weights], g[half:n_weights],
+                             v[half:n_weights], s[half:n_weights], hp, l2)
+    kernel(theta[:half], g[:half], v[:half], s[:half], hp, l2)
+    kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False)
+    other.result()
+
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole mini-batch loops for small networks. On a small network each NumPy call does little
+# work, so a step is ~60 calls' worth of Python overhead; here the gather of each batch, forward,
+# cost, backward and update of every batch of an epoch run in one compiled call. The products are
+# plain loops (vectorized over the batch), summed in another order than BLAS and, in the sums
+# over the batch, with reassociation allowed, so the results equal the NumPy path's to float
+# rounding, not bit for bit (``tests/test_kernels.py`` compares them with the textbook path).
+
+#: Activation codes of ``run_batches``.
+ACTIVATION_CODES = {"identity": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "leaky_relu": 4,
+                    "softmax": 5}
+#: Loss codes (each with its canonical link: dZ[L] = A[L] - Y).
+LOSS_CODES = {"binary_crossentropy": 0, "categorical_crossentropy": 1, "mean_squared_error": 2}
+#: Optimizer codes.
+OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
+#: Accuracy codes: none, thresholded sigmoid (mean over outputs), argmax.
+NO_ACCURACY, THRESHOLD_ACCURACY, ARGMAX_ACCURACY = 0, 1, 2
+#: ``net_hp`` entries of ``run_batches`` (the buffers' dtype): λ, the optimizer's ε, then the
+#: constants 0, 1/2, 1, the leaky-relu slope and the log floor (the smallest normal number).
+NET_LAMBD, NET_EPS, NET_ZERO, NET_HALF, NET_ONE, NET_SLOPE, NET_TINY = range(7)
+NET_HP_SIZE = 7
+_NET_FASTMATH = {"reassoc", "contract", "nsz"}
+#: Products of at least this many multiply-adds (n[l] n[l-1] m_b) go to BLAS (``np.dot``, through
+#: SciPy's BLAS), smaller ones are loops.
+DOT_MIN = 1 << 14
+
+
+def _net_kernel(fn: Callable) -> Callable:
+    """Compiled with reassociation allowed (so that LLVM vectorizes sums). Numba compiles the
+    functions such a kernel calls with its flags, and reuses that code for direct calls: so
+    these kernels call no other kernel, and ``run_batches``, which calls the exact updates, is
+    compiled without them."""
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(nogil=True, cache=True, error_model="numpy", fastmath=_NET_FASTMATH)(fn)
+
+
+@_net_kernel
+def _activate(Z, code, hp):
+    """A = g(Z) in place over Z ``(n, mb)``; softmax per column."""
+    n, mb = Z.shape
+    zero, one, slope = hp[NET_ZERO], hp[NET_ONE], hp[NET_SLOPE]
+    if code == 1:
+        for i in range(n):
+            for j in range(mb):
+                Z[i, j] = max(Z[i, j], zero)
+    elif code == 2:
+        for i in range(n):
+            for j in range(mb):
+                Z[i, j] = one / (one + np.exp(-Z[i, j]))
+    elif code == 3:
+        for i in range(n):
+            for j in range(mb):
+                Z[i, j] = np.tanh(Z[i, j])
+    elif code == 4:
+        for i in range(n):
+            for j in range(mb):
+                z = Z[i, j]
+                Z[i, j] = z if z > zero else z * slope
+    elif code == 5:
+        for j in range(mb):
+            top = Z[0, j]
+            for i in range(1, n):
+                top = max(top, Z[i, j])
+            total = zero
+            for i in range(n):
+                e = np.exp(Z[i, j] - top)
+                Z[i, j] = e
+                total += e
+            for i in range(n):
+                Z[i, j] = Z[i, j] / total
+
+
+@_net_kernel
+def _derivative(dA, A, code, hp):
+    """dZ = dA * g'(Z) in place over dA, g'(Z) read from A = g(Z) (hidden layers: no softmax)."""
+    n, mb = dA.shape
+    zero, one, slope = hp[NET_ZERO], hp[NET_ONE], hp[NET_SLOPE]
+    for i in range(n):
+        for j in range(mb):
+            a = A[i, j]
+            if code == 1:
+                dA[i, j] = dA[i, j] if a > zero else zero
+            elif code == 2:
+                dA[i, j] = dA[i, j] * a * (one - a)
+            elif code == 3:
+                dA[i, j] = dA[i, j] * (one - a * a)
+            elif code == 4:
+                dA[i, j] = dA[i, j] if a > zero else dA[i, j] * slope
+
+
+@_net_kernel
+def _batch_cost(AL, Y, loss, hp):
+    """Σ over the batch of the loss (not yet divided by m): cross-entropy with log floored."""
+    n, mb = AL.shape
+    one, tiny = hp[NET_ONE], hp[NET_TINY]
+    total = 0.0
+    for i in range(n):
+        for j in range(mb):
+            a, y = AL[i, j], Y[i, j]
+            if loss == 0:
+                total -= y * np.log(max(a, tiny)) + (one - y) * np.log(max(one - a, tiny))
+            elif loss == 1:
+                total -= y * np.log(max(a, tiny))
+            else:
+                total += 0.5 * (a - y) * (a - y)
+    return total
+
+
+@_net_kernel
+def _batch_correct(AL, Y, accuracy, hp):
+    """Σ over the batch's examples of their accuracy (see ``Model._accuracy_sum``)."""
+    n, mb = AL.shape
+    half = hp[NET_HALF]
+    correct = 0.0
+    for j in range(mb):
+        if accuracy == 1:
+            hits = 0
+            for i in range(n):
+                hits += (AL[i, j] > half) == (Y[i, j] > half)
+            correct += hits / n
+        elif accuracy == 2:
+            best_a, best_y = 0, 0
+            for i in range(1, n):
+                if AL[i, j] > AL[best_a, j]:
+                    best_a = i
+                if Y[i, j] > Y[best_y, j]:
+                    best_y = i
+            correct += best_a == best_y
+    return correct
+
+
+@_net_kernel
+def _weight_gradients(dZ, A_prev, dW, db, with_dW):
+    """db = Σ_j dZ[:, j] and, if ``with_dW``, dW = dZ A_prev^T (sums over the batch; the 1/m
+    comes in the update)."""
+    n, mb = dZ.shape
+    p = A_prev.shape[0] if with_dW else 0
+    for i in range(n):
+        total = dZ[i, 0] * 0
+        for j in range(mb):
+            total += dZ[i, j]
+        db[i] = total
+        for k in range(p):
+            total = dZ[i, 0] * 0
+            for j in range(mb):
+                total += dZ[i, j] * A_prev[k, j]
+            dW[i, k] = total
+
+
+@_kernel
+def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
+                theta, grad, v, s, net_hp, upd_hp, beta1, beta2, t, lr, work, costs, corrects):
+    """Train on the batches ``rows[k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
+    (examples as rows), one update each: the forward pass, the batch's cost (into ``costs``,
+    with the L2 term) and accuracy sum (into ``corrects``), dZ[L] = A[L] - Y, the backward pass
+    and the optimizer's update of θ, v, s (``upd_hp`` is its scratch ``hp``; ``beta1``,
+    ``beta2`` its β's as Python floats for the bias corrections, ``t`` the update count before
+    the first batch). Returns the number of batches done: it stops after a batch
+    whose cost is not finite.
+
+    ``work`` holds, for the largest batch, X_b ``(n_x, mb)``, Y_b ``(n_y, mb)``, then A[l] and
+    dA[l] ``(n_l, mb)`` for every layer.
+    """
+    L = dims.size - 1
+    m_all = rows.size
+    zero = net_hp[NET_ZERO]
+    lambd = net_hp[NET_LAMBD]
+    n_weights = 0
+    for l in range(L):
+        n_weights += dims[l + 1] * dims[l]
+    upd_hp[ALPHA] = lr
+    upd_hp[LAMBD] = lambd
+    upd_hp[BETA1] = beta1
+    upd_hp[ONE_MINUS_BETA1] = 1.0 - beta1
+    upd_hp[BETA2] = beta2
+    upd_hp[ONE_MINUS_BETA2] = 1.0 - beta2
+    upd_hp[EPS] = net_hp[NET_EPS]
+    n_batches = (m_all + batch_size - 1) // batch_size
+    for batch in range(n_batches):
+        start = batch * batch_size
+        mb = min(batch_size, m_all - start)
+        # -- work arrays for this batch size
+        offset = 0
+        Xb = work[offset : offset + dims[0] * mb].reshape((dims[0], mb))
+        offset += dims[0] * batch_size
+        Yb = work[offset : offset + dims[L] * mb].reshape((dims[L], mb))
+        offset += dims[L] * batch_size
+        for j in range(mb):
+            r = rows[start + j]
+            for k in range(dims[0]):
+                Xb[k, j] = X[r, k]
+            for k in range(dims[L]):
+                Yb[k, j] = Y[r, k]
+        A_offsets = np.empty(L, np.int64)
+        for l in range(L):
+            A_offsets[l] = offset
+            offset += 2 * dims[l + 1] * batch_size
+        # -- forward: Z[l] = W[l] A[l-1] + b[l], A[l] = g[l](Z[l])
+        w_off, b_off = 0, n_weights
+        A_prev = Xb
+        for l in range(L):
+            n, p = dims[l + 1], dims[l]
+            W = theta[w_off : w_off + n * p].reshape((n, p))
+            b = theta[b_off : b_off + n]
+            A = work[A_offsets[l] : A_offsets[l] + n * mb].reshape((n, mb))
+            if n * p * mb >= DOT_MIN:
+                np.dot(W, A_prev, A)
+                for i in range(n):
+                    for j in range(mb):
+                        A[i, j] += b[i]
+            else:
+                for i in range(n):
+                    for j in range(mb):
+                        A[i, j] = b[i]
+                    for k in range(p):
+                        w = W[i, k]
+                        for j in range(mb):
+                            A[i, j] += w * A_prev[k, j]
+            _activate(A, acts[l], net_hp)
+            A_prev = A
+            w_off += n * p
+            b_off += n
+        AL = A_prev
+        cost = _batch_cost(AL, Yb, loss, net_hp) / mb
+        if lambd != zero:
+            squares = 0.0
+            for i in range(n_weights):
+                squares += theta[i] * theta[i]
+            cost += lambd / (2.0 * mb) * squares
+        costs[batch] = cost
+        corrects[batch] = _batch_correct(AL, Yb, accuracy, net_hp)
+        if not np.isfinite(cost):
+            return batch + 1
+        # -- backward: dZ[L] = A[L] - Y; dW[l] = dZ[l] A[l-1]^T, db[l] = Σ dZ[l],
+        #    dA[l-1] = W[l]^T dZ[l], dZ[l-1] = dA[l-1] * g'(Z[l-1])  (sums: 1/m in the update)
+        n = dims[L]
+        dZ = work[A_offsets[L - 1] + n * batch_size : A_offsets[L - 1] + n * batch_size + n * mb]
+        dZ = dZ.reshape((n, mb))
+        for i in range(n):
+            for j in range(mb):
+                dZ[i, j] = AL[i, j] - Yb[i, j]
+        for l in range(L - 1, -1, -1):
+            n, p = dims[l + 1], dims[l]
+            w_off -= n * p
+            b_off -= n
+            if l == 0:
+                A_prev = Xb
+            else:
+                A_prev = work[A_offsets[l - 1] : A_offsets[l - 1] + p * mb].reshape((p, mb))
+            dW = grad[w_off : w_off + n * p].reshape((n, p))
+            big = n * p * mb >= DOT_MIN
+            if big:
+                np.dot(dZ, A_prev.T, dW)
+            _weight_gradients(dZ, A_prev, dW, grad[b_off : b_off + n], not big)
+            if l == 0:
+                break
+            W = theta[w_off : w_off + n * p].reshape((n, p))
+            start_dA = A_offsets[l - 1] + p * batch_size
+            dA = work[start_dA : start_dA + p * mb].reshape((p, mb))
+            if big:
+                np.dot(W.T, dZ, dA)
+            else:
+                for k in range(p):
+                    for j in range(mb):
+                        dA[k, j] = zero
+                for i in range(n):
+                    for k in range(p):
+                        w = W[i, k]
+                        for j in range(mb):
+                            dA[k, j] += w * dZ[i, j]
+            _derivative(dA, A_prev, acts[l - 1], net_hp)
+            dZ = dA
+        # -- the optimizer's update, by the same element loops as the NumPy-path kernels
+        t += 1
+        upd_hp[INV_M] = 1.0 / mb
+        upd_hp[M] = mb
+        upd_hp[C1] = 1.0 - beta1**t
+        upd_hp[C2] = 1.0 - beta2**t
+        l2 = lambd != zero
+        tw, gw, vw, sw = theta[:n_weights], grad[:n_weights], v[:n_weights], s[:n_weights]
+        tb, gb, vb, sb = theta[n_weights:], grad[n_weights:], v[n_weights:], s[n_weights:]
+        if optimizer == 0:
+            _gd(tw, gw, vw, sw, upd_hp, l2)
+            _gd(tb, gb, vb, sb, upd_hp, False)
+        elif optimizer == 1:
+            _momentum(tw, gw, vw, sw, upd_hp, l2)
+            _momentum(tb, gb, vb, sb, upd_hp, False)
+        elif optimizer == 2:
+            _rmsprop(tw, gw, vw, sw, upd_hp, l2)
+            _rmsprop(tb, gb, vb, sb, upd_hp, False)
+        else:
+            _adam(tw, gw, vw, sw, upd_hp, l2)
+            _adam(tb, gb, vb, sb, upd_hp, False)
+    return n_batches
+
+
+def work_size(dims: np.ndarray, batch_size: int) -> int:
+    """Elements of ``run_batches``'s work array for batches of up to ``batch_size``."""
+    return int(batch_size * (dims[0] + dims[-1] + 2 * int(np.sum(dims[1:]))))
+
+
+def warm_up() -> None:
+    """Compile every kernel for float32 and float64 (into Numba's on-disk cache, so that later
+    processes load them instead of compiling)."""
+    if not enabled():
+        return
+    from .fast import FastTrainer
+    from .initializers import initialize_parameters
+
+    for dtype in (np.float32, np.float64):
+        X, Y = np.zeros((8, 2), dtype), np.zeros((8, 1), dtype)
+        for optimizer in OPTIMIZER_CODES:
+            params = initialize_parameters([2, 3, 1], random_state=0, dtype=dtype)
+            trainer = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer)
+            trainer.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY)
+            trainer._update_compiled(0.01, trainer._work_for(4))
+
+
+__all__ = ["HP_SIZE", "PARALLEL_MIN", "available", "enabled", "epochs_enabled", "run_batches",
+           "update", "work_size"]

@@ -1,0 +1,234 @@
+"""The compiled kernels (nnlab._kernels, Numba) against NumPy and against finite differences.
+
+- the optimizer updates: bit for bit the NumPy update of ``fast.py`` (every optimizer, dtype, L2,
+  and the two-thread split of large buffers);
+- ``run_batches`` (whole epochs of small networks): the textbook ``train`` to float tolerance for
+  every activation, output / loss, optimizer, L2 and dtype, through the loop products and through
+  BLAS; its gradients against central differences of the textbook cost;
+- without Numba (``NNLAB_NUMBA=0``, or numba not importable) everything runs on NumPy.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nnlab import Dense, DivergenceError, Model, _kernels, initialize_parameters, train
+from nnlab.callbacks import Callback
+from nnlab.fast import FastTrainer
+from nnlab.network import compute_cost, model_forward
+
+pytestmark = pytest.mark.skipif(not _kernels.available(), reason="numba is not installed")
+
+OPTIMIZERS = ["gd", "momentum", "rmsprop", "adam"]
+HIDDEN = ["relu", "sigmoid", "tanh", "leaky_relu", "identity"]
+#: output activation -> (number of outputs, loss)
+OUTPUTS = {"sigmoid": 1, "softmax": 3, "identity": 2}
+
+
+def _data(n_x=3, n_y=1, m=150, seed=0, kind="sigmoid"):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n_x, m)
+    if kind == "sigmoid":
+        Y = (X[0:1] * X[1:2] > 0).astype(float)
+    elif kind == "softmax":
+        Y = np.eye(n_y)[rng.randint(0, n_y, m)].T
+    else:
+        Y = np.vstack([X[0:1] * X[1:2], np.sin(X[2:3])])[:n_y]
+    return X, Y
+
+
+# ------------------------------------------------------------------------------ the updates
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("lambd", [0.0, 0.7])
+@pytest.mark.parametrize("dims", [[3, 5, 4, 1], [300, 500, 3]], ids=["small", "two-threads"])
+def test_the_compiled_update_is_the_numpy_update_bit_for_bit(dtype, optimizer, lambd, dims):
+    params = initialize_parameters(dims, random_state=0, dtype=dtype)
+    size = sum(dims[l] * dims[l + 1] + dims[l + 1] for l in range(len(dims) - 1))
+    assert (size >= _kernels.PARALLEL_MIN) == (dims[0] == 300)
+    a, b = (FastTrainer(params, ["tanh"] * (len(dims) - 2) + ["sigmoid"], optimizer=optimizer,
+                        learning_rate=0.01, lambd=lambd) for _ in range(2))
+    rng = np.random.RandomState(1)
+    for step in range(3):
+        grad = rng.randn(a.size).astype(dtype) * 10.0 ** rng.randint(-6, 1, a.size)
+        a.grad[...] = grad
+        b.grad[...] = grad
+        w = a._work_for(37)
+        a.t += 1
+        b.t += 1
+        getattr(a, f"_update_{optimizer}")(0.01 / (step + 1), w)
+        b._update_compiled(0.01 / (step + 1), w)
+        for name in ("theta", "grad", "v", "s"):
+            if getattr(a, name) is not None:
+                np.testing.assert_array_equal(getattr(b, name), getattr(a, name), err_msg=name)
+    assert a.theta.dtype == np.dtype(dtype)
+
+
+# --------------------------------------------------------------------- whole epochs compiled
+def _compare(X, Y, dims, acts, dtype, optimizer, lambd, batch_size, epochs=4, **kw):
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    kw = dict(optimizer=optimizer, learning_rate=0.01, num_epochs=epochs, batch_size=batch_size,
+              lambd=lambd, random_state=3, **kw)
+    textbook = train(X, Y, dims, acts, fast=False, **kw)
+    compiled = train(X, Y, dims, acts, fast=True, **kw)
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-3, atol=2e-5)
+    for k in textbook.params:
+        assert compiled.params[k].dtype == np.dtype(dtype)
+        np.testing.assert_allclose(compiled.params[k], textbook.params[k], **tol, err_msg=k)
+    np.testing.assert_allclose(compiled.costs, textbook.costs, **tol)
+    for name in ("v", "s"):
+        for k, value in getattr(textbook.optimizer_state, name, {}).items():
+            np.testing.assert_allclose(getattr(compiled.optimizer_state, name)[k], value, **tol)
+    assert compiled.optimizer_state.t == textbook.optimizer_state.t
+
+
+def _uses_compiled(dims, acts, dtype=np.float64, **kw):
+    params = initialize_parameters(dims, random_state=0, dtype=dtype)
+    return FastTrainer(params, acts, **kw).compiled
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+def test_whole_epochs_compiled_train_what_the_textbook_trains(dtype, optimizer, hidden, output):
+    n_y = OUTPUTS[output]
+    X, Y = _data(n_y=n_y, kind=output)
+    dims, acts = [3, 5, 4, n_y], [hidden, hidden, output]
+    assert _uses_compiled(dims, acts)
+    _compare(X, Y, dims, acts, dtype, optimizer, lambd=0.7 if optimizer == "adam" else 0.0,
+             batch_size=32)  # 150 = 4 x 32 + a last batch of 22
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_whole_epochs_with_blas_products_and_l2(dtype, optimizer):
+    X, Y = _data(n_x=40, n_y=3, m=200, kind="softmax")
+    dims, acts = [40, 64, 3], ["relu", "softmax"]
+    assert 64 * 40 * 32 >= _kernels.DOT_MIN and _uses_compiled(dims, acts)
+    _compare(X, Y, dims, acts, dtype, optimizer, lambd=0.3, batch_size=32, epochs=3)
+
+
+@pytest.mark.parametrize("batch_size", [None, 1])
+def test_whole_epochs_full_batch_and_stochastic(batch_size):
+    X, Y = _data(m=60)
+    _compare(X, Y, [3, 4, 1], ["tanh", "sigmoid"], np.float64, "momentum", 0.1, batch_size,
+             epochs=5)
+
+
+def test_what_the_whole_epoch_kernel_does_not_do_goes_the_numpy_way():
+    assert not _uses_compiled([3, 5, 1], ["relu", "sigmoid"], keep_probs=0.8)  # dropout
+    assert not _uses_compiled([3, 5, 1], ["relu", "sigmoid"], fused=False)  # general dA[L]
+    assert not _uses_compiled([3, 5, 3], ["softmax", "softmax"])  # hidden softmax
+    assert not _uses_compiled([784, 256, 10], ["relu", "softmax"])  # large: BLAS's work
+    assert not _uses_compiled([3, 5, 1], ["relu", "sigmoid"], compiled=False)
+
+
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_the_kernels_gradient_is_the_costs_derivative(hidden, output):
+    """With gd and α = 0, run_batches leaves θ alone and dθ holds the batch's gradient (with
+    the L2 term): compared with central differences of the textbook cost (float64)."""
+    n_y = OUTPUTS[output]
+    X, Y = _data(n_y=n_y, m=20, kind=output)
+    dims, acts, lambd = [3, 4, 3, n_y], [hidden, hidden, output], 0.4
+    params = initialize_parameters(dims, random_state=2)
+    trainer = FastTrainer(params, acts, optimizer="gd", lambd=lambd)
+    assert trainer.compiled
+    X_rows, Y_rows = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+    costs, _ = trainer.run_batches(X_rows, Y_rows, np.arange(20), 20, 0.0)
+    theta = trainer.theta.copy()
+
+    def cost(vector):
+        p = trainer._views(vector)
+        AL, _ = model_forward(X, p, acts)
+        return float(compute_cost(AL, Y, p, lambd, loss=trainer.loss))
+
+    np.testing.assert_allclose(costs[0], cost(theta), rtol=1e-12)
+    eps, numeric = 1e-6, np.empty_like(theta)
+    for i in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += eps
+        minus[i] -= eps
+        numeric[i] = (cost(plus) - cost(minus)) / (2 * eps)
+    diff = np.linalg.norm(trainer.grad - numeric) / (
+        np.linalg.norm(trainer.grad) + np.linalg.norm(numeric))
+    assert diff < 1e-7, diff
+
+
+def test_a_diverging_compiled_run_raises_with_the_last_finite_weights():
+    X, Y = _data()
+    kw = dict(optimizer="gd", learning_rate=50.0, num_epochs=200, batch_size=16, random_state=0)
+    acts = ["relu", "identity"]
+    Y = Y * 1e3
+    assert _uses_compiled([3, 8, 1], acts)
+    with pytest.raises(DivergenceError) as err:
+        train(X, Y, [3, 8, 1], acts, **kw)
+    assert all(np.all(np.isfinite(v)) for v in err.value.params.values())
+
+
+class _BatchCounter(Callback):
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.losses.append(logs["loss"])
+
+
+def test_fit_with_a_batch_callback_runs_the_kernel_batch_by_batch_to_the_same_numbers():
+    rng = np.random.RandomState(0)
+    X = rng.randn(130, 4)
+    y = rng.randint(0, 3, 130)
+
+    def fit(callbacks):
+        model = Model([Dense(6, "tanh"), Dense(3, "softmax")], optimizer="adam",
+                      learning_rate=0.01, random_state=1)
+        history = model.fit(X, y, epochs=3, batch_size=32, verbose=0, callbacks=callbacks)
+        return model, history
+
+    counter = _BatchCounter()
+    (a, ha), (b, hb) = fit([]), fit([counter])
+    assert len(counter.losses) == 3 * 5
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    assert ha.loss == hb.loss and ha.history["accuracy"] == hb.history["accuracy"]
+    assert 0.0 <= ha.history["accuracy"][-1] <= 1.0
+
+
+# ------------------------------------------------------------------------------- fallbacks
+_SCRIPT = """
+import sys
+{block}
+import numpy as np
+from nnlab import _kernels, train
+rng = np.random.RandomState(0)
+X = rng.randn(3, 90); Y = (X[:1] * X[1:2] > 0).astype(float)
+kw = dict(optimizer="adam", learning_rate=0.01, num_epochs=5, batch_size=16, random_state=0)
+a = train(X, Y, [3, 5, 1], ["relu", "sigmoid"], fast=False, **kw)
+b = train(X, Y, [3, 5, 1], ["relu", "sigmoid"], **kw)
+same = all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+print(_kernels.enabled(), same)
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "block", "expected"),
+    [
+        ({"NNLAB_NUMBA": "0"}, "", "False True"),
+        ({}, "sys.modules['numba'] = None  # import numba fails", "False True"),
+        ({"NNLAB_NUMBA": "exact"}, "", "True True"),
+    ],
+    ids=["NNLAB_NUMBA=0", "no-numba", "NNLAB_NUMBA=exact"],
+)
+def test_without_numba_or_exact_the_fast_path_is_the_textbook_bit_for_bit(env, block, expected):
+    import os
+
+    full_env = {k: v for k, v in os.environ.items() if k != "NNLAB_NUMBA"} | env
+    out = subprocess.run([sys.executable, "-c", _SCRIPT.format(block=block)], env=full_env,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    assert out.strip() == expected
