@@ -192,7 +192,7 @@ def test_logistic_regression_reaches_scikit_learns_coefficients(iris, C, binary)
 
 def test_logistic_regression_the_course_way(monkeypatch):
     """Gradient descent from zeros, full batch, no penalty: the course's logistic regression."""
-    monkeypatch.setenv("NNLAB_NUMBA", "exact")  # bit for bit: no whole-epoch kernel
+    monkeypatch.setenv("NNLAB_EXACT", "1")  # bit for bit: no whole-epoch kernel
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     with pytest.warns(ConvergenceWarning):  # tol=0: it runs all 300 epochs

@@ -367,3 +367,72 @@ def test_estimator_uses_the_fast_path(monkeypatch):
                         tol=0.0, n_iter_no_change=10).fit(X.T, Y[0])
     assert calls and all(isinstance(t, FastTrainer) for t in calls)
     assert clf.predict(X.T).shape == (X.shape[1],)
+
+
+# ------------------------------------------------- the first layer in the span of the data
+N_WIDE = nnlab.fast.COMPILED_MAX_UNITS + 100  # wide enough for no whole-epoch kernel
+
+
+def _wide(m=20, n_x=N_WIDE, seed=4):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n_x, m) / np.sqrt(n_x / 50)
+    return X, (X[:1] + X[1:2] > 0).astype(float)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("dims", "acts", "extra"),
+    [
+        ([N_WIDE, 1], ["sigmoid"], {"init": "zeros"}),
+        ([N_WIDE, 6, 4, 1], ["relu", "tanh", "sigmoid"], {"fused": False}),
+        ([N_WIDE, 6, 3], ["leaky_relu", "softmax"], {}),
+        ([N_WIDE, 5, 1], ["tanh", "sigmoid"],
+         {"keep_probs": 0.8, "decay": lambda e: 0.05 / (1 + e)}),
+    ],
+    ids=["logistic", "deep-general-dA", "softmax", "dropout-decay"],
+)
+def test_full_batch_descent_on_wide_inputs_carries_W1_in_the_span_of_the_data(
+        dims, acts, extra, dtype):
+    X, Y = _wide()
+    if acts[-1] == "softmax":
+        Y = np.vstack([Y, 1 - Y, np.zeros_like(Y)])
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    kw = dict(learning_rate=0.05, num_epochs=60, random_state=2, **extra)
+    params = initialize_parameters(dims, random_state=0, dtype=dtype)
+    assert FastTrainer(params, acts, optimizer="gd").dual_applies(X)
+    textbook, dual = train(X, Y, dims, acts, fast=False, **kw), train(X, Y, dims, acts, **kw)
+    _assert_same(textbook, dual, dtype)
+    assert dual.params["W1"].shape == (dims[1], N_WIDE)
+
+
+def test_the_span_form_is_off_where_it_would_not_hold_or_not_pay():
+    X, Y = _wide()
+    params = initialize_parameters([N_WIDE, 4, 1], random_state=0)
+    assert not FastTrainer(params, ["relu", "sigmoid"], optimizer="adam").dual_applies(X)
+    assert not FastTrainer(params, ["relu", "sigmoid"], lambd=0.1).dual_applies(X)
+    assert not FastTrainer(params, ["relu", "sigmoid"]).dual_applies(X[:30])  # n_x < 2 m
+    # a callback sees W1 after every epoch: the plain steps (bit for bit the textbook)
+    seen = []
+    kw = dict(learning_rate=0.05, num_epochs=5, random_state=2)
+    a = train(X, Y, [N_WIDE, 4, 1], fast=False, **kw)
+    b = train(X, Y, [N_WIDE, 4, 1], callback=lambda e, p, c: seen.append(p["W1"].copy()), **kw)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    np.testing.assert_array_equal(seen[-1], a.params["W1"])
+    # fast="exact": the plain steps too
+    c = train(X, Y, [N_WIDE, 4, 1], fast="exact", **kw)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], c.params[k])
+
+
+def test_a_diverging_span_form_run_reports_the_last_finite_weights():
+    X, Y = _wide()
+    kw = dict(learning_rate=1e3, num_epochs=50, random_state=2, init="random", init_scale=3.0)
+    acts = ["relu", "identity"]
+    with pytest.raises(DivergenceError) as plain:
+        train(X * 1e3, Y * 1e3, [N_WIDE, 8, 1], acts, fast=False, **kw)
+    with pytest.raises(DivergenceError) as dual:
+        train(X * 1e3, Y * 1e3, [N_WIDE, 8, 1], acts, **kw)
+    assert dual.value.epoch == plain.value.epoch
+    for k, v in plain.value.params.items():
+        np.testing.assert_allclose(dual.value.params[k], v, rtol=1e-9)

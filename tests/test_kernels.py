@@ -3,8 +3,8 @@
 - the optimizer updates: bit for bit the NumPy update of ``fast.py`` (every optimizer, dtype, L2,
   and the two-thread split of large buffers);
 - ``run_batches`` (whole epochs of small networks): the textbook ``train`` to float tolerance for
-  every activation, output / loss, optimizer, L2 and dtype, through the loop products and through
-  BLAS; its gradients against central differences of the textbook cost;
+  every activation, output / loss, optimizer, L2, dropout and dtype, through the loop products and
+  through BLAS; its gradients against central differences of the textbook cost;
 - without Numba (``NNLAB_NUMBA=0``, or numba not importable) everything runs on NumPy.
 """
 
@@ -120,8 +120,19 @@ def test_whole_epochs_full_batch_and_stochastic(batch_size):
              epochs=5)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch_size", [32, None])
+def test_whole_epochs_with_dropout_draw_the_textbooks_masks(dtype, batch_size):
+    X, Y = _data()
+    dims, acts = [3, 6, 5, 1], ["relu", "tanh", "sigmoid"]
+    assert _uses_compiled(dims, acts, keep_probs=[0.7, 0.9])
+    _compare(X, Y, dims, acts, dtype, "adam", 0.0, batch_size, keep_probs=[0.7, 0.9])
+    # the course's way: a fresh generator for every update's masks
+    _compare(X, Y, dims, acts, dtype, "gd", 0.2, batch_size, keep_probs=[0.8, 1.0],
+             dropout_rng=lambda step: np.random.RandomState(step % 3))
+
+
 def test_what_the_whole_epoch_kernel_does_not_do_goes_the_numpy_way():
-    assert not _uses_compiled([3, 5, 1], ["relu", "sigmoid"], keep_probs=0.8)  # dropout
     assert not _uses_compiled([3, 5, 1], ["relu", "sigmoid"], fused=False)  # general dA[L]
     assert not _uses_compiled([3, 5, 3], ["softmax", "softmax"])  # hidden softmax
     assert not _uses_compiled([784, 256, 10], ["relu", "softmax"])  # large: BLAS's work
@@ -221,14 +232,15 @@ print(_kernels.enabled(), same)
     [
         ({"NNLAB_NUMBA": "0"}, "", "False True"),
         ({}, "sys.modules['numba'] = None  # import numba fails", "False True"),
-        ({"NNLAB_NUMBA": "exact"}, "", "True True"),
+        ({"NNLAB_EXACT": "1"}, "", "True True"),
     ],
-    ids=["NNLAB_NUMBA=0", "no-numba", "NNLAB_NUMBA=exact"],
+    ids=["NNLAB_NUMBA=0", "no-numba", "NNLAB_EXACT=1"],
 )
 def test_without_numba_or_exact_the_fast_path_is_the_textbook_bit_for_bit(env, block, expected):
     import os
 
-    full_env = {k: v for k, v in os.environ.items() if k != "NNLAB_NUMBA"} | env
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NNLAB_NUMBA", "NNLAB_EXACT")}
+    full_env |= env
     out = subprocess.run([sys.executable, "-c", _SCRIPT.format(block=block)], env=full_env,
                          capture_output=True, text=True, timeout=300, check=True).stdout
     assert out.strip() == expected

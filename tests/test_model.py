@@ -44,7 +44,7 @@ CASES = [
 @pytest.mark.parametrize(("batch_size", "keep_prob", "optimizer", "lambd", "dtype"), CASES)
 def test_fit_trains_the_same_numbers_as_train(batch_size, keep_prob, optimizer, lambd, dtype,
                                               monkeypatch):
-    monkeypatch.setenv("NNLAB_NUMBA", "exact")  # bit for bit: no whole-epoch kernel
+    monkeypatch.setenv("NNLAB_EXACT", "1")  # bit for bit: no whole-epoch kernel
     X, y = _data(dtype=dtype)
     kwargs = dict(init="he", optimizer=optimizer, learning_rate=0.01, num_epochs=15,
                   batch_size=batch_size, lambd=lambd, keep_probs=[keep_prob, keep_prob],
@@ -63,7 +63,7 @@ def test_fit_trains_the_same_numbers_as_train(batch_size, keep_prob, optimizer, 
     assert history.learning_rate == textbook.learning_rates
     # And the default path (for this small network, when Numba is installed, whole epochs in
     # one compiled call) agrees within float tolerance, through train and through fit.
-    monkeypatch.delenv("NNLAB_NUMBA")
+    monkeypatch.delenv("NNLAB_EXACT")
     fast = nnlab.train(X.T, y[None].astype(dtype), [5, 7, 4, 1], acts, **kwargs)
     fitted = Model([Dense(7, "relu", keep_prob=keep_prob), Dense(4, "tanh", keep_prob=keep_prob),
                     Dense(1, "sigmoid")], optimizer=optimizer, learning_rate=0.01, l2=lambd,
@@ -77,7 +77,7 @@ def test_fit_trains_the_same_numbers_as_train(batch_size, keep_prob, optimizer, 
 
 
 def test_learning_rate_scheduler_matches_train_decay(monkeypatch):
-    monkeypatch.setenv("NNLAB_NUMBA", "exact")  # bit for bit: no whole-epoch kernel
+    monkeypatch.setenv("NNLAB_EXACT", "1")  # bit for bit: no whole-epoch kernel
     X, y = _data()
     schedule = inverse_time_decay(0.05, 0.5)
     r = nnlab.train(X.T, y[None], [5, 6, 1], ["relu", "sigmoid"], optimizer="gd",

@@ -14,8 +14,8 @@ NumPy would make of it (a Python float becomes the array's dtype before the oper
     hp = [1/m, λ, m, α, β1, 1-β1, β2, 1-β2, 1-β1^t, 1-β2^t, ε]      (unused entries ignored)
 
 ``enabled()`` is False when Numba is not installed or ``NNLAB_NUMBA=0`` is set; then ``fast.py``
-runs its NumPy code. ``NNLAB_NUMBA=exact`` keeps the bit-identical kernels (the updates) and
-turns off the whole-epoch kernel of small networks (``run_batches``, equal to rounding).
+runs its NumPy code. (``NNLAB_EXACT=1``, see ``fast.py``, keeps the bit-identical kernels, the
+updates, and turns off the whole-epoch kernel of small networks, equal to rounding.)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -50,18 +51,22 @@ def enabled() -> bool:
     return numba is not None and os.environ.get("NNLAB_NUMBA", "1") != "0"
 
 
-def epochs_enabled() -> bool:
-    """Whether small networks may train whole epochs compiled (``run_batches``): the kernels
-    enabled and ``NNLAB_NUMBA`` not ``exact``. With ``NNLAB_NUMBA=exact`` every fast-path
-    result is the textbook's bit for bit (the updates are compiled, the epochs are not)."""
-    return enabled() and os.environ.get("NNLAB_NUMBA", "1") != "exact"
+def _compiler(**options: Any) -> Callable[[Callable], Callable]:
+    """A decorator: compiled on first call (cached on disk), with Numba's numpy error model
+    (no exceptions from arithmetic); the plain function without Numba."""
+
+    def decorate(fn: Callable) -> Callable:
+        if numba is None:  # pragma: no cover
+            return fn
+        return numba.njit(cache=True, error_model="numpy", **options)(fn)
+
+    return decorate
 
 
-def _kernel(fn: Callable) -> Callable:
-    """Compiled on first call (cached on disk); the plain function without Numba."""
-    if numba is None:  # pragma: no cover
-        return fn
-    return numba.njit(nogil=True, cache=True, error_model="numpy")(fn)
+#: The exact kernels: IEEE arithmetic as written, the GIL released (two threads share updates).
+_kernel = _compiler(nogil=True)
+#: The rest of the whole-epoch code, which calls back into NumPy and so holds the GIL.
+_kernel_gil = _compiler()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,19 +194,18 @@ NO_ACCURACY, THRESHOLD_ACCURACY, ARGMAX_ACCURACY = 0, 1, 2
 NET_LAMBD, NET_EPS, NET_ZERO, NET_HALF, NET_ONE, NET_SLOPE, NET_TINY = range(7)
 NET_HP_SIZE = 7
 _NET_FASTMATH = {"reassoc", "contract", "nsz"}
+#: tanh and sigmoid of at least this many elements go back to NumPy (``_numpy_activate``).
+NUMPY_MIN = 512
 #: Products of at least this many multiply-adds (n[l] n[l-1] m_b) go to BLAS (``np.dot``, through
 #: SciPy's BLAS), smaller ones are loops.
 DOT_MIN = 1 << 14
 
 
-def _net_kernel(fn: Callable) -> Callable:
-    """Compiled with reassociation allowed (so that LLVM vectorizes sums). Numba compiles the
-    functions such a kernel calls with its flags, and reuses that code for direct calls: so
-    these kernels call no other kernel, and ``run_batches``, which calls the exact updates, is
-    compiled without them."""
-    if numba is None:  # pragma: no cover
-        return fn
-    return numba.njit(nogil=True, cache=True, error_model="numpy", fastmath=_NET_FASTMATH)(fn)
+#: Compiled with reassociation allowed (so that LLVM vectorizes sums). Numba compiles the
+#: functions such a kernel calls with its flags, and reuses that code for direct calls: so these
+#: kernels call no exact kernel, and ``run_batches``, which calls the exact updates, is compiled
+#: without them.
+_net_kernel = _compiler(fastmath=_NET_FASTMATH)
 
 
 @_net_kernel
@@ -209,7 +213,9 @@ def _activate(Z, code, hp):
     """A = g(Z) in place over Z ``(n, mb)``; softmax per column."""
     n, mb = Z.shape
     zero, one, slope = hp[NET_ZERO], hp[NET_ONE], hp[NET_SLOPE]
-    if code == 1:
+    if (code == 2 or code == 3) and n * mb >= NUMPY_MIN:
+        _numpy_activate(Z, code)
+    elif code == 1:
         for i in range(n):
             for j in range(mb):
                 Z[i, j] = max(Z[i, j], zero)
@@ -238,6 +244,20 @@ def _activate(Z, code, hp):
                 total += e
             for i in range(n):
                 Z[i, j] = Z[i, j] / total
+
+
+@_kernel_gil
+def _numpy_activate(Z, code):
+    """tanh / sigmoid by NumPy's vectorized ufuncs (called back from compiled code: on a few
+    hundred elements and more, faster than the compiled code's scalar calls into libm)."""
+    with numba.objmode():
+        if code == 3:
+            np.tanh(Z, out=Z)
+        else:
+            np.negative(Z, out=Z)
+            np.exp(Z, out=Z)
+            np.add(Z, 1, out=Z)
+            np.divide(1, Z, out=Z)
 
 
 @_net_kernel
@@ -317,8 +337,8 @@ def _weight_gradients(dZ, A_prev, dW, db, with_dW):
             dW[i, k] = total
 
 
-@_kernel
-def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
+@_kernel_gil
+def run_batches(X, Y, rows, batch_size, dims, acts, keep, masks, loss, accuracy, optimizer,
                 theta, grad, v, s, net_hp, upd_hp, beta1, beta2, t, lr, work, costs, corrects):
     """Train on the batches ``rows[k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
     (examples as rows), one update each: the forward pass, the batch's cost (into ``costs``,
@@ -328,8 +348,12 @@ def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
     the first batch). Returns the number of batches done: it stops after a batch
     whose cost is not finite.
 
-    ``work`` holds, for the largest batch, X_b ``(n_x, mb)``, Y_b ``(n_y, mb)``, then A[l] and
-    dA[l] ``(n_l, mb)`` for every layer.
+    Inverted dropout on the hidden layers l with ``keep[l] < 1``: ``masks`` holds their 0 / 1
+    masks D[l] ``(n_l, mb)``, batch after batch, layer after layer (drawn by the caller in the
+    textbook's order); A[l] = A[l] * D[l] / keep[l], dA[l] = dA[l] * D[l] / keep[l].
+
+    ``work`` holds, for the largest batch, X_b ``(n_x, mb)``, Y_b ``(n_y, mb)``, then A[l],
+    dA[l] and the output after dropout ``(n_l, mb)`` for every layer.
     """
     L = dims.size - 1
     m_all = rows.size
@@ -346,6 +370,13 @@ def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
     upd_hp[ONE_MINUS_BETA2] = 1.0 - beta2
     upd_hp[EPS] = net_hp[NET_EPS]
     n_batches = (m_all + batch_size - 1) // batch_size
+    mask_at = np.zeros(L, np.int64)  # where D[l] starts in a batch's masks, in units of mb
+    units = 0
+    for l in range(L):
+        mask_at[l] = units
+        if keep[l] < 1.0:
+            units += dims[l + 1]
+    mask_offset = 0
     for batch in range(n_batches):
         start = batch * batch_size
         mb = min(batch_size, m_all - start)
@@ -364,7 +395,7 @@ def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
         A_offsets = np.empty(L, np.int64)
         for l in range(L):
             A_offsets[l] = offset
-            offset += 2 * dims[l + 1] * batch_size
+            offset += 3 * dims[l + 1] * batch_size
         # -- forward: Z[l] = W[l] A[l-1] + b[l], A[l] = g[l](Z[l])
         w_off, b_off = 0, n_weights
         A_prev = Xb
@@ -388,6 +419,16 @@ def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
                             A[i, j] += w * A_prev[k, j]
             _activate(A, acts[l], net_hp)
             A_prev = A
+            if keep[l] < 1.0:  # A[l] * D[l] / keep_prob, into the layer's output slot
+                kp = keep[l]
+                start_out = A_offsets[l] + 2 * n * batch_size
+                out = work[start_out : start_out + n * mb].reshape((n, mb))
+                first = mask_offset + mask_at[l] * mb
+                D = masks[first : first + n * mb].reshape((n, mb))
+                for i in range(n):
+                    for j in range(mb):
+                        out[i, j] = (A[i, j] * D[i, j]) / kp
+                A_prev = out
             w_off += n * p
             b_off += n
         AL = A_prev
@@ -413,10 +454,13 @@ def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
             n, p = dims[l + 1], dims[l]
             w_off -= n * p
             b_off -= n
-            if l == 0:
-                A_prev = Xb
-            else:
-                A_prev = work[A_offsets[l - 1] : A_offsets[l - 1] + p * mb].reshape((p, mb))
+            A_before = Xb  # the layer's input before dropout (A[l-1]) ...
+            if l > 0:
+                A_before = work[A_offsets[l - 1] : A_offsets[l - 1] + p * mb].reshape((p, mb))
+            A_prev = A_before  # ... and after it
+            if l > 0 and keep[l - 1] < 1.0:
+                start_out = A_offsets[l - 1] + 2 * p * batch_size
+                A_prev = work[start_out : start_out + p * mb].reshape((p, mb))
             dW = grad[w_off : w_off + n * p].reshape((n, p))
             big = n * p * mb >= DOT_MIN
             if big:
@@ -438,8 +482,16 @@ def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
                         w = W[i, k]
                         for j in range(mb):
                             dA[k, j] += w * dZ[i, j]
-            _derivative(dA, A_prev, acts[l - 1], net_hp)
+            if keep[l - 1] < 1.0:
+                kp = keep[l - 1]
+                first = mask_offset + mask_at[l - 1] * mb
+                D = masks[first : first + p * mb].reshape((p, mb))
+                for k in range(p):
+                    for j in range(mb):
+                        dA[k, j] = (dA[k, j] * D[k, j]) / kp
+            _derivative(dA, A_before, acts[l - 1], net_hp)
             dZ = dA
+        mask_offset += units * mb
         # -- the optimizer's update, by the same element loops as the NumPy-path kernels
         t += 1
         upd_hp[INV_M] = 1.0 / mb
@@ -466,7 +518,7 @@ def run_batches(X, Y, rows, batch_size, dims, acts, loss, accuracy, optimizer,
 
 def work_size(dims: np.ndarray, batch_size: int) -> int:
     """Elements of ``run_batches``'s work array for batches of up to ``batch_size``."""
-    return int(batch_size * (dims[0] + dims[-1] + 2 * int(np.sum(dims[1:]))))
+    return int(batch_size * (dims[0] + dims[-1] + 3 * int(np.sum(dims[1:]))))
 
 
 def warm_up() -> None:
@@ -483,8 +535,11 @@ def warm_up() -> None:
             params = initialize_parameters([2, 3, 1], random_state=0, dtype=dtype)
             trainer = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer)
             trainer.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY)
+            dropout = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
+                                  keep_probs=0.5)
+            dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, [0, 0])
             trainer._update_compiled(0.01, trainer._work_for(4))
 
 
-__all__ = ["HP_SIZE", "PARALLEL_MIN", "available", "enabled", "epochs_enabled", "run_batches",
-           "update", "work_size"]
+__all__ = ["HP_SIZE", "PARALLEL_MIN", "available", "enabled", "run_batches", "update",
+           "work_size", "warm_up"]

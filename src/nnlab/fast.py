@@ -37,6 +37,7 @@ What changes is only where the numbers live:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -72,6 +73,9 @@ CHUNK_BYTES = 1 << 18
 #: Numba is there (``FastTrainer.run_batches``); larger ones spend their time in the matrix
 #: products, which BLAS does best.
 COMPILED_MAX_UNITS = 8192
+#: The most examples for which full-batch descent on wide inputs carries W[1] in the span of the
+#: data (``_DualFirstLayer``: an m x m Gram matrix).
+DUAL_MAX_M = 4096
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,6 +246,42 @@ class _Work:
         self.cost1, self.cost2, self.cost3 = (np.empty((dims[L], m), dtype) for _ in range(3))
 
 
+class _DualFirstLayer:
+    """The first layer's weights in the span of the training examples.
+
+    With plain gradient descent on one fixed full batch X ``(n_x, m)``, every update of W[1] is
+    -α dW[1] = -(α/m) dZ[1] X^T: W[1] stays W[1]₀ - C X^T, with C = Σ_t (α_t/m) dZ[1]_t an
+    ``(n[1], m)`` matrix. So Z[1] - b[1] = W[1] X = P₀ - C G, with P₀ = W[1]₀ X and the Gram
+    matrix G = X^T X ``(m, m)`` computed once. Per step that is an ``n[1] x m x m`` product in
+    place of the two ``n[1] x n_x x m`` ones of the forward pass and of dW[1]: on the cat
+    pictures (n_x = 12288, m = 209) about 120 times less work. W[1] itself is formed once, at
+    the end. The same numbers in exact arithmetic; in floating point they agree with the plain
+    steps to rounding (``tests/test_fast.py``).
+    """
+
+    def __init__(self, W1: np.ndarray, X: np.ndarray):
+        self.X = X
+        self.W1_0 = W1.copy()
+        self.G = X.T @ X
+        self.P0 = W1 @ X
+        self.P = self.P0.copy()
+        self.C = np.zeros_like(self.P)
+        self.dZ1: np.ndarray | None = None
+        self._scaled = np.empty_like(self.P)
+
+    def step(self, inv_m: np.ndarray, alpha: np.ndarray) -> None:
+        """C += α (dZ[1] / m);  P = P₀ - C G."""
+        np.multiply(self.dZ1, inv_m, out=self._scaled)
+        np.multiply(self._scaled, alpha, out=self._scaled)
+        np.add(self.C, self._scaled, out=self.C)
+        np.matmul(self.C, self.G, out=self.P)
+        np.subtract(self.P0, self.P, out=self.P)
+
+    def form_W1(self, W1: np.ndarray, C: np.ndarray | None = None) -> None:
+        """W[1] = W[1]₀ - C X^T, into W1."""
+        np.subtract(self.W1_0, (self.C if C is None else C) @ self.X.T, out=W1)
+
+
 class FastTrainer:
     """A network's parameters, gradients and optimizer state in flat buffers, and ``step``.
 
@@ -261,7 +301,8 @@ class FastTrainer:
         fused: dZ[L] = A[L] - Y when the loss's canonical link is the output activation.
         dtype: float32 or float64 (default: the params' dtype).
         compiled: let ``run_batches`` train whole epochs compiled where it applies (equal to
-            the NumPy path to rounding); False keeps every result bit-identical to it.
+            the NumPy path to rounding); False (or ``NNLAB_EXACT=1``) keeps every result
+            bit-identical to it.
     """
 
     def __init__(
@@ -333,7 +374,8 @@ class FastTrainer:
             self._update = self._update_compiled
             self._hp = np.zeros(_kernels.HP_SIZE, self.dtype)
         #: Whether ``run_batches`` runs whole epochs compiled (``_kernels.run_batches``).
-        self.compiled = compiled and _kernels.epochs_enabled() and self._compiled_applies()
+        self.compiled = (compiled and not exact_only() and _kernels.enabled()
+                         and self._compiled_applies())
         if self.compiled:
             self._setup_compiled()
         self._blocks = self._make_blocks()
@@ -341,18 +383,18 @@ class FastTrainer:
         self._work: dict[int, _Work] = {}
         self._cost = _COSTS[self.loss]
         self._forward_fns = [_FORWARD[a] for a in self.activations]
+        self._dual: _DualFirstLayer | None = None
         self._backward_fns = [_BACKWARD[a] for a in self.activations]
 
     # -- whole epochs compiled (small networks) -------------------------------------------------
 
     def _compiled_applies(self) -> bool:
-        """``_kernels.run_batches`` does this network: dZ[L] = A[L] - Y (fused), no dropout,
-        no hidden softmax, and small enough that per-call overhead, not the products, is what
+        """``_kernels.run_batches`` does this network: dZ[L] = A[L] - Y (fused), no hidden
+        softmax, and small enough that per-call overhead, not the products, is what
         the NumPy path spends its time on (see ``COMPILED_MAX_UNITS``)."""
         acts = self.activations
         return (
             self.fused
-            and not any(self.dropout)
             and self.loss in _kernels.LOSS_CODES
             and all(a in _kernels.ACTIVATION_CODES for a in acts)
             and "softmax" not in acts[:-1]
@@ -375,6 +417,8 @@ class FastTrainer:
         net_hp[_kernels.NET_SLOPE] = LEAKY_RELU_SLOPE
         net_hp[_kernels.NET_TINY] = np.finfo(self.dtype).tiny
         self._net_hp = net_hp
+        self._keep = np.array([*self.keep_probs, 1.0], self.dtype)
+        self._no_masks = np.empty(0, self.dtype)
         self._net_work: dict[int, np.ndarray] = {}
 
     def run_batches(
@@ -385,11 +429,15 @@ class FastTrainer:
         batch_size: int,
         learning_rate: float,
         accuracy: int = 0,
+        rngs: Sequence[RandomLike] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Updates on the batches ``rows[k : k + batch_size]`` of X_rows ``(m, n_x)`` / Y_rows
         ``(m, n_y)`` (examples as rows, C-contiguous, the trainer's dtype), all in one compiled
         call (only where ``self.compiled``). Returns each batch's cost and accuracy sum
-        (``_kernels`` accuracy code); it stops after a batch whose cost is not finite."""
+        (``_kernels`` accuracy code); it stops after a batch whose cost is not finite.
+
+        With dropout, ``rngs[k]`` draws batch k's masks (the same generator may repeat): all
+        are drawn before the call, in the order ``step`` would draw them."""
         work = self._net_work.get(batch_size)
         if work is None:
             if len(self._net_work) > 4:
@@ -400,13 +448,68 @@ class FastTrainer:
         costs, corrects = np.empty(n_batches), np.empty(n_batches)
         v = self.grad if self.v is None else self.v
         s = self.grad if self.s is None else self.s
+        masks = self._masks(rngs, rows.size, batch_size) if any(self.dropout) else self._no_masks
         done = _kernels.run_batches(
-            X_rows, Y_rows, rows, batch_size, self._dims, self._act_codes, self._loss_code,
-            accuracy, self._opt_code, self.theta, self.grad, v, s, self._net_hp, self._hp,
-            self._betas[0], self._betas[1], self.t, float(learning_rate), work, costs, corrects,
+            X_rows, Y_rows, rows, batch_size, self._dims, self._act_codes, self._keep, masks,
+            self._loss_code, accuracy, self._opt_code, self.theta, self.grad, v, s, self._net_hp,
+            self._hp, self._betas[0], self._betas[1], self.t, float(learning_rate), work, costs,
+            corrects,
         )
         self.t += done
         return costs[:done], corrects[:done]
+
+    def _masks(self, rngs: Sequence[RandomLike] | None, m: int, batch_size: int) -> np.ndarray:
+        """The dropout masks of every batch, D[l] = (rand(n_l, mb) < keep_prob), batch by batch
+        and layer by layer from ``rngs[batch]``, as ``_forward`` draws them."""
+        if rngs is None:
+            raise ValueError("dropout needs the generators of the masks: pass rngs")
+        parts = []
+        for batch, start in enumerate(range(0, m, batch_size)):
+            mb = min(batch_size, m - start)
+            rng = check_random_state(rngs[batch])
+            for l in range(self.L - 1):
+                if self.dropout[l]:
+                    D = rand(rng, (self.dims[l + 1], mb)) < self.keep_probs[l]
+                    parts.append(D.astype(self.dtype).ravel())
+        return np.concatenate(parts)
+
+    # -- the first layer in the span of the data (wide inputs, full batch, plain descent) -------
+
+    def dual_applies(self, X: np.ndarray) -> bool:
+        """Whether ``start_dual(X)`` may train this network: plain gradient descent (textbook
+        ``gd``), no L2, a fixed full batch X ``(n_x, m)`` with at least twice as many features
+        as examples, and m ≤ ``DUAL_MAX_M`` (G = X^T X is m x m)."""
+        n_x, m = X.shape
+        return (self.optimizer.name == "gd" and not self.lambd and n_x >= 2 * m
+                and m <= DUAL_MAX_M and not self.compiled)
+
+    def start_dual(self, X: np.ndarray) -> None:
+        """From now on every step is on the full batch X: W[1] is carried as W[1]₀ - C X^T
+        (see ``_DualFirstLayer``) until ``finish_dual``."""
+        self._dual = _DualFirstLayer(self.W[0], X)
+        self._update_all = self._update
+        self._update = self._update_dual
+
+    def finish_dual(self, C: np.ndarray | None = None) -> None:
+        """Back to the plain mode, W[1] = W[1]₀ - C X^T formed (C: the current one, or one
+        saved by ``dual_coefficients``)."""
+        dual, self._dual = self._dual, None
+        self._update = self._update_all
+        dual.form_W1(self.W[0], C)
+
+    def dual_coefficients(self) -> np.ndarray:
+        """A copy of C, from which ``finish_dual`` forms W[1] as it is now."""
+        return self._dual.C.copy()
+
+    def _update_dual(self, lr: float, w: _Work) -> None:
+        """The gd update: W[1] through C and P (``_DualFirstLayer.step``), the rest of θ as in
+        ``_update_gd`` (one slice past W[1])."""
+        alpha = self._scalar(lr)
+        self._dual.step(w.inv_m, alpha)
+        k = self.dims[0] * self.dims[1]
+        theta, g = self.theta[k:], self.grad[k:]
+        np.multiply(g, w.inv_m, out=g)
+        np.subtract(theta, np.multiply(g, alpha), out=theta)
 
     # -- views and state -----------------------------------------------------------------------
 
@@ -554,7 +657,10 @@ class FastTrainer:
         A_prev = X
         for l in range(self.L):
             Z = w.A[l]
-            np.matmul(self.W[l], A_prev, out=Z)
+            if l == 0 and self._dual is not None:
+                np.copyto(Z, self._dual.P)  # Z[1] - b[1] = W[1] X, kept up to date
+            else:
+                np.matmul(self.W[l], A_prev, out=Z)
             np.add(Z, self.b[l], out=Z)
             self._forward_fns[l](Z, w.tmp[l], w.row)
             if l < self.L - 1 and self.dropout[l]:
@@ -579,7 +685,10 @@ class FastTrainer:
             self._backward_fns[-1](dZ, AL, w.tmp[-1], w.row)
         for l in range(L - 1, -1, -1):
             A_prev = X if l == 0 else w.out[l - 1]
-            np.matmul(dZ, A_prev.T, out=self.dW[l])
+            if l == 0 and self._dual is not None:
+                self._dual.dZ1 = dZ  # dW[1] = dZ[1] X^T is never formed (see _DualFirstLayer)
+            else:
+                np.matmul(dZ, A_prev.T, out=self.dW[l])
             np.add.reduce(dZ, axis=1, keepdims=True, out=self.db[l])
             if l == 0:
                 break
@@ -697,6 +806,14 @@ class FastTrainer:
             np.subtract(theta, t1, out=theta)  # θ -= α v̂ / (sqrt(ŝ) + ε)
 
 
+def exact_only() -> bool:
+    """True when ``NNLAB_EXACT`` is set (to anything but ``0``): then the fast path takes only
+    the steps that give the textbook's result bit for bit (no whole epochs compiled, no first
+    layer in the span of the data), wherever it is called from (``train``, ``Model.fit``, the
+    estimators, the command line)."""
+    return os.environ.get("NNLAB_EXACT", "0") not in ("", "0")
+
+
 def is_fast_optimizer(optimizer: str | Optimizer) -> bool:
     """True for the textbook gd / momentum / rmsprop / adam (by name or as built by them)."""
     if isinstance(optimizer, str):
@@ -770,9 +887,11 @@ def fast_train(
     """``train`` on the fast path: the same arguments, checks, random draws and result.
 
     The parameters in the result are views into one flat buffer; the callback gets a copy of
-    the parameters (they change in place as training goes on). ``compiled``: small networks
-    train whole epochs in one compiled call when Numba is installed (the same result to float
-    rounding); False: every operation as the textbook does it, the same result bit for bit.
+    the parameters (they change in place as training goes on). ``compiled``: the steps that
+    give the textbook's result to float rounding rather than bit for bit are allowed: whole
+    epochs of small networks in one compiled call (when Numba is installed), and, for plain
+    full-batch descent on wide inputs, the first layer carried in the span of the examples
+    (``_DualFirstLayer``); False (or ``NNLAB_EXACT=1``): the same result bit for bit.
     """
     # -- the same preparation as train, by the same function --
     p = prepare_training(
@@ -804,6 +923,14 @@ def fast_train(
         ]
     needs_rng = any(k < 1.0 for k in kp)
     prev_theta = np.empty_like(trainer.theta)
+    # Wide inputs, full batch, plain descent, nobody looking at W[1] between epochs: carry
+    # W[1] in the span of the examples (FastTrainer.start_dual), formed at the end.
+    dual = (compiled and not exact_only() and full_batch and callback is None
+            and trainer.dual_applies(X))
+    if dual:
+        trainer.start_dual(X)
+        first = trainer.dims[0] * trainer.dims[1]
+        prev_theta[:first] = trainer.theta[:first]
     if trainer.compiled:  # whole epochs in one compiled call (small networks)
         if full_batch:
             X_rows, Y_rows = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
@@ -821,10 +948,19 @@ def fast_train(
             if not full_batch:
                 shuffler = shuffle_rng(epoch) if shuffle_rng is not None else rng
                 order = permutation(shuffler, m)  # the textbook's shuffle, same draw
-            np.copyto(prev_theta, trainer.theta)
+            if dual:  # W[1]'s part of θ does not move: its C does
+                np.copyto(prev_theta[first:], trainer.theta[first:])
+                prev_C = trainer.dual_coefficients()
+            else:
+                np.copyto(prev_theta, trainer.theta)
             if trainer.compiled:
                 rows = all_rows if full_batch else order
-                batch_costs, _ = trainer.run_batches(X_rows, Y_rows, rows, min(batch_size, m), lr)
+                rngs = None
+                if needs_rng:
+                    rngs = [dropout_rng(step + k) if dropout_rng is not None else rng
+                            for k in range(sizes.size)]
+                batch_costs, _ = trainer.run_batches(X_rows, Y_rows, rows, min(batch_size, m), lr,
+                                                     rngs=rngs)
                 total = float(np.dot(batch_costs, sizes[: batch_costs.size]))
                 if batch_costs.size < sizes.size:
                     total = math.nan  # stopped at a non-finite batch cost
@@ -844,12 +980,18 @@ def fast_train(
                     step += 1
             epoch_cost = total / m
             if not np.isfinite(epoch_cost):
+                if dual:  # the weights before this epoch's step, W[1] formed from their C
+                    trainer.theta[...] = prev_theta
+                    trainer.finish_dual(prev_C)
+                    prev_theta = trainer.theta
                 raise DivergenceError(epoch, epoch_cost, trainer._copies(prev_theta), lr)
             costs.append(epoch_cost)
             if print_every and epoch % print_every == 0:
                 print(f"Cost after iteration {epoch}: {epoch_cost:f}")
             if callback is not None and callback(epoch, trainer._copies(trainer.theta), epoch_cost):
                 break
+    if dual:
+        trainer.finish_dual()
     return TrainResult(trainer.params, costs, trainer.optimizer_state(), epoch + 1, lrs)
 
 

@@ -474,7 +474,8 @@ class Model:
             else:
                 sizes = [[n] for n in sizes]
             for part, part_sizes in zip(rows, sizes, strict=True):
-                costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code)
+                rngs = [self.rng] * len(part_sizes) if any(fast.dropout) else None
+                costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code, rngs)
                 for cost, mb, acc in zip(costs, part_sizes, corrects, strict=False):
                     yield float(cost), mb, (float(acc) if code else None)
                 self.params = fast.params

@@ -239,10 +239,11 @@ def train(
         callback: ``(epoch, params, cost) -> stop?`` called after every epoch.
         print_every: print "Cost after iteration i: J" every that many epochs (0: never).
         fast: True: run on ``nnlab.fast`` when it applies (textbook optimizers, float32 /
-            float64): the same formulas and random draws on flat preallocated buffers, and for
-            small networks, when Numba is installed, whole epochs compiled (the same results to
-            float rounding). "exact": the fast path without the compiled epochs, the same
-            results as the code below bit for bit. False: the code below.
+            float64): the same formulas and random draws on flat preallocated buffers; for
+            small networks, when Numba is installed, whole epochs compiled, and for full-batch
+            descent on inputs wider than twice the examples, W[1] carried in their span (both
+            give the same results to float rounding). "exact" (or ``NNLAB_EXACT=1``): only the
+            steps that give the code below's results bit for bit. False: the code below.
 
     Returns:
         A ``TrainResult``. Raises ``DivergenceError`` (with the last finite weights) if the cost

@@ -95,9 +95,12 @@ def run_baseline() -> Run:
 def run_network(n_h: int, iterations: int) -> Run:
     """2 → n_h tanh → 1 sigmoid, ``randn * 0.01`` from RandomState(2), α = 1.2."""
     X, Y = load_flower()
+    # fast="exact": the textbook's arithmetic bit for bit. At α = 1.2 the path is chaotic
+    # enough that rounding-level differences (the whole-epoch kernel's sums) move a few points
+    # across the boundary after thousands of iterations (measured: 362 instead of 363 of 400).
     result = train(
         X, Y, [2, n_h, 1], ACTIVATIONS, init="random", init_scale=0.01, random_state=2,
-        learning_rate=1.2, num_epochs=iterations,
+        learning_rate=1.2, num_epochs=iterations, fast="exact",
     )
     key = f"n_h={n_h}" if iterations == 5000 else f"n_h={n_h}, {iterations} iterations"
     return Run(
