@@ -68,6 +68,41 @@ def test_the_compiled_update_is_the_numpy_update_bit_for_bit(dtype, optimizer, l
     assert a.theta.dtype == np.dtype(dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_relu_passes_are_numpys_two_operations_bit_for_bit(dtype):
+    rng = np.random.RandomState(0)
+    Z = rng.randn(7, 33).astype(dtype)
+    Z[0, :4] = [np.nan, -0.0, 0.0, np.inf]
+    b = rng.randn(7, 1).astype(dtype)
+    b[0, 0] = 0.0
+    expected = np.maximum(np.add(Z, b), 0)
+    _kernels.bias_relu(Z, b)
+    np.testing.assert_array_equal(Z, expected)
+    assert np.signbit(Z[0, 1]) == np.signbit(expected[0, 1])  # relu(-0.0) is -0.0 in NumPy
+    dA = rng.randn(7, 33).astype(dtype)
+    dA[1, :3] = [np.nan, -2.0, 3.0]
+    A = np.abs(rng.randn(7, 33)).astype(dtype) * (rng.rand(7, 33) > 0.5)
+    expected = dA * np.greater(A, 0).astype(dtype)
+    _kernels.relu_backward(dA, A)
+    np.testing.assert_array_equal(dA, expected)
+    assert np.array_equal(np.signbit(dA), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_the_exact_fast_path_is_the_textbook_bit_for_bit(dtype, optimizer):
+    """fast="exact": the compiled updates and relu passes, nothing rounding-level."""
+    X, Y = _data()
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    kw = dict(optimizer=optimizer, learning_rate=0.01, num_epochs=4, lambd=0.3,
+              keep_probs=[0.9, 1.0], random_state=3)  # full batch: the same memory layouts
+    a = train(X, Y, [3, 6, 4, 1], ["relu", "tanh", "sigmoid"], fast=False, **kw)
+    b = train(X, Y, [3, 6, 4, 1], ["relu", "tanh", "sigmoid"], fast="exact", **kw)
+    for k in a.params:
+        np.testing.assert_array_equal(b.params[k], a.params[k], err_msg=k)
+    assert a.costs == b.costs
+
+
 # --------------------------------------------------------------------- whole epochs compiled
 def _compare(X, Y, dims, acts, dtype, optimizer, lambd, batch_size, epochs=4, **kw):
     X, Y = X.astype(dtype), Y.astype(dtype)

@@ -78,12 +78,11 @@ _kernel_gil = _compiler()
 
 
 @_kernel
-def _gradient(g, theta, i, inv_m, lambd, m, l2):
-    """g[i] = g[i]/m (+ (λ θ[i])/m when ``l2``): the batch's sum made the gradient, kept."""
-    gi = g[i] * inv_m
+def _gradient(g, theta, inv_m, lambd, m, l2):
+    """g/m (+ (λ θ)/m when ``l2``): one element of the batch's sum made the gradient."""
+    gi = g * inv_m
     if l2:
-        gi = gi + (theta[i] * lambd) / m
-    g[i] = gi
+        gi = gi + (theta * lambd) / m
     return gi
 
 
@@ -92,7 +91,8 @@ def _gd(theta, g, v, s, hp, l2):
     """θ -= α g."""
     inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
     for i in range(theta.size):
-        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        g[i] = gi
         theta[i] = theta[i] - gi * alpha
 
 
@@ -101,7 +101,8 @@ def _momentum(theta, g, v, s, hp, l2):
     """v = β v + (1-β) g;  θ -= α v   (β in the β1 slots)."""
     inv_m, lambd, m, alpha, b, one_minus_b = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
     for i in range(theta.size):
-        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        g[i] = gi
         vi = v[i] * b + gi * one_minus_b
         v[i] = vi
         theta[i] = theta[i] - vi * alpha
@@ -113,7 +114,8 @@ def _rmsprop(theta, g, v, s, hp, l2):
     inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
     b2, one_minus_b2, eps = hp[6], hp[7], hp[10]
     for i in range(theta.size):
-        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        g[i] = gi
         si = s[i] * b2 + (gi * gi) * one_minus_b2
         s[i] = si
         theta[i] = theta[i] - (gi * alpha) / (np.sqrt(si) + eps)
@@ -126,12 +128,40 @@ def _adam(theta, g, v, s, hp, l2):
     b1, one_minus_b1, b2, one_minus_b2 = hp[4], hp[5], hp[6], hp[7]
     c1, c2, eps = hp[8], hp[9], hp[10]
     for i in range(theta.size):
-        gi = _gradient(g, theta, i, inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        g[i] = gi
         vi = v[i] * b1 + gi * one_minus_b1
         si = s[i] * b2 + (gi * gi) * one_minus_b2
         v[i] = vi
         s[i] = si
         theta[i] = theta[i] - ((vi / c1) * alpha) / (np.sqrt(si / c2) + eps)
+
+
+@_kernel
+def bias_relu(Z, b):
+    """Z = max(Z + b, 0) in place, Z ``(n, m)``, b ``(n, 1)``: NumPy's ``np.add`` then
+    ``np.maximum`` in one pass, the same bits (``maximum`` keeps a NaN, and -0.0 over 0)."""
+    n, m = Z.shape
+    zero = b[0, 0] * 0
+    for i in range(n):
+        bi = b[i, 0]
+        row = Z[i]
+        for j in range(m):
+            z = row[j] + bi
+            row[j] = z if (z >= zero or z != z) else zero
+
+
+@_kernel
+def relu_backward(dA, A):
+    """dA = dA * 1[A > 0] in place (``(n, m)``): NumPy's ``np.greater`` into a float mask and
+    ``np.multiply`` in one pass, the same bits (dA * 0.0 keeps the sign and a NaN)."""
+    n, m = dA.shape
+    zero = dA[0, 0] * 0
+    one = zero + 1
+    for i in range(n):
+        row, a = dA[i], A[i]
+        for j in range(m):
+            row[j] = row[j] * (one if a[j] > zero else zero)
 
 
 _UPDATES: dict[str, Callable] = {"gd": _gd, "momentum": _momentum, "rmsprop": _rmsprop,
@@ -538,7 +568,7 @@ def warm_up() -> None:
             dropout = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
                                   keep_probs=0.5)
             dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, [0, 0])
-            trainer._update_compiled(0.01, trainer._work_for(4))
+            trainer._step(np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), 0.01, None)
 
 
 __all__ = ["HP_SIZE", "PARALLEL_MIN", "available", "enabled", "run_batches", "update",

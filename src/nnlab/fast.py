@@ -384,6 +384,8 @@ class FastTrainer:
         self._cost = _COSTS[self.loss]
         self._forward_fns = [_FORWARD[a] for a in self.activations]
         self._dual: _DualFirstLayer | None = None
+        #: relu layers whose bias + activation (and derivative) run as one compiled pass
+        self._fused_relu = [self.kernels and a == "relu" for a in self.activations]
         self._backward_fns = [_BACKWARD[a] for a in self.activations]
 
     # -- whole epochs compiled (small networks) -------------------------------------------------
@@ -661,8 +663,11 @@ class FastTrainer:
                 np.copyto(Z, self._dual.P)  # Z[1] - b[1] = W[1] X, kept up to date
             else:
                 np.matmul(self.W[l], A_prev, out=Z)
-            np.add(Z, self.b[l], out=Z)
-            self._forward_fns[l](Z, w.tmp[l], w.row)
+            if self._fused_relu[l] and Z.flags.c_contiguous:
+                _kernels.bias_relu(Z, self.b[l])  # the same two operations, one pass
+            else:
+                np.add(Z, self.b[l], out=Z)
+                self._forward_fns[l](Z, w.tmp[l], w.row)
             if l < self.L - 1 and self.dropout[l]:
                 kp, D, A = self.keep_probs[l], w.D[l], w.out[l]
                 np.less(rand(rng, Z.shape), kp, out=D)  # D = rand(n, m) < keep_prob
@@ -697,7 +702,10 @@ class FastTrainer:
             if self.dropout[l - 1]:
                 np.multiply(dA, w.D[l - 1], out=dA)
                 np.divide(dA, self.keep_probs[l - 1], out=dA)
-            self._backward_fns[l - 1](dA, w.A[l - 1], w.tmp[l - 1], w.row)
+            if self._fused_relu[l - 1]:
+                _kernels.relu_backward(dA, w.A[l - 1])  # the same two operations, one pass
+            else:
+                self._backward_fns[l - 1](dA, w.A[l - 1], w.tmp[l - 1], w.row)
             dZ = dA
 
     # -- the optimizers, block by block over the flat buffers ----------------------------------
