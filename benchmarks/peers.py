@@ -117,16 +117,25 @@ def nnlab_textbook(cfg: Config, d: Data, epochs: int) -> Any:
     return nnlab_train(cfg, d, epochs, fast=False)
 
 
-def nnlab_no_blocks(cfg: Config, d: Data, epochs: int) -> Any:
-    """The fast path with the optimizer update as whole-buffer passes (no cache blocking)."""
-    import nnlab.fast
+def nnlab_exact(cfg: Config, d: Data, epochs: int) -> Any:
+    """``fast="exact"``: only the steps that give the textbook's bits (flat buffers, and with
+    Numba the one-pass updates and relu passes), no whole-epoch kernel."""
+    return nnlab_train(cfg, d, epochs, fast="exact")
 
-    chunk = nnlab.fast.CHUNK_BYTES
-    nnlab.fast.CHUNK_BYTES = 1 << 62
+
+def nnlab_numpy_only(cfg: Config, d: Data, epochs: int) -> Any:
+    """The exact fast path on NumPy alone (``NNLAB_NUMBA=0``: what runs without Numba)."""
+    import os
+
+    before = os.environ.get("NNLAB_NUMBA")
+    os.environ["NNLAB_NUMBA"] = "0"
     try:
-        return nnlab_train(cfg, d, epochs)
+        return nnlab_train(cfg, d, epochs, fast="exact")
     finally:
-        nnlab.fast.CHUNK_BYTES = chunk
+        if before is None:
+            del os.environ["NNLAB_NUMBA"]
+        else:
+            os.environ["NNLAB_NUMBA"] = before
 
 
 def nnlab_model(cfg: Config, d: Data, epochs: int) -> Any:
@@ -477,7 +486,9 @@ CONTESTANTS = {
         Contestant("numpy", "careful NumPy", careful_numpy, "numpy", "reference"),
         Contestant("nnlab-textbook", "nnlab textbook (fast=False)", nnlab_textbook, "nnlab",
                    "variant"),
-        Contestant("nnlab-noblocks", "nnlab fast, no cache blocks", nnlab_no_blocks, "nnlab",
+        Contestant("nnlab-numpy", "nnlab exact, NumPy only (NNLAB_NUMBA=0)", nnlab_numpy_only,
+                   "nnlab", "variant"),
+        Contestant("nnlab-exact", "nnlab exact (fast=\"exact\")", nnlab_exact, "nnlab",
                    "variant"),
         Contestant("nnlab-model-textbook", "nnlab Model.fit, textbook step",
                    _textbook_model_fit(nnlab_model), "nnlab.model", "variant"),

@@ -34,7 +34,7 @@ from peers import CONFIGS, CONTESTANTS, available, make_data  # noqa: E402
 
 DEFAULT_CONTESTANTS = [
     "nnlab", "nnlab-model", "nnlab-mlp", "jax-scan", "jax-step", "torch", "sklearn", "numpy",
-    "nnlab-textbook", "nnlab-noblocks", "nnlab-model-textbook", "nnlab-mlp-textbook",
+    "nnlab-textbook", "nnlab-numpy", "nnlab-exact", "nnlab-model-textbook", "nnlab-mlp-textbook",
 ]
 GOAL_FASTEST, GOAL_SKLEARN, GOAL_TORCH, GOAL_PEAK = 1.0, 2.0, 1.5, 0.70
 

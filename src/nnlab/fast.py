@@ -1,9 +1,13 @@
 """The fast training path: the textbook formulas, computed in preallocated buffers.
 
-Same math, same order of floating-point operations, same random draws as ``train_step`` and
-``train`` (``network.py``, ``optimizers.py``, ``training.py``); ``tests/test_fast.py`` checks that
-both paths give the same parameters, for every activation, loss, optimizer, L2, dropout and dtype.
-What changes is only where the numbers live:
+With ``compiled=False`` (``train(..., fast="exact")``, or ``NNLAB_EXACT=1``): the same math, the
+same order of floating-point operations and the same random draws as ``train_step`` and ``train``
+(``network.py``, ``optimizers.py``, ``training.py``), so the same parameters bit for bit on one
+machine (``tests/test_fast.py``, ``tests/test_kernels.py``). By default two further steps give
+the same numbers to float rounding instead: small networks train whole epochs in one compiled
+call (``FastTrainer.run_batches``, ``_kernels.run_batches``; Numba), and full-batch gradient
+descent on wide inputs carries W[1] in the span of the examples (``_DualFirstLayer``). What the
+exact steps change is only where the numbers live:
 
 - **One flat buffer per kind.** θ (all parameters), dθ (all gradients) and the optimizer's moving
   averages v, s are each one 1-D array; ``W1, b1, ...`` are reshaped views into it, laid out
@@ -22,6 +26,8 @@ What changes is only where the numbers live:
   BLAS reads as an ``(n_x, batch)`` matrix without copying.
 - **Scalars as 0-d arrays of the dtype**, so float32 stays float32 exactly as with Python floats
   (NumPy casts a Python float to the array's dtype) without converting on every call.
+- **Compiled exact passes** (with Numba, ``_kernels.py``): each optimizer update as one loop, the
+  relu layers' bias + activation and derivative as one pass each, the same operations bit for bit.
 
 >>> import numpy as np
 >>> from nnlab import initialize_parameters
