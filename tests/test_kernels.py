@@ -279,3 +279,41 @@ def test_without_numba_or_exact_the_fast_path_is_the_textbook_bit_for_bit(env, b
     out = subprocess.run([sys.executable, "-c", _SCRIPT.format(block=block)], env=full_env,
                          capture_output=True, text=True, timeout=300, check=True).stdout
     assert out.strip() == expected
+
+
+@pytest.mark.parametrize("dropout", ["none", "one-generator", "per-step"])
+def test_full_batch_epochs_many_per_call_are_the_one_per_call_epochs(dropout, monkeypatch):
+    import nnlab.fast
+
+    monkeypatch.setattr(nnlab.fast, "EPOCHS_PER_CALL", 7)  # 30 epochs: 5 calls, the last short
+    X, Y = _data(m=40)
+    kw = dict(optimizer="momentum", learning_rate=0.05, num_epochs=30, random_state=4)
+    if dropout != "none":
+        kw["keep_probs"] = [0.8, 0.9]
+    if dropout == "per-step":  # one shared generator, reseeded at every call (the course's way)
+        shared = np.random.RandomState()
+        kw["dropout_rng"] = lambda step: shared.seed(step % 5) or shared
+    dims, acts = [3, 5, 4, 1], ["tanh", "relu", "sigmoid"]
+    chunked = train(X, Y, dims, acts, **kw)
+    per_epoch = train(X, Y, dims, acts, callback=lambda e, p, c: False, **kw)  # one call each
+    for k in chunked.params:
+        np.testing.assert_array_equal(chunked.params[k], per_epoch.params[k])
+    assert chunked.costs == per_epoch.costs and chunked.learning_rates == per_epoch.learning_rates
+    _compare(X, Y, dims, acts, np.float64, "momentum", 0.0, None, epochs=30,
+             **{k: v for k, v in kw.items() if k in ("keep_probs", "dropout_rng")})
+
+
+def test_a_diverging_many_epochs_call_reports_the_epoch_and_weights_before_it(monkeypatch):
+    import nnlab.fast
+
+    monkeypatch.setattr(nnlab.fast, "EPOCHS_PER_CALL", 7)
+    X, Y = _data(m=40)
+    kw = dict(optimizer="gd", learning_rate=0.6, num_epochs=200, random_state=0)
+    acts = ["relu", "identity"]
+    with pytest.raises(DivergenceError) as plain:  # at epoch 9: in the second call of 7
+        train(X, Y, [3, 8, 1], acts, fast=False, **kw)
+    with pytest.raises(DivergenceError) as chunked:
+        train(X, Y, [3, 8, 1], acts, **kw)
+    assert chunked.value.epoch == plain.value.epoch > 7
+    for k, v in plain.value.params.items():
+        np.testing.assert_allclose(chunked.value.params[k], v, rtol=1e-6)

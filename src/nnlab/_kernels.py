@@ -292,20 +292,28 @@ def _numpy_activate(Z, code):
 
 @_net_kernel
 def _derivative(dA, A, code, hp):
-    """dZ = dA * g'(Z) in place over dA, g'(Z) read from A = g(Z) (hidden layers: no softmax)."""
+    """dZ = dA * g'(Z) in place over dA, g'(Z) read from A = g(Z) (hidden layers: no softmax).
+    One loop per activation, so that LLVM vectorizes each."""
     n, mb = dA.shape
     zero, one, slope = hp[NET_ZERO], hp[NET_ONE], hp[NET_SLOPE]
-    for i in range(n):
-        for j in range(mb):
-            a = A[i, j]
-            if code == 1:
-                dA[i, j] = dA[i, j] if a > zero else zero
-            elif code == 2:
+    if code == 1:
+        for i in range(n):
+            for j in range(mb):
+                dA[i, j] = dA[i, j] if A[i, j] > zero else zero
+    elif code == 2:
+        for i in range(n):
+            for j in range(mb):
+                a = A[i, j]
                 dA[i, j] = dA[i, j] * a * (one - a)
-            elif code == 3:
+    elif code == 3:
+        for i in range(n):
+            for j in range(mb):
+                a = A[i, j]
                 dA[i, j] = dA[i, j] * (one - a * a)
-            elif code == 4:
-                dA[i, j] = dA[i, j] if a > zero else dA[i, j] * slope
+    elif code == 4:
+        for i in range(n):
+            for j in range(mb):
+                dA[i, j] = dA[i, j] if A[i, j] > zero else dA[i, j] * slope
 
 
 @_net_kernel
@@ -368,15 +376,18 @@ def _weight_gradients(dZ, A_prev, dW, db, with_dW):
 
 
 @_kernel_gil
-def run_batches(X, Y, rows, batch_size, dims, acts, keep, masks, loss, accuracy, optimizer,
-                theta, grad, v, s, net_hp, upd_hp, beta1, beta2, t, lr, work, costs, corrects):
+def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, accuracy,
+                optimizer, theta, grad, v, s, prev, net_hp, upd_hp, beta1, beta2, t, lr, work,
+                costs, corrects):
     """Train on the batches ``rows[k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
     (examples as rows), one update each: the forward pass, the batch's cost (into ``costs``,
     with the L2 term) and accuracy sum (into ``corrects``), dZ[L] = A[L] - Y, the backward pass
     and the optimizer's update of θ, v, s (``upd_hp`` is its scratch ``hp``; ``beta1``,
     ``beta2`` its β's as Python floats for the bias corrections, ``t`` the update count before
     the first batch). Returns the number of batches done: it stops after a batch
-    whose cost is not finite.
+    whose cost is not finite. ``passes``: go over ``rows`` that many times (several full-batch
+    epochs in one call). ``prev`` (θ's size, or empty): θ is copied there before every batch, so
+    that after a stop it holds the last finite weights.
 
     Inverted dropout on the hidden layers l with ``keep[l] < 1``: ``masks`` holds their 0 / 1
     masks D[l] ``(n_l, mb)``, batch after batch, layer after layer (drawn by the caller in the
@@ -399,7 +410,8 @@ def run_batches(X, Y, rows, batch_size, dims, acts, keep, masks, loss, accuracy,
     upd_hp[BETA2] = beta2
     upd_hp[ONE_MINUS_BETA2] = 1.0 - beta2
     upd_hp[EPS] = net_hp[NET_EPS]
-    n_batches = (m_all + batch_size - 1) // batch_size
+    per_pass = (m_all + batch_size - 1) // batch_size
+    n_batches = per_pass * passes
     mask_at = np.zeros(L, np.int64)  # where D[l] starts in a batch's masks, in units of mb
     units = 0
     for l in range(L):
@@ -408,8 +420,10 @@ def run_batches(X, Y, rows, batch_size, dims, acts, keep, masks, loss, accuracy,
             units += dims[l + 1]
     mask_offset = 0
     for batch in range(n_batches):
-        start = batch * batch_size
+        start = (batch % per_pass) * batch_size
         mb = min(batch_size, m_all - start)
+        if prev.size:
+            prev[:] = theta
         # -- work arrays for this batch size
         offset = 0
         Xb = work[offset : offset + dims[0] * mb].reshape((dims[0], mb))
@@ -567,7 +581,7 @@ def warm_up() -> None:
             trainer.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY)
             dropout = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
                                   keep_probs=0.5)
-            dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, [0, 0])
+            dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, lambda k: k)
             trainer._step(np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), 0.01, None)
 
 

@@ -79,6 +79,10 @@ CHUNK_BYTES = 1 << 18
 #: Numba is there (``FastTrainer.run_batches``); larger ones spend their time in the matrix
 #: products, which BLAS does best.
 COMPILED_MAX_UNITS = 8192
+#: Full-batch epochs per compiled call (``_full_batch_chunks``), and the most dropout-mask
+#: elements drawn ahead for one call.
+EPOCHS_PER_CALL = 1000
+MASK_ELEMENTS_PER_CALL = 1 << 20
 #: The most examples for which full-batch descent on wide inputs carries W[1] in the span of the
 #: data (``_DualFirstLayer``: an m x m Gram matrix).
 DUAL_MAX_M = 4096
@@ -437,44 +441,52 @@ class FastTrainer:
         batch_size: int,
         learning_rate: float,
         accuracy: int = 0,
-        rngs: Sequence[RandomLike] | None = None,
+        rngs: Callable[[int], RandomLike] | None = None,
+        passes: int = 1,
+        prev: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Updates on the batches ``rows[k : k + batch_size]`` of X_rows ``(m, n_x)`` / Y_rows
         ``(m, n_y)`` (examples as rows, C-contiguous, the trainer's dtype), all in one compiled
         call (only where ``self.compiled``). Returns each batch's cost and accuracy sum
         (``_kernels`` accuracy code); it stops after a batch whose cost is not finite.
 
-        With dropout, ``rngs[k]`` draws batch k's masks (the same generator may repeat): all
-        are drawn before the call, in the order ``step`` would draw them."""
+        With dropout, ``rngs(k)`` gives the generator of batch k's masks (called just before
+        they are drawn: it may reseed and return one shared generator); all are drawn before
+        the call, in the order ``step`` would draw them. ``passes``: go over
+        ``rows`` that many times (full-batch epochs in one call); ``prev``: where θ is copied
+        before every batch (the last finite weights after a stop)."""
         work = self._net_work.get(batch_size)
         if work is None:
             if len(self._net_work) > 4:
                 self._net_work.clear()
             size = _kernels.work_size(self._dims, batch_size)
             work = self._net_work[batch_size] = np.empty(size, self.dtype)
-        n_batches = -(-rows.size // batch_size)
+        n_batches = -(-rows.size // batch_size) * passes
         costs, corrects = np.empty(n_batches), np.empty(n_batches)
         v = self.grad if self.v is None else self.v
         s = self.grad if self.s is None else self.s
-        masks = self._masks(rngs, rows.size, batch_size) if any(self.dropout) else self._no_masks
+        masks = self._no_masks
+        if any(self.dropout):
+            masks = self._masks(rngs, rows.size, batch_size, passes)
         done = _kernels.run_batches(
-            X_rows, Y_rows, rows, batch_size, self._dims, self._act_codes, self._keep, masks,
-            self._loss_code, accuracy, self._opt_code, self.theta, self.grad, v, s, self._net_hp,
-            self._hp, self._betas[0], self._betas[1], self.t, float(learning_rate), work, costs,
-            corrects,
+            X_rows, Y_rows, rows, batch_size, passes, self._dims, self._act_codes, self._keep,
+            masks, self._loss_code, accuracy, self._opt_code, self.theta, self.grad, v, s,
+            self._no_masks if prev is None else prev, self._net_hp, self._hp, self._betas[0],
+            self._betas[1], self.t, float(learning_rate), work, costs, corrects,
         )
         self.t += done
         return costs[:done], corrects[:done]
 
-    def _masks(self, rngs: Sequence[RandomLike] | None, m: int, batch_size: int) -> np.ndarray:
+    def _masks(self, rngs: Callable[[int], RandomLike] | None, m: int, batch_size: int,
+               passes: int = 1) -> np.ndarray:
         """The dropout masks of every batch, D[l] = (rand(n_l, mb) < keep_prob), batch by batch
         and layer by layer from ``rngs[batch]``, as ``_forward`` draws them."""
         if rngs is None:
             raise ValueError("dropout needs the generators of the masks: pass rngs")
         parts = []
-        for batch, start in enumerate(range(0, m, batch_size)):
-            mb = min(batch_size, m - start)
-            rng = check_random_state(rngs[batch])
+        sizes = [min(batch_size, m - start) for start in range(0, m, batch_size)] * passes
+        for batch, mb in enumerate(sizes):
+            rng = check_random_state(rngs(batch))
             for l in range(self.L - 1):
                 if self.dropout[l]:
                     D = rand(rng, (self.dims[l + 1], mb)) < self.keep_probs[l]
@@ -953,6 +965,10 @@ def fast_train(
 
     costs: list[float] = []
     lrs: list[float] = []
+    if trainer.compiled and full_batch and callback is None and decay is None:
+        # Full batch, constant α, nobody looking between epochs: many epochs per compiled call.
+        return _full_batch_chunks(trainer, X_rows, Y_rows, num_epochs, base_lr, rng,
+                                  dropout_rng if needs_rng else None, needs_rng, print_every)
     step = 0
     epoch = -1
     with np.errstate(over="ignore", invalid="ignore"):
@@ -971,8 +987,7 @@ def fast_train(
                 rows = all_rows if full_batch else order
                 rngs = None
                 if needs_rng:
-                    rngs = [dropout_rng(step + k) if dropout_rng is not None else rng
-                            for k in range(sizes.size)]
+                    rngs = _step_rngs(dropout_rng, rng, step)
                 batch_costs, _ = trainer.run_batches(X_rows, Y_rows, rows, min(batch_size, m), lr,
                                                      rngs=rngs)
                 total = float(np.dot(batch_costs, sizes[: batch_costs.size]))
@@ -1007,6 +1022,53 @@ def fast_train(
     if dual:
         trainer.finish_dual()
     return TrainResult(trainer.params, costs, trainer.optimizer_state(), epoch + 1, lrs)
+
+
+def _step_rngs(dropout_rng: Callable[[int], Rng] | None, rng: Rng,
+               first_step: int) -> Callable[[int], RandomLike]:
+    """batch k of a ``run_batches`` call -> the generator of its dropout masks: ``dropout_rng``
+    of its update's number, or the run's one generator."""
+    if dropout_rng is None:
+        return lambda k: rng
+    return lambda k: dropout_rng(first_step + k)
+
+
+def _full_batch_chunks(
+    trainer: FastTrainer,
+    X_rows: np.ndarray,
+    Y_rows: np.ndarray,
+    num_epochs: int,
+    lr: float,
+    rng: Rng,
+    dropout_rng: Callable[[int], Rng] | None,
+    needs_rng: bool,
+    print_every: int,
+) -> TrainResult:
+    """``fast_train``'s loop for compiled full-batch runs: ``EPOCHS_PER_CALL`` epochs (one
+    update each) per ``run_batches`` call, the same updates, costs, masks and divergence report
+    as one call per epoch."""
+    m = X_rows.shape[0]
+    rows = np.arange(m)
+    prev = np.empty_like(trainer.theta)
+    units = sum(d for d, drop in zip(trainer.dims[1:], trainer.dropout, strict=False) if drop)
+    per_call = max(1, min(EPOCHS_PER_CALL, MASK_ELEMENTS_PER_CALL // max(1, units * m)))
+    costs: list[float] = []
+    done = 0
+    while done < num_epochs:
+        n = min(per_call, num_epochs - done)
+        rngs = _step_rngs(dropout_rng, rng, done) if needs_rng else None
+        batch_costs, _ = trainer.run_batches(X_rows, Y_rows, rows, m, lr, rngs=rngs, passes=n,
+                                             prev=prev)
+        for cost in batch_costs:
+            epoch_cost = float(cost * m) / m  # as the per-epoch loop sums it
+            if not np.isfinite(epoch_cost):
+                raise DivergenceError(done, epoch_cost, trainer._copies(prev), lr)
+            costs.append(epoch_cost)
+            if print_every and done % print_every == 0:
+                print(f"Cost after iteration {done}: {epoch_cost:f}")
+            done += 1
+    return TrainResult(trainer.params, costs, trainer.optimizer_state(), num_epochs,
+                       [lr] * num_epochs)
 
 
 __all__ = [

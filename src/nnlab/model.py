@@ -456,6 +456,10 @@ class Model:
         return None
 
     # ------------------------------------------------------------------------------ training
+    def _batch_rng(self, batch: int) -> Rng:
+        """The generator of every batch's dropout masks: the model's one generator."""
+        return self.rng
+
     def _steps(self, fast: FastTrainer | None, batches: list[Any], X: np.ndarray,
                Y: np.ndarray, lr: float, callbacks: list[Callback]) -> Iterator[tuple]:
         """One epoch's updates, one ``(cost, batch size, accuracy sum or None)`` per batch.
@@ -474,8 +478,8 @@ class Model:
             else:
                 sizes = [[n] for n in sizes]
             for part, part_sizes in zip(rows, sizes, strict=True):
-                rngs = [self.rng] * len(part_sizes) if any(fast.dropout) else None
-                costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code, rngs)
+                costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code,
+                                                   self._batch_rng)
                 for cost, mb, acc in zip(costs, part_sizes, corrects, strict=False):
                     yield float(cost), mb, (float(acc) if code else None)
                 self.params = fast.params
