@@ -1,6 +1,6 @@
 """Training on the server: one ``Run`` per network, a ``Lab`` holding a session's runs and data.
 
-A ``Run`` trains exactly as ``nnlab.train`` does with ``random_state=seed``: one
+A ``Run`` trains exactly as ``nnlab.train(..., fast="exact")`` does with ``random_state=seed``: one
 ``RandomState(seed)`` draws the initial weights, then every epoch's shuffle and every dropout mask,
 in that order; each mini-batch makes one ``train_step``. So the same settings and seed give the same
 run, epoch for epoch, whatever the pace at which the page watches it.
