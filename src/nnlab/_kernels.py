@@ -581,7 +581,7 @@ def warm_up() -> None:
             trainer.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY)
             dropout = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
                                   keep_probs=0.5)
-            dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, lambda k: k)
+            dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, 0)
             trainer._step(np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), 0.01, None)
 
 

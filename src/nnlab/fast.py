@@ -441,7 +441,7 @@ class FastTrainer:
         batch_size: int,
         learning_rate: float,
         accuracy: int = 0,
-        rngs: Callable[[int], RandomLike] | None = None,
+        rngs: Rng | Callable[[int], RandomLike] | None = None,
         passes: int = 1,
         prev: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -450,11 +450,11 @@ class FastTrainer:
         call (only where ``self.compiled``). Returns each batch's cost and accuracy sum
         (``_kernels`` accuracy code); it stops after a batch whose cost is not finite.
 
-        With dropout, ``rngs(k)`` gives the generator of batch k's masks (called just before
-        they are drawn: it may reseed and return one shared generator); all are drawn before
-        the call, in the order ``step`` would draw them. ``passes``: go over
-        ``rows`` that many times (full-batch epochs in one call); ``prev``: where θ is copied
-        before every batch (the last finite weights after a stop)."""
+        With dropout, ``rngs`` is the generator of every batch's masks, or ``rngs(k)`` gives
+        batch k's (called just before they are drawn: it may reseed and return one shared
+        generator); all are drawn before the call, in the order ``step`` would draw them.
+        ``passes``: go over ``rows`` that many times (full-batch epochs in one call); ``prev``:
+        where θ is copied before every batch (the last finite weights after a stop)."""
         work = self._net_work.get(batch_size)
         if work is None:
             if len(self._net_work) > 4:
@@ -477,14 +477,16 @@ class FastTrainer:
         self.t += done
         return costs[:done], corrects[:done]
 
-    def _masks(self, rngs: Callable[[int], RandomLike] | None, m: int, batch_size: int,
+    def _masks(self, rngs: Rng | Callable[[int], RandomLike] | None, m: int, batch_size: int,
                passes: int = 1) -> np.ndarray:
         """The dropout masks of every batch, D[l] = (rand(n_l, mb) < keep_prob), batch by batch
-        and layer by layer from ``rngs[batch]``, as ``_forward`` draws them."""
+        and layer by layer from ``rngs`` (or ``rngs(batch)``), as ``_forward`` draws them."""
         if rngs is None:
             raise ValueError("dropout needs the generators of the masks: pass rngs")
-        parts = []
         sizes = [min(batch_size, m - start) for start in range(0, m, batch_size)] * passes
+        if not callable(rngs):
+            return self._masks_from_one(check_random_state(rngs), sizes)
+        parts = []
         for batch, mb in enumerate(sizes):
             rng = check_random_state(rngs(batch))
             for l in range(self.L - 1):
@@ -492,6 +494,24 @@ class FastTrainer:
                     D = rand(rng, (self.dims[l + 1], mb)) < self.keep_probs[l]
                     parts.append(D.astype(self.dtype).ravel())
         return np.concatenate(parts)
+
+    def _masks_from_one(self, rng: Rng, sizes: list[int]) -> np.ndarray:
+        """``_masks`` from one generator: its uniforms come in one draw (the same stream as a
+        draw per mask), compared with each layer's keep probability."""
+        layers = [(self.dims[l + 1], self.keep_probs[l]) for l in range(self.L - 1)
+                  if self.dropout[l]]
+        u = rand(rng, (sum(sizes) * sum(n for n, _ in layers),))
+        masks = np.empty(u.size, self.dtype)
+        if len({kp for _, kp in layers}) == 1:
+            np.less(u, layers[0][1], out=masks, casting="unsafe")
+            return masks
+        start = 0
+        for mb in sizes:
+            for n, kp in layers:
+                part = slice(start, start + n * mb)
+                np.less(u[part], kp, out=masks[part], casting="unsafe")
+                start += n * mb
+        return masks
 
     # -- the first layer in the span of the data (wide inputs, full batch, plain descent) -------
 
@@ -1025,11 +1045,11 @@ def fast_train(
 
 
 def _step_rngs(dropout_rng: Callable[[int], Rng] | None, rng: Rng,
-               first_step: int) -> Callable[[int], RandomLike]:
-    """batch k of a ``run_batches`` call -> the generator of its dropout masks: ``dropout_rng``
-    of its update's number, or the run's one generator."""
+               first_step: int) -> Rng | Callable[[int], RandomLike]:
+    """The masks' generators for ``run_batches``: the run's one generator, or batch k ->
+    ``dropout_rng`` of its update's number."""
     if dropout_rng is None:
-        return lambda k: rng
+        return rng
     return lambda k: dropout_rng(first_step + k)
 
 

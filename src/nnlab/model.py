@@ -456,10 +456,6 @@ class Model:
         return None
 
     # ------------------------------------------------------------------------------ training
-    def _batch_rng(self, batch: int) -> Rng:
-        """The generator of every batch's dropout masks: the model's one generator."""
-        return self.rng
-
     def _steps(self, fast: FastTrainer | None, batches: list[Any], X: np.ndarray,
                Y: np.ndarray, lr: float, callbacks: list[Callback]) -> Iterator[tuple]:
         """One epoch's updates, one ``(cost, batch size, accuracy sum or None)`` per batch.
@@ -479,7 +475,7 @@ class Model:
                 sizes = [[n] for n in sizes]
             for part, part_sizes in zip(rows, sizes, strict=True):
                 costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code,
-                                                   self._batch_rng)
+                                                   self.rng)
                 for cost, mb, acc in zip(costs, part_sizes, corrects, strict=False):
                     yield float(cost), mb, (float(acc) if code else None)
                 self.params = fast.params
