@@ -317,3 +317,27 @@ def test_a_diverging_many_epochs_call_reports_the_epoch_and_weights_before_it(mo
     assert chunked.value.epoch == plain.value.epoch > 7
     for k, v in plain.value.params.items():
         np.testing.assert_allclose(chunked.value.params[k], v, rtol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_updates_large_buffers_on_its_own_worker_thread():
+    """The two-thread update keeps a worker thread; a child forked after the parent used it
+    must start its own (else it would wait forever on a thread that fork did not copy)."""
+    script = """
+import os, sys
+import numpy as np
+from nnlab import _kernels
+n = 2 * _kernels.PARALLEL_MIN
+theta, g, v, s = (np.ones(n) for _ in range(4))
+hp = np.zeros(_kernels.HP_SIZE); hp[0] = 1.0; hp[3] = 0.5
+_kernels.update("gd", theta, g, v, s, hp, n, False)  # the parent starts its worker
+pid = os.fork()
+if pid == 0:
+    _kernels.update("gd", theta, g, v, s, hp, n, False)
+    os._exit(0 if np.all(theta == 0.0) else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), theta[0])
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert out.split() == ["0", "0.5"]
