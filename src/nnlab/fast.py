@@ -527,6 +527,7 @@ class FastTrainer:
         """From now on every step is on the full batch X: W[1] is carried as W[1]₀ - C X^T
         (see ``_DualFirstLayer``) until ``finish_dual``."""
         self._dual = _DualFirstLayer(self.W[0], X)
+        self._rest_step = np.empty(self.size - self.dims[0] * self.dims[1], self.dtype)
         self._update_all = self._update
         self._update = self._update_dual
 
@@ -547,9 +548,10 @@ class FastTrainer:
         alpha = self._scalar(lr)
         self._dual.step(w.inv_m, alpha)
         k = self.dims[0] * self.dims[1]
-        theta, g = self.theta[k:], self.grad[k:]
+        theta, g, step = self.theta[k:], self.grad[k:], self._rest_step
         np.multiply(g, w.inv_m, out=g)
-        np.subtract(theta, np.multiply(g, alpha), out=theta)
+        np.multiply(g, alpha, out=step)
+        np.subtract(theta, step, out=theta)
 
     # -- views and state -----------------------------------------------------------------------
 
@@ -701,7 +703,7 @@ class FastTrainer:
                 np.copyto(Z, self._dual.P)  # Z[1] - b[1] = W[1] X, kept up to date
             else:
                 np.matmul(self.W[l], A_prev, out=Z)
-            if self._fused_relu[l] and Z.flags.c_contiguous:
+            if self._fused_relu[l]:
                 _kernels.bias_relu(Z, self.b[l])  # the same two operations, one pass
             else:
                 np.add(Z, self.b[l], out=Z)
