@@ -51,7 +51,7 @@ def test_the_compiled_update_is_the_numpy_update_bit_for_bit(dtype, optimizer, l
     size = sum(dims[l] * dims[l + 1] + dims[l + 1] for l in range(len(dims) - 1))
     assert (size >= _kernels.PARALLEL_MIN) == (dims[0] == 300)
     a, b = (FastTrainer(params, ["tanh"] * (len(dims) - 2) + ["sigmoid"], optimizer=optimizer,
-                        learning_rate=0.01, lambd=lambd) for _ in range(2))
+                        learning_rate=0.01, lambd=lambd, compiled=False) for _ in range(2))
     rng = np.random.RandomState(1)
     for step in range(3):
         grad = rng.randn(a.size).astype(dtype) * 10.0 ** rng.randint(-6, 1, a.size)
@@ -66,6 +66,43 @@ def test_the_compiled_update_is_the_numpy_update_bit_for_bit(dtype, optimizer, l
             if getattr(a, name) is not None:
                 np.testing.assert_array_equal(getattr(b, name), getattr(a, name), err_msg=name)
     assert a.theta.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lambd", [0.0, 0.7])
+@pytest.mark.parametrize("dims", [[3, 5, 4, 1], [300, 500, 3]], ids=["small", "two-threads"])
+def test_adams_rounded_update_is_the_numpy_update_to_rounding(dtype, lambd, dims):
+    """fast=True: Adam's bias corrections folded into α and ε (one square root, one division
+    per element): the textbook update's numbers to a few units in the last place."""
+    params = initialize_parameters(dims, random_state=0, dtype=dtype)
+    a, b = (FastTrainer(params, ["tanh"] * (len(dims) - 2) + ["sigmoid"], optimizer="adam",
+                        learning_rate=0.01, lambd=lambd, compiled=compiled)
+            for compiled in (False, True))
+    assert b._rounded_adam and not a._rounded_adam
+    rng = np.random.RandomState(1)
+    eps = np.finfo(dtype).eps
+    for step in range(5):
+        grad = rng.randn(a.size).astype(dtype) * 10.0 ** rng.randint(-6, 1, a.size)
+        a.grad[...] = grad
+        b.grad[...] = grad
+        before = b.theta.astype(np.float64)
+        w = a._work_for(37)
+        a.t += 1
+        b.t += 1
+        lr = 0.01 / (step + 1)
+        a._update_adam(lr, w)
+        b._update_compiled(lr, w)
+        for name in ("grad", "v", "s"):
+            np.testing.assert_array_equal(getattr(b, name), getattr(a, name), err_msg=name)
+        # the step in float64 from the same v and s: both updates within a few roundings of it
+        c1, c2 = 1 - 0.9 ** b.t, 1 - 0.999 ** b.t
+        v, s = b.v.astype(np.float64), b.s.astype(np.float64)
+        exact = before - lr * (v / c1) / (np.sqrt(s / c2) + 1e-8)
+        for trainer in (a, b):
+            err = np.abs(trainer.theta - exact)
+            assert np.all(err <= 4 * eps * (np.abs(exact) + np.abs(exact - before))), trainer
+        a.theta[...] = b.theta
+    assert b.theta.dtype == np.dtype(dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -165,6 +202,42 @@ def test_whole_epochs_with_dropout_draw_the_textbooks_masks(dtype, batch_size):
     # the course's way: a fresh generator for every update's masks
     _compare(X, Y, dims, acts, dtype, "gd", 0.2, batch_size, keep_probs=[0.8, 1.0],
              dropout_rng=lambda step: np.random.RandomState(step % 3))
+
+
+class _SameStateEveryCall:
+    """``step -> rng`` that reseeds one generator with the same seed at every call, and says so
+    (``constant``), as ``nnlab.experiments``' ``Reseeded(1, constant=True)``."""
+
+    constant = True
+
+    def __init__(self, seed):
+        self.seed, self.calls, self._rng = seed, 0, np.random.RandomState()
+
+    def __call__(self, step):
+        self.calls += 1
+        self._rng.seed(self.seed)
+        return self._rng
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])  # 150 examples: 4 batches of 32, one of 22
+def test_a_constant_mask_generator_is_drawn_once_per_batch_size(batch_size):
+    X, Y = _data()
+    dims, acts = [3, 6, 5, 1], ["relu", "tanh", "sigmoid"]
+    kw = dict(optimizer="gd", learning_rate=0.2, num_epochs=6, batch_size=batch_size,
+              keep_probs=[0.7, 0.9], random_state=3)
+    constant = _SameStateEveryCall(1)
+    fast = train(X, Y, dims, acts, dropout_rng=constant, **kw)
+    # the same generator without the promise: drawn at every update, the same masks
+    plain = train(X, Y, dims, acts, dropout_rng=lambda t: np.random.RandomState(1), **kw)
+    for k in fast.params:
+        np.testing.assert_array_equal(fast.params[k], plain.params[k])
+    assert fast.costs == plain.costs
+    # drawn once per compiled call and batch size: all epochs in one call with the full
+    # batch; a call per epoch, with two batch sizes, for batches of 32
+    assert constant.calls == (1 if batch_size is None else 2 * 6)
+    # and the textbook, reseeding at every forward pass
+    _compare(X, Y, dims, acts, np.float64, "gd", 0.2, batch_size, epochs=6,
+             keep_probs=[0.7, 0.9], dropout_rng=_SameStateEveryCall(1))
 
 
 def test_what_the_whole_epoch_kernel_does_not_do_goes_the_numpy_way():

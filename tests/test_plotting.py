@@ -82,3 +82,25 @@ def test_plotting_never_uses_pyplot():
     source = inspect.getsource(plotting)
     assert not re.search(r"^\s*(from|import)\s.*pyplot", source, re.MULTILINE)
     assert "pyplot" not in plotting.__dict__
+
+
+def test_save_figure_lays_out_once_and_gives_matplotlibs_pixels(tmp_path):
+    import matplotlib.image
+
+    def draw():
+        fig, axes = new_figure(2, panel_size=(3.0, 2.6))
+        plot_costs(axes[0], {"a": [(0, 1.0), (10, 0.5)], "b": [(0, 0.9), (10, 0.2)]}, log=True,
+                   title="cost")
+        plot_points(axes[1], np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0, 1]]), "points")
+        return fig
+
+    fig = draw()
+    save_figure(fig, tmp_path / "ours.png", "a title")
+    assert fig.get_layout_engine() is None  # laid out: savefig draws it once
+    reference = draw()
+    reference.suptitle("a title")
+    reference.savefig(tmp_path / "matplotlib.png", dpi=100, format="png")  # lays out twice
+    ours = matplotlib.image.imread(tmp_path / "ours.png")
+    theirs = matplotlib.image.imread(tmp_path / "matplotlib.png")
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, theirs)

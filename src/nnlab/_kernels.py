@@ -122,6 +122,12 @@ def _rmsprop(theta, g, v, s, hp, l2):
 
 
 @_kernel
+def _moments(gi, vi, si, b1, one_minus_b1, b2, one_minus_b2):
+    """Adam's running averages of one element: β1 v + (1-β1) g and β2 s + (1-β2) g²."""
+    return vi * b1 + gi * one_minus_b1, si * b2 + (gi * gi) * one_minus_b2
+
+
+@_kernel
 def _adam(theta, g, v, s, hp, l2):
     """v = β1 v + (1-β1) g,  s = β2 s + (1-β2) g²;  θ -= α (v/(1-β1^t)) / (sqrt(s/(1-β2^t)) + ε)."""
     inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
@@ -130,11 +136,23 @@ def _adam(theta, g, v, s, hp, l2):
     for i in range(theta.size):
         gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
         g[i] = gi
-        vi = v[i] * b1 + gi * one_minus_b1
-        si = s[i] * b2 + (gi * gi) * one_minus_b2
-        v[i] = vi
-        s[i] = si
+        v[i], s[i] = vi, si = _moments(gi, v[i], s[i], b1, one_minus_b1, b2, one_minus_b2)
         theta[i] = theta[i] - ((vi / c1) * alpha) / (np.sqrt(si / c2) + eps)
+
+
+@_kernel
+def _adam_rounded(theta, g, v, s, hp, l2):
+    """Adam with the bias corrections moved into two scalars (one square root and one division
+    per element instead of a square root and three divisions; equal to ``_adam`` to rounding):
+    α (v/(1-β1^t)) / (sqrt(s/(1-β2^t)) + ε) = a v / (sqrt(s) + e),  a = α sqrt(1-β2^t)/(1-β1^t),
+    e = ε sqrt(1-β2^t)  (a and e in the α and ε slots of hp)."""
+    inv_m, lambd, m, a, e = hp[0], hp[1], hp[2], hp[3], hp[10]
+    b1, one_minus_b1, b2, one_minus_b2 = hp[4], hp[5], hp[6], hp[7]
+    for i in range(theta.size):
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        g[i] = gi
+        v[i], s[i] = vi, si = _moments(gi, v[i], s[i], b1, one_minus_b1, b2, one_minus_b2)
+        theta[i] = theta[i] - (vi * a) / (np.sqrt(si) + e)
 
 
 @_kernel
@@ -165,7 +183,7 @@ def relu_backward(dA, A):
 
 
 _UPDATES: dict[str, Callable] = {"gd": _gd, "momentum": _momentum, "rmsprop": _rmsprop,
-                                 "adam": _adam}
+                                 "adam": _adam, "adam_rounded": _adam_rounded}
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 

@@ -388,6 +388,9 @@ class FastTrainer:
                          and self._compiled_applies())
         if self.compiled:
             self._setup_compiled()
+        #: Adam's update in the form equal to rounding (``_update_compiled``)
+        self._rounded_adam = (self.kernels and compiled and not exact_only()
+                              and name == "adam")
         self._blocks = self._make_blocks()
         self._scalar_cache: dict[float, np.ndarray] = {}
         self._work: dict[int, _Work] = {}
@@ -480,37 +483,61 @@ class FastTrainer:
     def _masks(self, rngs: Rng | Callable[[int], RandomLike] | None, m: int, batch_size: int,
                passes: int = 1) -> np.ndarray:
         """The dropout masks of every batch, D[l] = (rand(n_l, mb) < keep_prob), batch by batch
-        and layer by layer from ``rngs`` (or ``rngs(batch)``), as ``_forward`` draws them."""
+        and layer by layer from ``rngs`` (or ``rngs(batch)``), as ``_forward`` draws them.
+
+        A batch's uniforms for all its layers come in one draw (the same stream as one draw
+        per layer). When ``rngs`` has a true ``constant`` attribute it returns a generator in
+        the same state at every call (the course reseeds with the same seed before every
+        forward pass), so batches of one size get the same masks: drawn once, then copied."""
         if rngs is None:
             raise ValueError("dropout needs the generators of the masks: pass rngs")
         sizes = [min(batch_size, m - start) for start in range(0, m, batch_size)] * passes
         if not callable(rngs):
             return self._masks_from_one(check_random_state(rngs), sizes)
-        parts = []
+        layers = self._dropout_layers()
+        units = sum(n for n, _ in layers)
+        masks = np.empty(sum(sizes) * units, self.dtype)
+        constant = bool(getattr(rngs, "constant", False))
+        drawn: dict[int, np.ndarray] = {}
+        start = 0
         for batch, mb in enumerate(sizes):
-            rng = check_random_state(rngs(batch))
-            for l in range(self.L - 1):
-                if self.dropout[l]:
-                    D = rand(rng, (self.dims[l + 1], mb)) < self.keep_probs[l]
-                    parts.append(D.astype(self.dtype).ravel())
-        return np.concatenate(parts)
+            out = masks[start : start + units * mb]
+            start += units * mb
+            if mb in drawn:
+                np.copyto(out, drawn[mb])
+                continue
+            u = rand(check_random_state(rngs(batch)), (units * mb,))
+            self._compare_masks(u, [mb], layers, out)
+            if constant:
+                drawn[mb] = out
+        return masks
 
-    def _masks_from_one(self, rng: Rng, sizes: list[int]) -> np.ndarray:
-        """``_masks`` from one generator: its uniforms come in one draw (the same stream as a
-        draw per mask), compared with each layer's keep probability."""
-        layers = [(self.dims[l + 1], self.keep_probs[l]) for l in range(self.L - 1)
-                  if self.dropout[l]]
-        u = rand(rng, (sum(sizes) * sum(n for n, _ in layers),))
-        masks = np.empty(u.size, self.dtype)
+    def _dropout_layers(self) -> list[tuple[int, float]]:
+        """(n[l], keep_prob) of each hidden layer with dropout, in order."""
+        return [(self.dims[l + 1], self.keep_probs[l]) for l in range(self.L - 1)
+                if self.dropout[l]]
+
+    @staticmethod
+    def _compare_masks(u: np.ndarray, sizes: list[int], layers: list[tuple[int, float]],
+                       out: np.ndarray) -> None:
+        """out = (u < keep_prob) as 0/1, each batch's stretch of ``u`` cut layer by layer."""
         if len({kp for _, kp in layers}) == 1:
-            np.less(u, layers[0][1], out=masks, casting="unsafe")
-            return masks
+            np.less(u, layers[0][1], out=out, casting="unsafe")
+            return
         start = 0
         for mb in sizes:
             for n, kp in layers:
                 part = slice(start, start + n * mb)
-                np.less(u[part], kp, out=masks[part], casting="unsafe")
+                np.less(u[part], kp, out=out[part], casting="unsafe")
                 start += n * mb
+
+    def _masks_from_one(self, rng: Rng, sizes: list[int]) -> np.ndarray:
+        """``_masks`` from one generator: its uniforms come in one draw (the same stream as a
+        draw per mask), compared with each layer's keep probability."""
+        layers = self._dropout_layers()
+        u = rand(rng, (sum(sizes) * sum(n for n, _ in layers),))
+        masks = np.empty(u.size, self.dtype)
+        self._compare_masks(u, sizes, layers, masks)
         return masks
 
     # -- the first layer in the span of the data (wide inputs, full batch, plain descent) -------
@@ -782,13 +809,21 @@ class FastTrainer:
             np.add(dW, t, out=dW)
 
     def _update_compiled(self, lr: float, w: _Work) -> None:
-        """The update of ``_update_<optimizer>`` in one compiled loop (``_kernels.update``)."""
+        """The update of ``_update_<optimizer>`` in one compiled loop (``_kernels.update``).
+
+        Adam, when results equal to rounding are allowed (``compiled``): its bias corrections
+        folded into α and ε, α (v/c1) / (sqrt(s/c2) + ε) = a v / (sqrt(s) + e) with
+        a = α sqrt(c2)/c1 and e = ε sqrt(c2)."""
         h, t, hp = self.hyper, self.t, self._hp
         b1, b2 = h.get("beta1", h.get("beta", 0.0)), h.get("beta2", 0.0)
-        hp[:] = (w.inv_m, self.lambd, w.m, lr, b1, 1 - b1, b2, 1 - b2, 1 - b1**t, 1 - b2**t,
-                 h.get("epsilon", 0.0))
-        _kernels.update(self.optimizer.name, self.theta, self.grad, self.v, self.s, hp,
-                        self.n_weights, bool(self.lambd))
+        c1, c2, eps = 1 - b1**t, 1 - b2**t, h.get("epsilon", 0.0)
+        name = self.optimizer.name
+        if self._rounded_adam:
+            name = "adam_rounded"
+            lr, eps = lr * math.sqrt(c2) / c1, eps * math.sqrt(c2)
+        hp[:] = (w.inv_m, self.lambd, w.m, lr, b1, 1 - b1, b2, 1 - b2, c1, c2, eps)
+        _kernels.update(name, self.theta, self.grad, self.v, self.s, hp, self.n_weights,
+                        bool(self.lambd))
 
     def _update_gd(self, lr: float, w: _Work) -> None:
         """θ -= α g."""
@@ -1052,6 +1087,8 @@ def _step_rngs(dropout_rng: Callable[[int], Rng] | None, rng: Rng,
     ``dropout_rng`` of its update's number."""
     if dropout_rng is None:
         return rng
+    if getattr(dropout_rng, "constant", False):  # the same state at every step (_masks)
+        return dropout_rng
     return lambda k: dropout_rng(first_step + k)
 
 

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -54,9 +55,18 @@ def new_figure(
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], title: str | None = None) -> None:
-    """Write ``fig`` as a PNG (100 dpi) at ``path``."""
+    """Write ``fig`` as a PNG (100 dpi) at ``path``.
+
+    The constrained layout is worked out once, then fixed: ``savefig`` with a layout engine
+    draws the figure twice and lays it out each time (the same pixels, twice the work).
+    """
     if title:
         fig.suptitle(title)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        with rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)  # no engine (not "none", which still draws twice)
     fig.savefig(path, dpi=100, format="png")
 
 

@@ -236,6 +236,8 @@ def train(
             notebook reseeds every epoch: ``lambda e: np.random.RandomState(11 + e)``).
         dropout_rng: ``step -> rng`` for the dropout masks of each update instead (the course's
             dropout notebook reseeds every forward pass: ``lambda t: np.random.RandomState(1)``).
+            A callable with a true ``constant`` attribute promises a generator in the same
+            state at every call (as that one): the fast path then draws the masks once.
         callback: ``(epoch, params, cost) -> stop?`` called after every epoch.
         print_every: print "Cost after iteration i: J" every that many epochs (0: never).
         fast: True: run on ``nnlab.fast`` when it applies (textbook optimizers, float32 /
