@@ -392,6 +392,50 @@ def test_a_diverging_many_epochs_call_reports_the_epoch_and_weights_before_it(mo
         np.testing.assert_allclose(chunked.value.params[k], v, rtol=1e-6)
 
 
+@pytest.mark.parametrize("shuffle", ["one-generator", "per-epoch"])
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_minibatch_epochs_many_per_call_are_the_one_per_call_epochs(shuffle, optimizer,
+                                                                    monkeypatch):
+    import nnlab.fast
+
+    monkeypatch.setattr(nnlab.fast, "EPOCHS_PER_CALL", 4)  # 11 epochs: 3 calls, the last short
+    X, Y = _data(m=70)
+    kw = dict(optimizer=optimizer, learning_rate=0.02, num_epochs=11, batch_size=16,
+              random_state=5)  # 70 examples: 4 batches of 16 and one of 6
+    if shuffle == "per-epoch":  # the course's optimizer notebook reseeds every epoch
+        kw["shuffle_rng"] = lambda epoch: np.random.RandomState(11 + epoch)
+    dims, acts = [3, 5, 4, 1], ["tanh", "relu", "sigmoid"]
+    chunked = train(X, Y, dims, acts, **kw)
+    per_epoch = train(X, Y, dims, acts, callback=lambda e, p, c: False, **kw)  # one call each
+    for k in chunked.params:
+        np.testing.assert_array_equal(chunked.params[k], per_epoch.params[k])
+    assert chunked.costs == per_epoch.costs and chunked.learning_rates == per_epoch.learning_rates
+    assert chunked.optimizer_state.t == per_epoch.optimizer_state.t == 11 * 5
+    _compare(X, Y, dims, acts, np.float64, optimizer, 0.0, 16, epochs=11,
+             **{k: v for k, v in kw.items() if k == "shuffle_rng"})
+
+
+def test_a_diverging_minibatch_call_reports_the_epoch_and_weights_before_it(monkeypatch, capsys):
+    import nnlab.fast
+
+    monkeypatch.setattr(nnlab.fast, "EPOCHS_PER_CALL", 2)
+    X, Y = _data(m=40)
+    kw = dict(optimizer="gd", learning_rate=0.7, num_epochs=200, batch_size=8, random_state=1,
+              print_every=1)
+    acts = ["relu", "identity"]
+    with pytest.raises(DivergenceError) as plain:
+        train(X, Y, [3, 8, 1], acts, callback=lambda e, p, c: False, **kw)  # one call each
+    printed = capsys.readouterr().out
+    with pytest.raises(DivergenceError) as chunked:
+        train(X, Y, [3, 8, 1], acts, **kw)
+    assert capsys.readouterr().out == printed
+    assert chunked.value.epoch == plain.value.epoch > 2  # not in the first call
+    assert chunked.value.epoch % 2  # nor at a call's first epoch: the replay runs
+    assert str(chunked.value) == str(plain.value)
+    for k, v in plain.value.params.items():
+        np.testing.assert_array_equal(chunked.value.params[k], v)
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
 def test_a_forked_child_updates_large_buffers_on_its_own_worker_thread():
     """The two-thread update keeps a worker thread; a child forked after the parent used it

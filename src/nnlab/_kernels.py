@@ -407,14 +407,15 @@ def _weight_gradients(dZ, A_prev, dW, db, with_dW):
 def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, accuracy,
                 optimizer, theta, grad, v, s, prev, net_hp, upd_hp, beta1, beta2, t, lr, work,
                 costs, corrects):
-    """Train on the batches ``rows[k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
-    (examples as rows), one update each: the forward pass, the batch's cost (into ``costs``,
+    """Train on the batches ``rows[p, k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
+    (examples as rows; ``rows`` ``(1, m_b)`` or ``(passes, m_b)``: one order of the examples
+    for every pass, or one for each), one update each: the forward pass, the batch's cost (into ``costs``,
     with the L2 term) and accuracy sum (into ``corrects``), dZ[L] = A[L] - Y, the backward pass
     and the optimizer's update of θ, v, s (``upd_hp`` is its scratch ``hp``; ``beta1``,
     ``beta2`` its β's as Python floats for the bias corrections, ``t`` the update count before
     the first batch). Returns the number of batches done: it stops after a batch
-    whose cost is not finite. ``passes``: go over ``rows`` that many times (several full-batch
-    epochs in one call). ``prev`` (θ's size, or empty): θ is copied there before every batch, so
+    whose cost is not finite. ``passes``: go over the examples that many times (several epochs
+    in one call). ``prev`` (θ's size, or empty): θ is copied there before every batch, so
     that after a stop it holds the last finite weights.
 
     Inverted dropout on the hidden layers l with ``keep[l] < 1``: ``masks`` holds their 0 / 1
@@ -425,7 +426,8 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
     dA[l] and the output after dropout ``(n_l, mb)`` for every layer.
     """
     L = dims.size - 1
-    m_all = rows.size
+    m_all = rows.shape[1]
+    n_orders = rows.shape[0]
     zero = net_hp[NET_ZERO]
     lambd = net_hp[NET_LAMBD]
     n_weights = 0
@@ -449,6 +451,7 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
     mask_offset = 0
     for batch in range(n_batches):
         start = (batch % per_pass) * batch_size
+        order = rows[(batch // per_pass) % n_orders]
         mb = min(batch_size, m_all - start)
         if prev.size:
             prev[:] = theta
@@ -459,7 +462,7 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
         Yb = work[offset : offset + dims[L] * mb].reshape((dims[L], mb))
         offset += dims[L] * batch_size
         for j in range(mb):
-            r = rows[start + j]
+            r = order[start + j]
             for k in range(dims[0]):
                 Xb[k, j] = X[r, k]
             for k in range(dims[L]):
@@ -610,7 +613,10 @@ def warm_up() -> None:
             dropout = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
                                   keep_probs=0.5)
             dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, 0)
-            trainer._step(np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), 0.01, None)
+            for exact in (False, True):  # Adam: the rounded and the exact update
+                FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
+                            compiled=not exact)._step(np.ascontiguousarray(X.T),
+                                                      np.ascontiguousarray(Y.T), 0.01, None)
 
 
 __all__ = ["HP_SIZE", "PARALLEL_MIN", "available", "enabled", "run_batches", "update",

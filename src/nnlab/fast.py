@@ -83,6 +83,8 @@ COMPILED_MAX_UNITS = 8192
 #: elements drawn ahead for one call.
 EPOCHS_PER_CALL = 1000
 MASK_ELEMENTS_PER_CALL = 1 << 20
+#: Mini-batch runs: at most this many example indices (shuffles of several epochs) per call.
+ROWS_PER_CALL = 1 << 18
 #: The most examples for which full-batch descent on wide inputs carries W[1] in the span of the
 #: data (``_DualFirstLayer``: an m x m Gram matrix).
 DUAL_MAX_M = 4096
@@ -450,7 +452,8 @@ class FastTrainer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Updates on the batches ``rows[k : k + batch_size]`` of X_rows ``(m, n_x)`` / Y_rows
         ``(m, n_y)`` (examples as rows, C-contiguous, the trainer's dtype), all in one compiled
-        call (only where ``self.compiled``). Returns each batch's cost and accuracy sum
+        call (only where ``self.compiled``). ``rows`` ``(m_b,)``, or ``(passes, m_b)`` for
+        another order of the examples in every pass. Returns each batch's cost and accuracy sum
         (``_kernels`` accuracy code); it stops after a batch whose cost is not finite.
 
         With dropout, ``rngs`` is the generator of every batch's masks, or ``rngs(k)`` gives
@@ -464,13 +467,17 @@ class FastTrainer:
                 self._net_work.clear()
             size = _kernels.work_size(self._dims, batch_size)
             work = self._net_work[batch_size] = np.empty(size, self.dtype)
-        n_batches = -(-rows.size // batch_size) * passes
+        rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
+        if rows.shape[0] not in (1, passes):
+            raise ValueError(f"rows has {rows.shape[0]} orders for {passes} passes")
+        m = rows.shape[1]
+        n_batches = -(-m // batch_size) * passes
         costs, corrects = np.empty(n_batches), np.empty(n_batches)
         v = self.grad if self.v is None else self.v
         s = self.grad if self.s is None else self.s
         masks = self._no_masks
         if any(self.dropout):
-            masks = self._masks(rngs, rows.size, batch_size, passes)
+            masks = self._masks(rngs, m, batch_size, passes)
         done = _kernels.run_batches(
             X_rows, Y_rows, rows, batch_size, passes, self._dims, self._act_codes, self._keep,
             masks, self._loss_code, accuracy, self._opt_code, self.theta, self.grad, v, s,
@@ -1022,10 +1029,14 @@ def fast_train(
 
     costs: list[float] = []
     lrs: list[float] = []
-    if trainer.compiled and full_batch and callback is None and decay is None:
-        # Full batch, constant α, nobody looking between epochs: many epochs per compiled call.
-        return _full_batch_chunks(trainer, X_rows, Y_rows, num_epochs, base_lr, rng,
-                                  dropout_rng if needs_rng else None, needs_rng, print_every)
+    if trainer.compiled and callback is None and decay is None:
+        # Constant α, nobody looking between epochs: many epochs per compiled call.
+        if full_batch:
+            return _full_batch_chunks(trainer, X_rows, Y_rows, num_epochs, base_lr, rng,
+                                      dropout_rng if needs_rng else None, needs_rng, print_every)
+        if not needs_rng:  # (with dropout the shuffles and masks share a generator's stream)
+            return _minibatch_chunks(trainer, X_rows, Y_rows, num_epochs, batch_size, base_lr,
+                                     rng, shuffle_rng, print_every)
     step = 0
     epoch = -1
     with np.errstate(over="ignore", invalid="ignore"):
@@ -1122,6 +1133,58 @@ def _full_batch_chunks(
             epoch_cost = float(cost * m) / m  # as the per-epoch loop sums it
             if not np.isfinite(epoch_cost):
                 raise DivergenceError(done, epoch_cost, trainer._copies(prev), lr)
+            costs.append(epoch_cost)
+            if print_every and done % print_every == 0:
+                print(f"Cost after iteration {done}: {epoch_cost:f}")
+            done += 1
+    return TrainResult(trainer.params, costs, trainer.optimizer_state(), num_epochs,
+                       [lr] * num_epochs)
+
+
+def _minibatch_chunks(
+    trainer: FastTrainer,
+    X_rows: np.ndarray,
+    Y_rows: np.ndarray,
+    num_epochs: int,
+    batch_size: int,
+    lr: float,
+    rng: Rng,
+    shuffle_rng: Callable[[int], Rng] | None,
+    print_every: int,
+) -> TrainResult:
+    """``fast_train``'s loop for compiled mini-batch runs without dropout: the shuffles of up
+    to ``EPOCHS_PER_CALL`` epochs drawn first (in the order the per-epoch loop draws them),
+    then those epochs in one ``run_batches`` call. The same updates, costs and divergence
+    report as one call per epoch: a call that meets a non-finite cost is replayed from its
+    start up to the epoch before (the same bits), whose weights the error carries."""
+    m = X_rows.shape[0]
+    sizes = np.array([min(batch_size, m - k) for k in range(0, m, batch_size)], np.float64)
+    per_pass = sizes.size
+    per_call = max(1, min(EPOCHS_PER_CALL, ROWS_PER_CALL // m))
+    costs: list[float] = []
+    done = 0
+    while done < num_epochs:
+        n = min(per_call, num_epochs - done)
+        orders = np.empty((n, m), np.int64)
+        for e in range(n):
+            shuffler = shuffle_rng(done + e) if shuffle_rng is not None else rng
+            orders[e] = permutation(shuffler, m)  # the textbook's shuffle, same draw
+        start = (trainer.theta.copy(), trainer.optimizer_state(), trainer.t)
+        batch_costs, _ = trainer.run_batches(X_rows, Y_rows, orders, batch_size, lr, passes=n)
+        for e in range(n):
+            part = batch_costs[e * per_pass : (e + 1) * per_pass]
+            total = float(np.dot(part, sizes[: part.size]))
+            if part.size < per_pass:
+                total = math.nan  # stopped at a non-finite batch cost
+            epoch_cost = total / m
+            if not np.isfinite(epoch_cost):
+                theta, state, t = start  # back to the call's start, then up to epoch e
+                trainer.theta[...] = theta
+                trainer.set_optimizer_state(state)
+                trainer.t = t
+                if e:
+                    trainer.run_batches(X_rows, Y_rows, orders[:e], batch_size, lr, passes=e)
+                raise DivergenceError(done, epoch_cost, trainer._copies(trainer.theta), lr)
             costs.append(epoch_cost)
             if print_every and done % print_every == 0:
                 print(f"Cost after iteration {done}: {epoch_cost:f}")
