@@ -409,8 +409,9 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
                 costs, corrects):
     """Train on the batches ``rows[p, k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
     (examples as rows; ``rows`` ``(1, m_b)`` or ``(passes, m_b)``: one order of the examples
-    for every pass, or one for each), one update each: the forward pass, the batch's cost (into ``costs``,
-    with the L2 term) and accuracy sum (into ``corrects``), dZ[L] = A[L] - Y, the backward pass
+    for every pass, or one for each), one update each: the forward pass, the batch's cost
+    (into ``costs``, with the L2 term) and accuracy sum (into ``corrects``),
+    dZ[L] = A[L] - Y, the backward pass
     and the optimizer's update of θ, v, s (``upd_hp`` is its scratch ``hp``; ``beta1``,
     ``beta2`` its β's as Python floats for the bias corrections, ``t`` the update count before
     the first batch). Returns the number of batches done: it stops after a batch

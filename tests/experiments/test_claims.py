@@ -51,6 +51,24 @@ def test_h_sgd_is_noisy_minibatch_between_and_both_beat_the_full_batch_per_epoch
     assert runs["stochastic"].timings["updates"] > 0
 
 
+@pytest.mark.parametrize("batch_size", [None, 64, 1])
+def test_h_compiled_epochs_make_train_steps_updates(batch_size):
+    """descend's compiled epochs (the default) against its loop of ``train_step``: the same
+    batches and updates, so every recorded cost and the weights agree to float rounding."""
+    from nnlab import optimizers
+    from nnlab.experiments import descent
+
+    X, Y = descent.load()
+    fast = descent.descend(X, Y, optimizers.gd(descent.ALPHA), batch_size, 5)
+    steps = descent.descend(X, Y, optimizers.gd(descent.ALPHA), batch_size, 5, fast=False)
+    assert len(fast["iteration_costs"]) == len(steps["iteration_costs"]) == 5 * (
+        1 if batch_size is None else -(-300 // batch_size))
+    np.testing.assert_allclose(fast["iteration_costs"], steps["iteration_costs"], rtol=1e-10)
+    np.testing.assert_allclose(fast["epoch_costs"], steps["epoch_costs"], rtol=1e-12)
+    for k, v in steps["params"].items():
+        np.testing.assert_allclose(fast["params"][k], v, rtol=1e-10, atol=1e-13)
+
+
 @pytest.mark.slow
 def test_i_momentum_smooths_the_path(tmp_path):
     runs = _run("momentum", tmp_path).runs
