@@ -353,8 +353,13 @@ def _batch_cost(AL, Y, loss, hp):
     for i in range(n):
         for j in range(mb):
             a, y = AL[i, j], Y[i, j]
-            if loss == 0:
-                total -= y * np.log(max(a, tiny)) + (one - y) * np.log(max(one - a, tiny))
+            if loss == 0:  # (floored: both logs finite, so a 0 / 1 label needs one of them)
+                if y == one:
+                    total -= np.log(max(a, tiny))
+                elif y == one - one:
+                    total -= np.log(max(one - a, tiny))
+                else:
+                    total -= y * np.log(max(a, tiny)) + (one - y) * np.log(max(one - a, tiny))
             elif loss == 1:
                 total -= y * np.log(max(a, tiny))
             else:
@@ -386,9 +391,53 @@ def _batch_correct(AL, Y, accuracy, hp):
 
 
 @_net_kernel
+def _small_product(W, transposed, bias, B, out):
+    """out = W B + bias, or W^T B + bias with ``transposed`` (bias ``(n,)``):
+    each output row in one pass over the batch for the first four terms of its sum, then one
+    pass per four more. Plain 2-D indexing, no row views (on rows of a few hundred elements,
+    a view's reference counting costs as much as the arithmetic)."""
+    n, mb = out.shape
+    p = B.shape[0]
+    last = p - 1
+    for i in range(n):
+        bi = bias[i]
+        if transposed:
+            w0, w1, w2, w3 = W[0, i], W[min(1, last), i], W[min(2, last), i], W[min(3, last), i]
+        else:
+            w0, w1, w2, w3 = W[i, 0], W[i, min(1, last)], W[i, min(2, last)], W[i, min(3, last)]
+        if p >= 4:
+            for j in range(mb):
+                out[i, j] = bi + w0 * B[0, j] + w1 * B[1, j] + w2 * B[2, j] + w3 * B[3, j]
+        elif p == 3:
+            for j in range(mb):
+                out[i, j] = bi + w0 * B[0, j] + w1 * B[1, j] + w2 * B[2, j]
+        elif p == 2:
+            for j in range(mb):
+                out[i, j] = bi + w0 * B[0, j] + w1 * B[1, j]
+        else:
+            for j in range(mb):
+                out[i, j] = bi + w0 * B[0, j]
+        k = 4
+        while k + 4 <= p:
+            if transposed:
+                w0, w1, w2, w3 = W[k, i], W[k + 1, i], W[k + 2, i], W[k + 3, i]
+            else:
+                w0, w1, w2, w3 = W[i, k], W[i, k + 1], W[i, k + 2], W[i, k + 3]
+            for j in range(mb):
+                out[i, j] += (w0 * B[k, j] + w1 * B[k + 1, j] + w2 * B[k + 2, j]
+                              + w3 * B[k + 3, j])
+            k += 4
+        while k < p:
+            w0 = W[k, i] if transposed else W[i, k]
+            for j in range(mb):
+                out[i, j] += w0 * B[k, j]
+            k += 1
+
+
+@_net_kernel
 def _weight_gradients(dZ, A_prev, dW, db, with_dW):
     """db = Σ_j dZ[:, j] and, if ``with_dW``, dW = dZ A_prev^T (sums over the batch; the 1/m
-    comes in the update)."""
+    comes in the update): four entries of a row of dW per pass over the batch."""
     n, mb = dZ.shape
     p = A_prev.shape[0] if with_dW else 0
     for i in range(n):
@@ -396,11 +445,23 @@ def _weight_gradients(dZ, A_prev, dW, db, with_dW):
         for j in range(mb):
             total += dZ[i, j]
         db[i] = total
-        for k in range(p):
+        k = 0
+        while k + 4 <= p:
+            t0 = t1 = t2 = t3 = dZ[i, 0] * 0
+            for j in range(mb):
+                d = dZ[i, j]
+                t0 += d * A_prev[k, j]
+                t1 += d * A_prev[k + 1, j]
+                t2 += d * A_prev[k + 2, j]
+                t3 += d * A_prev[k + 3, j]
+            dW[i, k], dW[i, k + 1], dW[i, k + 2], dW[i, k + 3] = t0, t1, t2, t3
+            k += 4
+        while k < p:
             total = dZ[i, 0] * 0
             for j in range(mb):
                 total += dZ[i, j] * A_prev[k, j]
             dW[i, k] = total
+            k += 1
 
 
 @_kernel_gil
@@ -450,6 +511,7 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
         if keep[l] < 1.0:
             units += dims[l + 1]
     mask_offset = 0
+    zeros = np.zeros(dims.max(), theta.dtype)  # the bias of dA[l-1] = W[l]^T dZ[l]
     for batch in range(n_batches):
         start = (batch % per_pass) * batch_size
         order = rows[(batch // per_pass) % n_orders]
@@ -486,13 +548,7 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
                     for j in range(mb):
                         A[i, j] += b[i]
             else:
-                for i in range(n):
-                    for j in range(mb):
-                        A[i, j] = b[i]
-                    for k in range(p):
-                        w = W[i, k]
-                        for j in range(mb):
-                            A[i, j] += w * A_prev[k, j]
+                _small_product(W, False, b, A_prev, A)
             _activate(A, acts[l], net_hp)
             A_prev = A
             if keep[l] < 1.0:  # A[l] * D[l] / keep_prob, into the layer's output slot
@@ -550,14 +606,7 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
             if big:
                 np.dot(W.T, dZ, dA)
             else:
-                for k in range(p):
-                    for j in range(mb):
-                        dA[k, j] = zero
-                for i in range(n):
-                    for k in range(p):
-                        w = W[i, k]
-                        for j in range(mb):
-                            dA[k, j] += w * dZ[i, j]
+                _small_product(W, True, zeros[:p], dZ, dA)
             if keep[l - 1] < 1.0:
                 kp = keep[l - 1]
                 first = mask_offset + mask_at[l - 1] * mb
