@@ -104,3 +104,13 @@ def test_save_figure_lays_out_once_and_gives_matplotlibs_pixels(tmp_path):
     theirs = matplotlib.image.imread(tmp_path / "matplotlib.png")
     assert ours.shape == theirs.shape
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_log_axes_over_two_decades_keep_only_their_labelled_decades(tmp_path):
+    fig, axes = new_figure(2)
+    plot_costs(axes[0], {"a": [(0, 1.0), (10, 1e-4)]}, log=True)  # four decades
+    plot_costs(axes[1], {"a": [(0, 0.7), (10, 0.3)]}, log=True)  # under one: minor labels
+    save_figure(fig, tmp_path / "costs.png")
+    wide, narrow = axes
+    assert wide.yaxis.get_minorticklocs().size == 0 and wide.yaxis.get_majorticklocs().size
+    assert narrow.yaxis.get_minorticklocs().size > 0
