@@ -126,6 +126,22 @@ def test_the_fused_relu_passes_are_numpys_two_operations_bit_for_bit(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_sum_is_relu_backward_and_the_row_sums(dtype):
+    rng = np.random.RandomState(1)
+    dA = rng.randn(9, 301).astype(dtype)
+    A = np.abs(rng.randn(9, 301)).astype(dtype) * (rng.rand(9, 301) > 0.5)
+    expected = dA.copy()
+    _kernels.relu_backward(expected, A)
+    db = np.full((9, 1), np.nan, dtype)
+    _kernels.relu_backward_sum(dA, A, db)
+    np.testing.assert_array_equal(dA, expected)
+    exact = expected.astype(np.float64).sum(axis=1, keepdims=True)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(db, exact, rtol=tol, atol=tol * np.abs(expected).sum() / 9)
+    assert db.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_the_exact_fast_path_is_the_textbook_bit_for_bit(dtype, optimizer):
     """fast="exact": the compiled updates and relu passes, nothing rounding-level."""

@@ -182,6 +182,22 @@ def relu_backward(dA, A):
             row[j] = row[j] * (one if a[j] > zero else zero)
 
 
+@_compiler(nogil=True, fastmath={"reassoc", "nsz"})
+def relu_backward_sum(dA, A, db):
+    """``relu_backward`` (the same bits) and, in the same pass, db = Σ_j dA[:, j] into db
+    ``(n, 1)``: the sum reassociated (equal to ``np.add.reduce`` to rounding)."""
+    n, m = dA.shape
+    zero = dA[0, 0] * 0
+    one = zero + 1
+    for i in range(n):
+        total = zero
+        for j in range(m):
+            d = dA[i, j] * (one if A[i, j] > zero else zero)
+            dA[i, j] = d
+            total += d
+        db[i, 0] = total
+
+
 _UPDATES: dict[str, Callable] = {"gd": _gd, "momentum": _momentum, "rmsprop": _rmsprop,
                                  "adam": _adam, "adam_rounded": _adam_rounded}
 _pool: ThreadPoolExecutor | None = None

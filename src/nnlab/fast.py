@@ -390,9 +390,10 @@ class FastTrainer:
                          and self._compiled_applies())
         if self.compiled:
             self._setup_compiled()
-        #: Adam's update in the form equal to rounding (``_update_compiled``)
-        self._rounded_adam = (self.kernels and compiled and not exact_only()
-                              and name == "adam")
+        #: Results equal to the textbook's to rounding allowed: Adam's update in another form
+        #: (``_update_compiled``), db of relu layers summed with relu's derivative (``_backward``)
+        self._rounded_sums = self.kernels and compiled and not exact_only()
+        self._rounded_adam = self._rounded_sums and name == "adam"
         self._blocks = self._make_blocks()
         self._scalar_cache: dict[float, np.ndarray] = {}
         self._work: dict[int, _Work] = {}
@@ -762,13 +763,15 @@ class FastTrainer:
         else:
             dZ[...] = get_loss(self.loss).gradient(AL, Y)
             self._backward_fns[-1](dZ, AL, w.tmp[-1], w.row)
+        db_done = False  # db[l] summed with relu's derivative (relu_backward_sum)
         for l in range(L - 1, -1, -1):
             A_prev = X if l == 0 else w.out[l - 1]
             if l == 0 and self._dual is not None:
                 self._dual.dZ1 = dZ  # dW[1] = dZ[1] X^T is never formed (see _DualFirstLayer)
             else:
                 np.matmul(dZ, A_prev.T, out=self.dW[l])
-            np.add.reduce(dZ, axis=1, keepdims=True, out=self.db[l])
+            if not db_done:
+                np.add.reduce(dZ, axis=1, keepdims=True, out=self.db[l])
             if l == 0:
                 break
             dA = w.dA[l - 1]
@@ -776,7 +779,10 @@ class FastTrainer:
             if self.dropout[l - 1]:
                 np.multiply(dA, w.D[l - 1], out=dA)
                 np.divide(dA, self.keep_probs[l - 1], out=dA)
-            if self._fused_relu[l - 1]:
+            db_done = self._fused_relu[l - 1] and self._rounded_sums
+            if db_done:  # and db[l-1] = Σ dZ[l-1], summed in another order
+                _kernels.relu_backward_sum(dA, w.A[l - 1], self.db[l - 1])
+            elif self._fused_relu[l - 1]:
                 _kernels.relu_backward(dA, w.A[l - 1])  # the same two operations, one pass
             else:
                 self._backward_fns[l - 1](dA, w.A[l - 1], w.tmp[l - 1], w.row)
