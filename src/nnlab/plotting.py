@@ -56,7 +56,7 @@ def new_figure(
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], title: str | None = None) -> None:
-    """Write ``fig`` as a PNG (100 dpi) at ``path``.
+    """Write ``fig`` as a PNG (100 dpi, fast zlib level) at ``path``.
 
     The constrained layout is worked out once, then fixed: ``savefig`` with a layout engine
     draws the figure twice and lays it out each time (the same pixels, twice the work).
@@ -69,7 +69,8 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], title: str | None = N
         engine.execute(fig)
         with rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
             fig.set_layout_engine(None)  # no engine (not "none", which still draws twice)
-    fig.savefig(path, dpi=100, format="png")
+    # zlib level 1: the same pixels in ~10 % more bytes, encoded in a fraction of the time
+    fig.savefig(path, dpi=100, format="png", pil_kwargs={"compress_level": 1})
 
 
 def _drop_minor_log_ticks(fig: Figure) -> None:
