@@ -123,6 +123,22 @@ def test_the_fused_relu_passes_are_numpys_two_operations_bit_for_bit(dtype):
     _kernels.relu_backward(dA, A)
     np.testing.assert_array_equal(dA, expected)
     assert np.array_equal(np.signbit(dA), np.signbit(expected))
+    # an infinite first element (the kernels' constants do not come from the data)
+    Z = rng.randn(3, 5).astype(dtype)
+    b = np.array([[np.inf], [1.0], [-1.0]], dtype)
+    expected = np.maximum(np.add(Z, b), 0)
+    _kernels.bias_relu(Z, b)
+    np.testing.assert_array_equal(Z, expected)
+    dA, A = rng.randn(3, 5).astype(dtype), rng.randn(3, 5).astype(dtype)
+    dA[0, 0], A[0, 0] = np.inf, 1.0
+    expected = dA * np.greater(A, 0).astype(dtype)
+    db = np.empty((3, 1), dtype)
+    summed = dA.copy()
+    _kernels.relu_backward(dA, A)
+    np.testing.assert_array_equal(dA, expected)
+    _kernels.relu_backward_sum(summed, A, db)
+    np.testing.assert_array_equal(summed, expected)
+    assert db[0, 0] == np.inf and np.all(np.isfinite(db[1:]))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

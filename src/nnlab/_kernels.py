@@ -160,7 +160,7 @@ def bias_relu(Z, b):
     """Z = max(Z + b, 0) in place, Z ``(n, m)``, b ``(n, 1)``: NumPy's ``np.add`` then
     ``np.maximum`` in one pass, the same bits (``maximum`` keeps a NaN, and -0.0 over 0)."""
     n, m = Z.shape
-    zero = b[0, 0] * 0
+    zero = Z.dtype.type(0)  # (not b[0, 0] * 0: NaN when b[0, 0] is infinite)
     for i in range(n):
         bi = b[i, 0]
         row = Z[i]
@@ -174,7 +174,7 @@ def relu_backward(dA, A):
     """dA = dA * 1[A > 0] in place (``(n, m)``): NumPy's ``np.greater`` into a float mask and
     ``np.multiply`` in one pass, the same bits (dA * 0.0 keeps the sign and a NaN)."""
     n, m = dA.shape
-    zero = dA[0, 0] * 0
+    zero = dA.dtype.type(0)
     one = zero + 1
     for i in range(n):
         row, a = dA[i], A[i]
@@ -187,7 +187,7 @@ def relu_backward_sum(dA, A, db):
     """``relu_backward`` (the same bits) and, in the same pass, db = Σ_j dA[:, j] into db
     ``(n, 1)``: the sum reassociated (equal to ``np.add.reduce`` to rounding)."""
     n, m = dA.shape
-    zero = dA[0, 0] * 0
+    zero = dA.dtype.type(0)
     one = zero + 1
     for i in range(n):
         total = zero
@@ -456,14 +456,15 @@ def _weight_gradients(dZ, A_prev, dW, db, with_dW):
     comes in the update): four entries of a row of dW per pass over the batch."""
     n, mb = dZ.shape
     p = A_prev.shape[0] if with_dW else 0
+    zero = dZ.dtype.type(0)
     for i in range(n):
-        total = dZ[i, 0] * 0
+        total = zero
         for j in range(mb):
             total += dZ[i, j]
         db[i] = total
         k = 0
         while k + 4 <= p:
-            t0 = t1 = t2 = t3 = dZ[i, 0] * 0
+            t0 = t1 = t2 = t3 = zero
             for j in range(mb):
                 d = dZ[i, j]
                 t0 += d * A_prev[k, j]
@@ -473,7 +474,7 @@ def _weight_gradients(dZ, A_prev, dW, db, with_dW):
             dW[i, k], dW[i, k + 1], dW[i, k + 2], dW[i, k + 3] = t0, t1, t2, t3
             k += 4
         while k < p:
-            total = dZ[i, 0] * 0
+            total = zero
             for j in range(mb):
                 total += dZ[i, j] * A_prev[k, j]
             dW[i, k] = total
