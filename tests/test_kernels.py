@@ -142,6 +142,35 @@ def test_the_fused_relu_passes_are_numpys_two_operations_bit_for_bit(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_exact_tanh_sigmoid_and_cross_entropy_passes_are_numpys_calls_bit_for_bit(dtype):
+    from nnlab.fast import _BACKWARD, _binary_crossentropy, _Work
+
+    rng = np.random.RandomState(2)
+    edge = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, np.finfo(dtype).tiny, 1 - 1e-7]
+    for name, kernel in (("tanh", _kernels.tanh_backward),
+                         ("sigmoid", _kernels.sigmoid_backward)):
+        dA = rng.randn(4, 50).astype(dtype)
+        A = rng.rand(4, 50).astype(dtype)
+        A[0, : len(edge)] = edge
+        dA[1, : len(edge)] = edge
+        expected = dA.copy()
+        _BACKWARD[name](expected, A, np.empty_like(A), None)  # NumPy's calls
+        kernel(dA, A)
+        np.testing.assert_array_equal(dA, expected, err_msg=name)
+    AL = rng.rand(1, 60).astype(dtype)
+    AL[0, : len(edge)] = edge
+    Y = (rng.rand(1, 60) > 0.5).astype(dtype)
+    Y[0, -3:] = [0.25, 1.0, 0.0]
+    costs, terms = [], []
+    for kernels in (False, True):
+        w = _Work([3, 1], 60, np.dtype(dtype), [], kernels)
+        costs.append(_binary_crossentropy(AL, Y, w))
+        terms.append(w.cost1.copy())  # y log a + (1-y) log(1-a), element by element
+    np.testing.assert_array_equal(terms[1], terms[0])
+    assert np.array_equal(costs[0], costs[1], equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_backward_sum_is_relu_backward_and_the_row_sums(dtype):
     rng = np.random.RandomState(1)
     dA = rng.randn(9, 301).astype(dtype)

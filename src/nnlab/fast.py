@@ -197,6 +197,12 @@ _BACKWARD: dict[str, Callable] = {
 def _binary_crossentropy(AL, Y, w):
     """J = -(1/m) Σ (y log a + (1-y) log(1-a)), log floored at tiny."""
     t1, t2 = w.cost1, w.cost2
+    if w.kernels:  # the same operations, the arithmetic around the logs in two passes
+        _kernels.log_floors(AL, w.tiny_value, t1, t2)
+        np.log(t1, out=t1)
+        np.log(t2, out=t2)
+        _kernels.cross_entropy_terms(Y, t1, t2)
+        return -np.add.reduce(t1, axis=None) / w.m
     np.maximum(AL, w.tiny, out=t1)
     np.log(t1, out=t1)
     np.multiply(Y, t1, out=t1)  # y log a
@@ -241,11 +247,14 @@ class _Work:
     dZ[l] (for the hidden layers), ``dZL`` the output's dZ[L].
     """
 
-    def __init__(self, dims: list[int], m: int, dtype: np.dtype, dropout: list[bool]):
+    def __init__(self, dims: list[int], m: int, dtype: np.dtype, dropout: list[bool],
+                 kernels: bool = False):
         L = len(dims) - 1
         self.m = m
+        self.kernels = kernels  # the exact compiled passes (_kernels) may replace NumPy calls
         self.inv_m = np.array(1.0 / m, dtype)
         self.tiny = np.array(np.finfo(dtype).tiny, dtype)
+        self.tiny_value = dtype.type(np.finfo(dtype).tiny)
         self.A = [np.empty((dims[l], m), dtype) for l in range(1, L + 1)]
         self.D = [np.empty((dims[l], m), dtype) if dropout[l - 1] else None for l in range(1, L)]
         pairs = zip(self.A[:-1], self.D, strict=True)
@@ -403,6 +412,12 @@ class FastTrainer:
         #: relu layers whose bias + activation (and derivative) run as one compiled pass
         self._fused_relu = [self.kernels and a == "relu" for a in self.activations]
         self._backward_fns = [_BACKWARD[a] for a in self.activations]
+        if self.kernels:  # tanh's and sigmoid's derivatives as one exact pass each
+            compiled = {"tanh": _kernels.tanh_backward, "sigmoid": _kernels.sigmoid_backward}
+            self._backward_fns = [
+                (lambda dA, A, tmp, row, f=compiled[a]: f(dA, A)) if a in compiled else fn
+                for a, fn in zip(self.activations, self._backward_fns, strict=True)
+            ]
 
     # -- whole epochs compiled (small networks) -------------------------------------------------
 
@@ -686,7 +701,7 @@ class FastTrainer:
         if w is None:
             if len(self._work) > 4:
                 self._work.clear()
-            w = self._work[m] = _Work(self.dims, m, self.dtype, self.dropout)
+            w = self._work[m] = _Work(self.dims, m, self.dtype, self.dropout, self.kernels)
         return w
 
     # -- one step ------------------------------------------------------------------------------
