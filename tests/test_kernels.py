@@ -46,7 +46,9 @@ def _data(n_x=3, n_y=1, m=150, seed=0, kind="sigmoid"):
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("lambd", [0.0, 0.7])
 @pytest.mark.parametrize("dims", [[3, 5, 4, 1], [300, 500, 3]], ids=["small", "two-threads"])
-def test_the_compiled_update_is_the_numpy_update_bit_for_bit(dtype, optimizer, lambd, dims):
+def test_the_compiled_update_is_the_numpy_update_bit_for_bit(dtype, optimizer, lambd, dims,
+                                                            monkeypatch):
+    monkeypatch.setattr(_kernels, "PARALLEL_MIN", 1 << 17)  # 152 k elements: two threads
     params = initialize_parameters(dims, random_state=0, dtype=dtype)
     size = sum(dims[l] * dims[l + 1] + dims[l + 1] for l in range(len(dims) - 1))
     assert (size >= _kernels.PARALLEL_MIN) == (dims[0] == 300)
@@ -71,9 +73,10 @@ def test_the_compiled_update_is_the_numpy_update_bit_for_bit(dtype, optimizer, l
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("lambd", [0.0, 0.7])
 @pytest.mark.parametrize("dims", [[3, 5, 4, 1], [300, 500, 3]], ids=["small", "two-threads"])
-def test_adams_rounded_update_is_the_numpy_update_to_rounding(dtype, lambd, dims):
+def test_adams_rounded_update_is_the_numpy_update_to_rounding(dtype, lambd, dims, monkeypatch):
     """fast=True: Adam's bias corrections folded into α and ε (one square root, one division
     per element): the textbook update's numbers to a few units in the last place."""
+    monkeypatch.setattr(_kernels, "PARALLEL_MIN", 1 << 17)  # 152 k elements: two threads
     params = initialize_parameters(dims, random_state=0, dtype=dtype)
     a, b = (FastTrainer(params, ["tanh"] * (len(dims) - 2) + ["sigmoid"], optimizer="adam",
                         learning_rate=0.01, lambd=lambd, compiled=compiled)
@@ -505,6 +508,7 @@ def test_a_forked_child_updates_large_buffers_on_its_own_worker_thread():
 import os, sys
 import numpy as np
 from nnlab import _kernels
+_kernels.PARALLEL_MIN = 1 << 17
 n = 2 * _kernels.PARALLEL_MIN
 theta, g, v, s = (np.ones(n) for _ in range(4))
 hp = np.zeros(_kernels.HP_SIZE); hp[0] = 1.0; hp[3] = 0.5

@@ -36,8 +36,11 @@ except ImportError:  # pragma: no cover
 #: Index of each hyperparameter in ``hp``.
 INV_M, LAMBD, M, ALPHA, BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, C1, C2, EPS = range(11)
 HP_SIZE = 11
-#: Buffers of at least this many elements are updated by two threads.
-PARALLEL_MIN = 1 << 17
+#: Buffers of at least this many elements are updated by two threads. Inside a training loop
+#: OpenBLAS's idle worker spins on the second core between products, so a second update thread
+#: only competes with it: measured there, MEDIUM's 235 k parameters train 12 % faster on one
+#: thread and LARGE's 1.86 M the same either way (benchmarks/README.md).
+PARALLEL_MIN = 1 << 21
 
 
 def available() -> bool:
