@@ -71,3 +71,48 @@ def test_results_do_not_depend_on_the_number_of_jobs(tmp_path):
     assert "![" in md and "c_initialization.png" in md and "**Protocol**" in md
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [
         "c_initialization.png", "g_gradcheck.png"]
+
+
+def _task(experiment, key, weight, sklearn=False):
+    from nnlab.experiments._core import Task
+
+    return Task(experiment, key, len, {"obj": ()}, weight=weight, sklearn=sklearn)
+
+
+def test_the_scheduler_keeps_scikit_learn_jobs_off_the_worker_started_before_the_import():
+    from nnlab.experiments.runner import _Scheduler
+
+    tasks = [_task("regularization", "a", 5.0), _task("planar", "baseline", 4.0, sklearn=True),
+             _task("optimization", "adam", 3.0), _task("deep", "b", 1.0)]  # optimization: SKLEARN
+    scheduler = _Scheduler(tasks)
+    assert [j.task.key for j in scheduler.queue] == ["a", "baseline", "adam", "b"]  # longest first
+    first = scheduler._next(without_sklearn=True)
+    second = scheduler._next(without_sklearn=True)
+    assert (first.task.key, second.task.key) == ("a", "b")  # skips the two that need sklearn
+    assert scheduler._next(without_sklearn=True) is None
+    assert scheduler._next(without_sklearn=False).task.key == "baseline"
+    scheduler.queue_tasks(tasks)  # already queued once: nothing is added twice
+    assert [j.task.key for j in scheduler.queue] == ["adam"]
+    assert scheduler._next(without_sklearn=False).task.key == "adam" and not scheduler.queue
+    # no scikit-learn job left: the other workers take the rest in order, each once
+    scheduler.queue_tasks([_task("deep", "x", 2.0), _task("deep", "y", 1.0)])
+    assert scheduler._next(without_sklearn=False).task.key == "x"
+    assert [j.task.key for j in scheduler.queue] == ["y"]
+
+
+def test_a_report_with_several_jobs_runs_every_task_once(tmp_path):
+    import nnlab.experiments.runner as runner
+
+    calls = []
+    report = run_experiments(["initialization", "gradcheck", "descent"], jobs=2,
+                             out_dir=tmp_path, progress=lambda *args: calls.append(args))
+    messages = [message for _, _, message in calls[1:]]
+    assert len(messages) == len(set(messages)) == calls[-1][1] == 3 + 1 + 3 + 3  # runs, figures
+    assert calls[-1][0] == calls[-1][1]
+    for experiment in report.experiments:
+        assert experiment.status == "ok", experiment.reason
+        assert experiment.figures
+    runs = {e.name: sorted(e.runs) for e in report.experiments}
+    assert runs["initialization"] == ["he", "large", "zeros"]
+    assert runs["descent"] == ["batch", "minibatch", "stochastic"]
+    assert runner._uses_sklearn("initialization") and not runner._uses_sklearn("gradcheck")

@@ -183,13 +183,15 @@ class Run:
 class Task:
     """One independent run: ``fn(**kwargs) -> Run``, with ``fn`` a module-level function so that
     the task can be sent to a worker process. ``weight`` is its rough cost in seconds here, used
-    only to start the longest runs first."""
+    only to start the longest runs first. ``sklearn``: the run imports scikit-learn (the
+    scheduler keeps such runs off the worker started before the import; see ``runner``)."""
 
     experiment: str
     key: str
     fn: Callable[..., Run]
     kwargs: Mapping[str, Any]
     weight: float = 1.0
+    sklearn: bool = False
 
     def __call__(self) -> Run:
         return self.fn(**self.kwargs)

@@ -36,6 +36,8 @@ from ..network import compute_cost, model_forward
 from ..training import train_step
 from ._core import Figure, Params, Reseeded, Row, Run, Task, claim_row, settled_at_or_below
 
+#: Its data come from scikit-learn (runs and figures import it; see ``runner``).
+SKLEARN = True
 NAME = "descent"
 LETTER = "h"
 TITLE = "Batch, stochastic and mini-batch gradient descent"

@@ -28,6 +28,8 @@ from ._core import (
     sample_costs,
 )
 
+#: Its data come from scikit-learn (runs and figures import it; see ``runner``).
+SKLEARN = True
 NAME = "initialization"
 LETTER = "c"
 TITLE = "Initialization: zeros, large random, He"

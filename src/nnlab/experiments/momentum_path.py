@@ -26,6 +26,8 @@ from ..datasets import load_moons
 from ._core import Figure, Row, Run, Task, claim_row
 from .descent import ACTIVATIONS, LAYERS, descend, plot_iteration_costs, roughness
 
+#: Its data come from scikit-learn (runs and figures import it; see ``runner``).
+SKLEARN = True
 NAME = "momentum"
 LETTER = "i"
 TITLE = "Momentum smooths the path"

@@ -32,6 +32,8 @@ from ._core import (
     sample_costs,
 )
 
+#: Its data come from scikit-learn (runs and figures import it; see ``runner``).
+SKLEARN = True
 NAME = "optimization"
 LETTER = "e"
 TITLE = "Optimizers: mini-batch gradient descent, momentum, Adam"

@@ -114,7 +114,7 @@ def run_network(n_h: int, iterations: int) -> Run:
 
 def tasks(data_dir: str | None) -> list[Task]:
     out = [
-        Task(NAME, "baseline", run_baseline, {}, weight=0.5),
+        Task(NAME, "baseline", run_baseline, {}, weight=0.5, sklearn=True),
         Task(NAME, "n_h=4, 10000 iterations", run_network, {"n_h": 4, "iterations": 10000},
              weight=1.5),
     ]

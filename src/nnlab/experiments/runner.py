@@ -161,6 +161,108 @@ def _draw(name: str, runs: dict[str, Run], data_dir: str | None, out_dir: str) -
     return EXPERIMENTS[name].figures(runs, data_dir, Path(out_dir))
 
 
+def _uses_sklearn(name: str) -> bool:
+    """Whether an experiment's data (its runs and figures) come from scikit-learn."""
+    return bool(getattr(EXPERIMENTS[name], "SKLEARN", False))
+
+
+@dataclass
+class _Job:
+    """A training run (``kind`` "task") or an experiment's figures, for ``_Scheduler``."""
+
+    kind: str
+    name: str
+    task: Task | None
+    sklearn: bool
+    args: tuple = ()
+
+    def submit(self, pool: cf.ProcessPoolExecutor) -> cf.Future:
+        if self.kind == "task":
+            return pool.submit(_run_task, self.task)
+        return pool.submit(_draw, *self.args)
+
+
+class _Scheduler:
+    """Worker processes (one executor each) fed from one queue, longest runs first, each kept
+    two jobs ahead so that it never waits for this process.
+
+    A worker forked before this process imported scikit-learn takes no job that imports it (it
+    would pay the import again); the others take those jobs first. So the first worker trains
+    while this process imports scikit-learn to load the remaining experiments' data.
+    """
+
+    AHEAD = 2
+
+    def __init__(self, tasks: list[Task]):
+        self.queue: list[_Job] = []
+        self.queued: set[int] = set()
+        self.pools: list[tuple[cf.ProcessPoolExecutor, bool]] = []
+        self.load: list[int] = []
+        self.running: dict[cf.Future, tuple[_Job, int]] = {}
+        self.queue_tasks(tasks)
+
+    @property
+    def workers(self) -> int:
+        return len(self.pools)
+
+    def queue_tasks(self, tasks: list[Task]) -> None:
+        """Queue the tasks not queued yet, the queue kept longest first."""
+        new = [t for t in tasks if id(t) not in self.queued]
+        self.queued.update(id(t) for t in new)
+        jobs = [_Job("task", t.experiment, t, t.sklearn or _uses_sklearn(t.experiment))
+                for t in new]
+        self.queue = sorted(self.queue + jobs, key=lambda j: -j.task.weight if j.task else 0)
+
+    def add(self, job: _Job) -> None:
+        self.queue.append(job)
+        self._fill()
+
+    def start_worker(self) -> None:
+        import sys
+
+        without_sklearn = "sklearn" not in sys.modules
+        pool = cf.ProcessPoolExecutor(max_workers=1, initializer=_init_worker)
+        self.pools.append((pool, without_sklearn))
+        self.load.append(0)
+        self._fill()
+
+    def _next(self, without_sklearn: bool) -> _Job | None:
+        if without_sklearn:
+            eligible = [j for j in self.queue if not j.sklearn]
+        else:  # scikit-learn's jobs first: the other worker cannot take them
+            eligible = [j for j in self.queue if j.sklearn] or self.queue
+        if not eligible:
+            return None
+        job = eligible[0]
+        del self.queue[next(i for i, j in enumerate(self.queue) if j is job)]
+        return job
+
+    def _fill(self) -> None:
+        for w, (pool, without_sklearn) in enumerate(self.pools):
+            while self.load[w] < self.AHEAD:
+                job = self._next(without_sklearn)
+                if job is None:
+                    break
+                self.running[job.submit(pool)] = (job, w)
+                self.load[w] += 1
+
+    def finished(self):
+        """Yield ``(job, future)`` as jobs finish, refilling the workers, until none is left."""
+        while self.running:
+            done, _ = cf.wait(self.running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                job, w = self.running.pop(future)
+                self.load[w] -= 1
+                yield job, future
+            self._fill()
+            if not self.running and self.queue:  # only jobs no started worker may take
+                self.start_worker()
+
+    def shutdown(self) -> None:
+        for pool, _ in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_experiments(
     names: list[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
@@ -194,16 +296,29 @@ def run_experiments(
                for n in selected}
     pending: dict[str, set[str]] = {}
     tasks: list[Task] = []
-    for name in selected:
-        module = EXPERIMENTS[name]
-        try:
-            module.load(data)
-        except DataFileError as exc:
-            results[name].status, results[name].reason = "skipped", str(exc)
-            continue
-        mine = module.tasks(data)
-        pending[name] = {t.key for t in mine}
-        tasks += mine
+
+    def load(names: list[str]) -> None:
+        for name in names:
+            module = EXPERIMENTS[name]
+            try:
+                module.load(data)
+            except DataFileError as exc:
+                results[name].status, results[name].reason = "skipped", str(exc)
+                continue
+            mine = module.tasks(data)
+            pending[name] = {t.key for t in mine}
+            tasks.extend(mine)
+
+    # The experiments whose data need no scikit-learn first: with several jobs, one worker starts
+    # on their runs while this process imports scikit-learn (~1 s) to load the others.
+    own_data = [n for n in selected if not _uses_sklearn(n)]
+    load(own_data)
+    tasks.sort(key=lambda t: -t.weight)
+    scheduler = None
+    if jobs > 1 and tasks and len(own_data) < len(selected):
+        scheduler = _Scheduler(tasks)
+        scheduler.start_worker()
+    load([n for n in selected if _uses_sklearn(n)])
     tasks.sort(key=lambda t: -t.weight)
     total = len(tasks) + (len(pending) if out is not None else 0)
     done = 0
@@ -239,7 +354,7 @@ def run_experiments(
 
     if progress is not None:
         progress(0, total, "starting")
-    if jobs == 1 or len(tasks) <= 1:
+    if scheduler is None and (jobs == 1 or len(tasks) <= 1):
         with one_blas_thread():
             for task in tasks:
                 outcome, error = None, None
@@ -256,28 +371,26 @@ def run_experiments(
                         results[complete].reason = f"figures: {type(exc).__name__}: {exc}"
                     note(f"{results[complete].letter} {complete}: figures")
     else:
-        workers = min(jobs, max(len(tasks), 1))
-        with cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
-            futures: dict[cf.Future, tuple[str, Any]] = {
-                pool.submit(_run_task, t): ("task", t) for t in tasks
-            }
-            while futures:
-                finished_now, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
-                for future in finished_now:
-                    kind, item = futures.pop(future)
-                    error = future.exception()
-                    if kind == "figures":
-                        if error is not None:
-                            results[item].reason = f"figures: {type(error).__name__}: {error}"
-                        else:
-                            results[item].figures = future.result()
-                        note(f"{results[item].letter} {item}: figures")
-                        continue
-                    complete = finished(item, None if error else future.result(), error)
-                    if complete and out is not None:
-                        fig_future = pool.submit(_draw, complete, results[complete].runs, data,
-                                                 str(out))
-                        futures[fig_future] = ("figures", complete)
+        scheduler = scheduler or _Scheduler(tasks)
+        scheduler.queue_tasks(tasks)
+        try:
+            while scheduler.workers < min(jobs, len(tasks)):
+                scheduler.start_worker()
+            for job, future in scheduler.finished():
+                error = future.exception()
+                if job.kind == "figures":
+                    if error is not None:
+                        results[job.name].reason = f"figures: {type(error).__name__}: {error}"
+                    else:
+                        results[job.name].figures = future.result()
+                    note(f"{results[job.name].letter} {job.name}: figures")
+                    continue
+                complete = finished(job.task, None if error else future.result(), error)
+                if complete and out is not None:
+                    scheduler.add(_Job("figures", complete, None, _uses_sklearn(complete),
+                                       (complete, results[complete].runs, data, str(out))))
+        finally:
+            scheduler.shutdown()
     for result in results.values():
         if result.status == "ok" and pending.get(result.name):
             result.status, result.reason = "failed", "some runs did not finish"
