@@ -418,6 +418,17 @@ def test_without_numba_or_exact_the_fast_path_is_the_textbook_bit_for_bit(env, b
     assert out.strip() == expected
 
 
+def _chunked_and_per_epoch(X, Y, dims, acts, kw):
+    """``train`` with many epochs per compiled call, and with a callback (one call per epoch):
+    the same parameters, costs and learning rates bit for bit. Returns both results."""
+    chunked = train(X, Y, dims, acts, **kw)
+    per_epoch = train(X, Y, dims, acts, callback=lambda e, p, c: False, **kw)  # one call each
+    for k in chunked.params:
+        np.testing.assert_array_equal(chunked.params[k], per_epoch.params[k])
+    assert chunked.costs == per_epoch.costs and chunked.learning_rates == per_epoch.learning_rates
+    return chunked, per_epoch
+
+
 @pytest.mark.parametrize("dropout", ["none", "one-generator", "per-step"])
 def test_full_batch_epochs_many_per_call_are_the_one_per_call_epochs(dropout, monkeypatch):
     import nnlab.fast
@@ -431,11 +442,7 @@ def test_full_batch_epochs_many_per_call_are_the_one_per_call_epochs(dropout, mo
         shared = np.random.RandomState()
         kw["dropout_rng"] = lambda step: shared.seed(step % 5) or shared
     dims, acts = [3, 5, 4, 1], ["tanh", "relu", "sigmoid"]
-    chunked = train(X, Y, dims, acts, **kw)
-    per_epoch = train(X, Y, dims, acts, callback=lambda e, p, c: False, **kw)  # one call each
-    for k in chunked.params:
-        np.testing.assert_array_equal(chunked.params[k], per_epoch.params[k])
-    assert chunked.costs == per_epoch.costs and chunked.learning_rates == per_epoch.learning_rates
+    _chunked_and_per_epoch(X, Y, dims, acts, kw)
     _compare(X, Y, dims, acts, np.float64, "momentum", 0.0, None, epochs=30,
              **{k: v for k, v in kw.items() if k in ("keep_probs", "dropout_rng")})
 
@@ -469,11 +476,7 @@ def test_minibatch_epochs_many_per_call_are_the_one_per_call_epochs(shuffle, opt
     if shuffle == "per-epoch":  # the course's optimizer notebook reseeds every epoch
         kw["shuffle_rng"] = lambda epoch: np.random.RandomState(11 + epoch)
     dims, acts = [3, 5, 4, 1], ["tanh", "relu", "sigmoid"]
-    chunked = train(X, Y, dims, acts, **kw)
-    per_epoch = train(X, Y, dims, acts, callback=lambda e, p, c: False, **kw)  # one call each
-    for k in chunked.params:
-        np.testing.assert_array_equal(chunked.params[k], per_epoch.params[k])
-    assert chunked.costs == per_epoch.costs and chunked.learning_rates == per_epoch.learning_rates
+    chunked, per_epoch = _chunked_and_per_epoch(X, Y, dims, acts, kw)
     assert chunked.optimizer_state.t == per_epoch.optimizer_state.t == 11 * 5
     _compare(X, Y, dims, acts, np.float64, optimizer, 0.0, 16, epochs=11,
              **{k: v for k, v in kw.items() if k == "shuffle_rng"})

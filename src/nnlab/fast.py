@@ -1079,9 +1079,7 @@ def fast_train(
                     rngs = _step_rngs(dropout_rng, rng, step)
                 batch_costs, _ = trainer.run_batches(X_rows, Y_rows, rows, min(batch_size, m), lr,
                                                      rngs=rngs)
-                total = float(np.dot(batch_costs, sizes[: batch_costs.size]))
-                if batch_costs.size < sizes.size:
-                    total = math.nan  # stopped at a non-finite batch cost
+                total = _batches_total(batch_costs, sizes)
                 step += batch_costs.size
             else:
                 if not full_batch:
@@ -1103,14 +1101,27 @@ def fast_train(
                     trainer.finish_dual(prev_C)
                     prev_theta = trainer.theta
                 raise DivergenceError(epoch, epoch_cost, trainer._copies(prev_theta), lr)
-            costs.append(epoch_cost)
-            if print_every and epoch % print_every == 0:
-                print(f"Cost after iteration {epoch}: {epoch_cost:f}")
+            _record(costs, epoch, epoch_cost, print_every)
             if callback is not None and callback(epoch, trainer._copies(trainer.theta), epoch_cost):
                 break
     if dual:
         trainer.finish_dual()
     return TrainResult(trainer.params, costs, trainer.optimizer_state(), epoch + 1, lrs)
+
+
+def _batches_total(batch_costs: np.ndarray, sizes: np.ndarray) -> float:
+    """Σ cost × batch size over an epoch's compiled batches; NaN when the kernel stopped early
+    at a non-finite batch cost (fewer costs than batches)."""
+    if batch_costs.size < sizes.size:
+        return math.nan
+    return float(np.dot(batch_costs, sizes))
+
+
+def _record(costs: list[float], epoch: int, cost: float, print_every: int) -> None:
+    """Keep an epoch's cost, and print it every ``print_every`` epochs as ``train`` does."""
+    costs.append(cost)
+    if print_every and epoch % print_every == 0:
+        print(f"Cost after iteration {epoch}: {cost:f}")
 
 
 def _step_rngs(dropout_rng: Callable[[int], Rng] | None, rng: Rng,
@@ -1154,9 +1165,7 @@ def _full_batch_chunks(
             epoch_cost = float(cost * m) / m  # as the per-epoch loop sums it
             if not np.isfinite(epoch_cost):
                 raise DivergenceError(done, epoch_cost, trainer._copies(prev), lr)
-            costs.append(epoch_cost)
-            if print_every and done % print_every == 0:
-                print(f"Cost after iteration {done}: {epoch_cost:f}")
+            _record(costs, done, epoch_cost, print_every)
             done += 1
     return TrainResult(trainer.params, costs, trainer.optimizer_state(), num_epochs,
                        [lr] * num_epochs)
@@ -1190,25 +1199,18 @@ def _minibatch_chunks(
         for e in range(n):
             shuffler = shuffle_rng(done + e) if shuffle_rng is not None else rng
             orders[e] = permutation(shuffler, m)  # the textbook's shuffle, same draw
-        start = (trainer.theta.copy(), trainer.optimizer_state(), trainer.t)
+        start = (trainer.theta.copy(), trainer.optimizer_state())  # the state holds t
         batch_costs, _ = trainer.run_batches(X_rows, Y_rows, orders, batch_size, lr, passes=n)
         for e in range(n):
-            part = batch_costs[e * per_pass : (e + 1) * per_pass]
-            total = float(np.dot(part, sizes[: part.size]))
-            if part.size < per_pass:
-                total = math.nan  # stopped at a non-finite batch cost
-            epoch_cost = total / m
+            epoch_cost = _batches_total(batch_costs[e * per_pass : (e + 1) * per_pass], sizes) / m
             if not np.isfinite(epoch_cost):
-                theta, state, t = start  # back to the call's start, then up to epoch e
+                theta, state = start  # back to the call's start, then up to epoch e
                 trainer.theta[...] = theta
                 trainer.set_optimizer_state(state)
-                trainer.t = t
                 if e:
                     trainer.run_batches(X_rows, Y_rows, orders[:e], batch_size, lr, passes=e)
                 raise DivergenceError(done, epoch_cost, trainer._copies(trainer.theta), lr)
-            costs.append(epoch_cost)
-            if print_every and done % print_every == 0:
-                print(f"Cost after iteration {done}: {epoch_cost:f}")
+            _record(costs, done, epoch_cost, print_every)
             done += 1
     return TrainResult(trainer.params, costs, trainer.optimizer_state(), num_epochs,
                        [lr] * num_epochs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import inspect
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -218,8 +219,6 @@ class _Scheduler:
         self._fill()
 
     def start_worker(self) -> None:
-        import sys
-
         without_sklearn = "sklearn" not in sys.modules
         pool = cf.ProcessPoolExecutor(max_workers=1, initializer=_init_worker)
         self.pools.append((pool, without_sklearn))
