@@ -12,8 +12,8 @@ cd "$(dirname "$0")"
 mode="${1:-}"
 [ $# -gt 0 ] && shift
 case "$mode" in
-  reproduce|nnlab) extras="[fast]" ;;
-  test) extras="[dev,fast]" ;;
+  reproduce|nnlab) extras="[plot,course,fast]" ;;
+  test) extras="[dev]" ;;
   *) echo "usage: bash run.sh reproduce|test|nnlab [ARGS...]" >&2; exit 2 ;;
 esac
 
