@@ -115,6 +115,11 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+#: The activations whose derivative jumps at Z = 0 (a kink): a finite difference whose ±ε steps
+#: put some Z on both sides of 0 does not measure the derivative there (see ``gradient_check``).
+KINKED: frozenset[str] = frozenset({"relu", "leaky_relu"})
+
+
 def get_activation(name: str) -> Activation:
     """Look up an activation by name, with a clear error for an unknown one."""
     try:

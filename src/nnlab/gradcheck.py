@@ -9,6 +9,17 @@ which is about 1e-7 or smaller when backprop is right. The same ratio per parame
 the layer whose gradient is wrong. Dropout is refused: a random mask makes J a different function at
 every evaluation, so the finite differences would not measure the gradient.
 
+Kinks. relu and leaky_relu (``activations.KINKED``) have no derivative at Z = 0. When the steps
+θ ± ε e_i put some pre-activation Z[l] (of one unit on one example) on the other side of 0 than it
+is at θ, g̃_i averages the two slopes and can disagree with a correct backprop by a lot (a unit with
+Z = 0 exactly, say every first-layer relu dead on an example so that Z2 = b2 = 0, gives half the
+slope). Each such entry is marked: the check compares the signs of every kinked Z at θ, θ + ε e_i
+and θ - ε e_i (from the forward passes it runs anyway). The verdict leaves the marked entries out:
+if they alone push the difference above the threshold, the check is *inconclusive at a kink*
+(``result.verdict == "inconclusive"``, ``result.kinks`` names the layer, unit and example of each
+crossing) instead of reporting a mistake; a difference that remains without them is a mistake.
+When no entry crosses a kink, every number is what the plain check gives.
+
 >>> import numpy as np
 >>> from nnlab import initialize_parameters, gradient_check
 >>> rng = np.random.RandomState(1)
@@ -21,12 +32,16 @@ every evaluation, so the finite differences would not measure the gradient.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
+from .activations import KINKED
 from .network import (
+    check_activations,
     check_keep_probs,
     compute_cost,
     model_backward,
@@ -76,6 +91,31 @@ def relative_difference(g: np.ndarray, g_approx: np.ndarray) -> float:
     return float(numerator / denominator) if denominator > 0 else 0.0
 
 
+class Kink(NamedTuple):
+    """A pre-activation ``Z[layer][unit, example]`` of a kinked activation (relu, leaky_relu) that
+    some ±ε step of the check put on the other side of 0. ``layer`` counts from 1 as in Z1, Z2;
+    ``unit`` (row of Z) and ``example`` (column of X) count from 0."""
+
+    layer: int
+    unit: int
+    example: int
+
+
+def _spans(values: Sequence[int], limit: int = 8) -> str:
+    """0, 1, 2, 5 -> "0-2, 5"; more than ``limit`` runs end in "… (n in all)"."""
+    runs: list[str] = []
+    vals = sorted(set(values))
+    i = 0
+    while i < len(vals):
+        j = i
+        while j + 1 < len(vals) and vals[j + 1] == vals[j] + 1:
+            j += 1
+        runs.append(str(vals[i]) if i == j else f"{vals[i]}-{vals[j]}")
+        i = j + 1
+    text = ", ".join(runs[:limit])
+    return text + (f", … ({len(vals)} in all)" if len(runs) > limit else "")
+
+
 @dataclass(frozen=True)
 class GradientCheckResult:
     """The outcome of a gradient check.
@@ -85,6 +125,12 @@ class GradientCheckResult:
         per_parameter: the same ratio for each of W1, b1, ..., WL, bL.
         threshold: above it, the check fails.
         gradient, approx: the backprop and finite-difference vectors (N,).
+        kink_mask: (N,) booleans, True for the entries whose ±ε steps crossed a kink (None: none
+            was looked for).
+        kinks: every ``Kink`` crossed, sorted.
+        difference_off_kink, per_parameter_off_kink: the ratios over the entries that crossed no
+            kink (equal to ``difference`` / ``per_parameter`` when none did).
+        entries_at_kink: for each of W1, b1, ...: (entries that crossed a kink, entries).
     """
 
     difference: float
@@ -92,15 +138,61 @@ class GradientCheckResult:
     threshold: float
     gradient: np.ndarray = field(repr=False)
     approx: np.ndarray = field(repr=False)
+    kink_mask: np.ndarray | None = field(default=None, repr=False)
+    kinks: tuple[Kink, ...] = ()
+    difference_off_kink: float | None = None
+    per_parameter_off_kink: dict[str, float] | None = None
+    entries_at_kink: dict[str, tuple[int, int]] | None = None
 
     @property
     def passed(self) -> bool:
         return self.difference <= self.threshold
 
     @property
+    def inconclusive(self) -> bool:
+        """Above the threshold only because of entries whose ±ε steps crossed a kink."""
+        off = self.difference if self.difference_off_kink is None else self.difference_off_kink
+        return not self.passed and bool(self.kinks) and off <= self.threshold
+
+    @property
+    def verdict(self) -> str:
+        """``"passed"``, ``"inconclusive"`` (at a kink) or ``"wrong"`` (a mistake in backprop)."""
+        if self.passed:
+            return "passed"
+        return "inconclusive" if self.inconclusive else "wrong"
+
+    def _off_kink(self, k: str) -> float:
+        off = self.per_parameter_off_kink
+        return self.per_parameter[k] if off is None else off[k]
+
+    @property
     def failing(self) -> list[str]:
-        """The parameters whose own relative difference is above the threshold."""
-        return [k for k, d in self.per_parameter.items() if d > self.threshold]
+        """The parameters whose own relative difference is above the threshold, even without the
+        entries that crossed a kink."""
+        return [k for k, d in self.per_parameter.items()
+                if d > self.threshold and self._off_kink(k) > self.threshold]
+
+    @property
+    def at_kink(self) -> list[str]:
+        """The parameters above the threshold only because of entries that crossed a kink."""
+        return [k for k, d in self.per_parameter.items()
+                if d > self.threshold and self._off_kink(k) <= self.threshold]
+
+    def _kink_counts(self) -> str:
+        """For the report: "b2 (4 of 4)" for each parameter with entries at a kink."""
+        counts = self.entries_at_kink or {}
+        return ", ".join(f"{k} ({n} of {size})" for k, (n, size) in counts.items() if n)
+
+    def kink_summary(self) -> str:
+        """The kinks crossed, one clause per layer: "Z2 units 0-3 on example 7"."""
+        parts = []
+        for layer in sorted({k.layer for k in self.kinks}):
+            units = [k.unit for k in self.kinks if k.layer == layer]
+            examples = [k.example for k in self.kinks if k.layer == layer]
+            u, e = len(set(units)), len(set(examples))
+            parts.append(f"Z{layer} unit{'s' if u > 1 else ''} {_spans(units)} on "
+                         f"example{'s' if e > 1 else ''} {_spans(examples)}")
+        return "; ".join(parts)
 
     def __float__(self) -> float:
         return self.difference
@@ -108,10 +200,24 @@ class GradientCheckResult:
     def report(self) -> str:
         """A small table: each parameter's relative difference and verdict, then the total."""
         lines = [f"{'parameter':<10} {'relative difference':>20}  verdict"]
+        at_kink = set(self.at_kink)
         for k, d in self.per_parameter.items():
-            lines.append(f"{k:<10} {d:>20.3e}  {'ok' if d <= self.threshold else 'WRONG'}")
-        verdict = "passed" if self.passed else "FAILED: there is a mistake in backpropagation"
+            mark = "ok" if d <= self.threshold else "at a kink" if k in at_kink else "WRONG"
+            lines.append(f"{k:<10} {d:>20.3e}  {mark}")
+        verdict = {
+            "passed": "passed",
+            "inconclusive": "INCONCLUSIVE at a kink",
+            "wrong": "FAILED: there is a mistake in backpropagation",
+        }[self.verdict]
         lines.append(f"{'all':<10} {self.difference:>20.3e}  {verdict}")
+        if self.inconclusive:
+            lines.append(textwrap.fill(
+                f"Entries at a kink: {self._kink_counts()}. Their ±ε steps move Z across 0 at "
+                f"{self.kink_summary()} (counting from 0), where relu/leaky_relu has no "
+                "derivative, so their finite differences do not measure the gradient. Every "
+                f"other entry agrees (relative difference {self.difference_off_kink:.3e} <= "
+                f"{self.threshold:g}): no mistake found. Check at other weights or examples "
+                "to settle these.", width=100))
         return "\n".join(lines)
 
 
@@ -135,7 +241,23 @@ def gradient_check(
     ``model_forward`` then ``model_backward`` with the same loss and λ. ``keep_probs`` below 1
     is refused.
 
+    Entries whose ±ε steps move a relu/leaky_relu pre-activation across 0 are marked and left out
+    of the verdict (see the module's "Kinks"): ``result.verdict`` is ``"passed"``,
+    ``"inconclusive"`` (only such entries disagree; ``result.kinks`` names them) or ``"wrong"``.
+
     Returns a ``GradientCheckResult`` (``float(result)`` is the overall relative difference).
+
+    Both first-layer relu units are off on example 0, so Z2 = b2 = 0 there exactly and the steps
+    b2 ± ε land on both sides of relu's kink; backprop is right, and the check says so:
+
+    >>> import numpy as np
+    >>> X, Y = np.array([[1.0, -1.0]]), np.array([[1.0, 0.0]])
+    >>> params = {"W1": np.array([[-1.0], [-2.0]]), "b1": np.zeros((2, 1)),
+    ...           "W2": np.array([[1.0, 1.0]]), "b2": np.zeros((1, 1)),
+    ...           "W3": np.array([[1.0]]), "b3": np.zeros((1, 1))}
+    >>> result = gradient_check(params, X, Y, ["relu", "relu", "sigmoid"])
+    >>> result.verdict, result.failing, result.at_kink, result.kinks
+    ('inconclusive', [], ['b2'], (Kink(layer=2, unit=0, example=0),))
     """
     L = num_layers(params)
     if any(k < 1.0 for k in check_keep_probs(keep_probs, L)):
@@ -152,10 +274,15 @@ def gradient_check(
     X64 = np.asarray(X, dtype=np.float64)
     Y64 = np.asarray(Y, dtype=np.float64)
 
-    def cost(p: Mapping[str, np.ndarray]) -> float:
-        AL, _ = model_forward(X64, p, activations)
-        return float(compute_cost(AL, Y64, p, lambd, loss=loss_name))
+    kinked = [l for l, a in enumerate(check_activations(activations, L), 1) if a in KINKED]
 
+    def cost(p: Mapping[str, np.ndarray]) -> tuple[float, list[np.ndarray]]:
+        """J(p), and the sign pattern (Z > 0) of each kinked layer's Z."""
+        AL, caches = model_forward(X64, p, activations)
+        signs = [caches[l - 1].Z > 0 for l in kinked]
+        return float(compute_cost(AL, Y64, p, lambd, loss=loss_name)), signs
+
+    grads: Mapping[str, np.ndarray]
     if grad_fn is None:
         AL, caches = model_forward(X64, p64, activations)
         grads = model_backward(AL, Y64, caches, lambd=lambd, loss=loss_name)
@@ -164,21 +291,42 @@ def gradient_check(
     g = grads_to_vector(grads)
 
     theta = params_to_vector(p64)
+    signs = cost(p64)[1] if kinked else []
     approx = np.empty_like(theta)
+    kink_mask = np.zeros(theta.size, dtype=bool)
+    crossed: set[Kink] = set()
     for i in range(theta.size):
         theta_plus = theta.copy()
         theta_plus[i] += epsilon
         theta_minus = theta.copy()
         theta_minus[i] -= epsilon
-        J_plus = cost(vector_to_params(theta_plus, p64))
-        J_minus = cost(vector_to_params(theta_minus, p64))
+        J_plus, signs_plus = cost(vector_to_params(theta_plus, p64))
+        J_minus, signs_minus = cost(vector_to_params(theta_minus, p64))
         approx[i] = (J_plus - J_minus) / (2 * epsilon)
+        for l, at, plus, minus in zip(kinked, signs, signs_plus, signs_minus, strict=True):
+            moved = (plus != at) | (minus != at)
+            if moved.any():
+                kink_mask[i] = True
+                units, examples = np.nonzero(moved)
+                crossed.update(Kink(l, int(u), int(e))
+                               for u, e in zip(units, examples, strict=True))
 
-    per_parameter, start = {}, 0
+    smooth = ~kink_mask
+    per_parameter, per_parameter_off, entries_at_kink, start = {}, {}, {}, 0
     for k in parameter_keys(p64):
         n = p64[k].size
-        per_parameter[k] = relative_difference(g[start : start + n], approx[start : start + n])
+        part = slice(start, start + n)
+        per_parameter[k] = relative_difference(g[part], approx[part])
+        keep = smooth[part]
+        per_parameter_off[k] = (per_parameter[k] if keep.all()
+                                else relative_difference(g[part][keep], approx[part][keep]))
+        entries_at_kink[k] = (int(n - np.count_nonzero(keep)), n)
         start += n
+    difference = relative_difference(g, approx)
     return GradientCheckResult(
-        relative_difference(g, approx), per_parameter, threshold, g, approx
+        difference, per_parameter, threshold, g, approx,
+        kink_mask=kink_mask, kinks=tuple(sorted(crossed)),
+        difference_off_kink=(difference if smooth.all()
+                             else relative_difference(g[smooth], approx[smooth])),
+        per_parameter_off_kink=per_parameter_off, entries_at_kink=entries_at_kink,
     )

@@ -351,6 +351,8 @@ class Lab:
             "passed": result.passed, "failing": result.failing,
             "per_parameter": {k: float(f"{d:.3e}") for k, d in result.per_parameter.items()},
             "examples": m, "parameters": int(result.gradient.size),
+            "verdict": result.verdict, "at_kink": result.at_kink,
+            "kinks": result.kink_summary() if result.inconclusive else "",
         }
 
     def train_config(self, run_index: int = 0):

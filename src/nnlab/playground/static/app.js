@@ -315,16 +315,24 @@ const handlers = {
     const panel = $("gradcheck-panel");
     panel.hidden = false;
     const who = msg.label ? `${msg.label}, ` : "";
+    const atKink = msg.at_kink || [];
+    const inconclusive = msg.verdict === "inconclusive";
     $("gradcheck-summary").textContent = (msg.passed
       ? `Passed: relative difference ${msg.difference.toExponential(2)} ≤ ${msg.threshold}: ` +
         "backpropagation agrees with finite differences"
+      : inconclusive
+      ? `Inconclusive at a kink: the disagreement (in ${atKink.join(", ")}) is only in ` +
+        `entries whose ±ε steps move a relu's Z across 0 (${msg.kinks}; counting from 0), ` +
+        "where finite differences do not measure the derivative. Every other entry agrees: " +
+        "no mistake found"
       : `FAILED: relative difference ${msg.difference.toExponential(2)} > ${msg.threshold}; ` +
         `parameters off: ${msg.failing.join(", ")}`) +
       ` (${who}epoch ${msg.epoch}, ${msg.parameters} parameters, ${msg.examples} examples).`;
-    $("gradcheck-summary").className = msg.passed ? "passed" : "failed";
+    $("gradcheck-summary").className = msg.passed ? "passed" : inconclusive ? "inconclusive"
+      : "failed";
     const rows = Object.entries(msg.per_parameter).map(([k, d]) =>
       `<tr><td>${k}</td><td>${d.toExponential(2)}</td>` +
-      `<td>${d <= msg.threshold ? "ok" : "WRONG"}</td></tr>`);
+      `<td>${d <= msg.threshold ? "ok" : atKink.includes(k) ? "at a kink" : "WRONG"}</td></tr>`);
     $("gradcheck-table").innerHTML =
       "<tr><th>parameter</th><th>relative difference</th><th></th></tr>" + rows.join("");
   },
