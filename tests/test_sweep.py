@@ -534,10 +534,132 @@ def test_examples_are_valid_sweeps():
 
 
 
-def test_the_readme_sweep_file_is_valid():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Sweeps", 1)[1]
-    toml_block = section.split("```toml\n", 1)[1].split("```", 1)[0]
-    spec = parse_spec(toml_block, where="README")
+def test_the_docs_sweep_file_is_valid():
+    page = (REPO / "docs" / "sweeps.md").read_text(encoding="utf-8")
+    toml_block = page.split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = parse_spec(toml_block, where="docs/sweeps.md")
     assert spec.axes() == ["case", "batch_size", "lr", "l2", "layers"]
     assert spec.n_trials() == 2 * 2 * 8 * 5
+
+
+# ------------------------------------------------------------------- abuse: size, records, address
+
+
+def test_a_sweep_over_the_trial_limit_is_refused_before_a_point_is_made(monkeypatch):
+    import nnlab.sweep.spec as spec_module
+
+    def no_expansion(spec):
+        raise AssertionError("the points were made before the count was checked")
+
+    monkeypatch.setattr(spec_module, "points", no_expansion)
+    million = ("[base]\ndataset = 'moons'\n[grid]\nlr = " + str([0.001 * i for i in range(1, 1001)])
+               + "\nepochs = " + str(list(range(1, 1001))))
+    with pytest.raises(SweepError) as info:
+        parse_spec(million)
+    assert "1000000 trials (1000000 points x 1 seed(s)) is more than the limit of 100000" in str(
+        info.value) and "--max-trials" in str(info.value)
+    small = "[sweep]\nseeds = 4\n[base]\ndataset = 'moons'\n[grid]\nlr = [0.1, 0.2, 0.3]"
+    with pytest.raises(SweepError, match=r"12 trials .* limit of 11"):
+        parse_spec(small, max_trials=11)
+    monkeypatch.undo()
+    assert parse_spec(small, max_trials=12).n_trials() == 12
+
+
+def test_cli_max_trials_flag(tmp_path):
+    (tmp_path / "s.toml").write_text(SMALL)
+    line = one_line_error(nnlab("sweep", "s.toml", "--dry-run", "--max-trials", "7", cwd=tmp_path))
+    assert "8 trials (4 points x 2 seed(s)) is more than the limit of 7" in line
+    line = one_line_error(nnlab("sweep", "s.toml", "--dry-run", "--max-trials", "0", cwd=tmp_path))
+    assert "--max-trials 0" in line
+    out = nnlab("sweep", "s.toml", "--dry-run", "--max-trials", "8", cwd=tmp_path)
+    assert out.returncode == 0 and "= 8 trials" in out.stdout
+
+
+def _damage(path, change):
+    record = json.loads(path.read_text())
+    change(record)
+    path.write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda r: r["metrics"]["val"].update(accuracy="0.9x"), "metrics.val.accuracy = '0.9x'"),
+    (lambda r: r.update(curve="a curve"), "curve = 'a curve' is not a table of lists"),
+    (lambda r: r["curve"].update(loss=[0.5]), "curve.loss = [0.5] is not a list of 8 numbers"),
+    (lambda r: r.update(epochs_run="8"), "epochs_run = '8'"),
+    (lambda r: r.update(status="ok", metrics=None), "metrics = None"),
+    (lambda r: r.update(id="0" * 16), "is not the trial's id"),
+], ids=["metric-string", "curve-string", "curve-short", "epochs-string", "no-metrics", "id"])
+def test_a_record_edited_by_hand_is_named_and_its_trial_runs_again(tmp_path, change, words):
+    spec = parse_spec(SMALL)
+    first = run_sweep(spec, tmp_path, jobs=1, plots=False)
+    path = TrialStore(tmp_path).path(first.trials[3].id)
+    _damage(path, change)
+    lines = []
+    again = run_sweep(spec, tmp_path, jobs=1, plots=False, warn=lines.append)
+    assert (again.ran, again.reused) == (1, 7)
+    assert again.records == first.records  # the trial ran again, to the same record
+    assert len(lines) == 1 and lines[0].startswith(f"{path}: is not a record of this trial: ")
+    assert words in lines[0] and lines[0].endswith("running that trial again")
+    with pytest.warns(UserWarning, match="is not JSON"):  # the library's default: a warning
+        path.write_text("{cut short")
+        run_sweep(spec, tmp_path, jobs=1, plots=False)
+
+
+def test_cli_resume_over_a_hand_edited_record_warns_and_goes_on(tmp_path):
+    (tmp_path / "s.toml").write_text(SMALL)
+    assert nnlab("sweep", "s.toml", "--quiet", "--no-plots", cwd=tmp_path).returncode == 0
+    trials = sorted((tmp_path / "sweeps" / "s" / "trials").glob("*.json"))
+    _damage(trials[0], lambda r: r["metrics"]["train"].update(loss="low"))
+    _damage(trials[1], lambda r: r.update(curve="a curve"))
+    out = nnlab("sweep", "s.toml", "--quiet", "--no-plots", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr and "could not convert" not in out.stderr
+    warned = sorted(line for line in out.stderr.splitlines() if line.strip())
+    assert len(warned) == 2 and all(line.startswith("nnlab sweep: warning: ") for line in warned)
+    assert any(trials[0].name in line and "metrics.train.loss = 'low'" in line for line in warned)
+    assert any(trials[1].name in line and "curve = 'a curve'" in line for line in warned)
+    assert "2 trial(s) ran on " in out.stdout and "6 were already finished" in out.stdout
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://", "tcp://host", "http://h:1",
+                                     "tcp://h:99999", "tcp://a b:80", "h:8786/x"])
+def test_cli_a_scheduler_address_of_the_wrong_form_is_one_line_at_once(tmp_path, address):
+    (tmp_path / "s.toml").write_text(SMALL)
+    line = one_line_error(nnlab("sweep", "s.toml", "--scheduler", address, cwd=tmp_path,
+                                timeout=30))
+    assert line == (f"nnlab sweep: error: --scheduler {address!r} is not a scheduler address: "
+                    "expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786")
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_cli_a_port_that_is_not_a_dask_scheduler_is_one_line(tmp_path):
+    """Something else listens there (it answers a few bytes, then waits): one line, no
+    traceback, no 40 s wait for the half-made client at exit."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    held = []
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    (tmp_path / "s.toml").write_text(SMALL)
+    try:
+        out = nnlab("sweep", "s.toml", "--scheduler", f"tcp://127.0.0.1:{port}", "--quiet",
+                    cwd=tmp_path, timeout=35)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    line = one_line_error(out)
+    assert line.startswith(f"nnlab sweep: error: cannot reach the Dask scheduler at "
+                           f"tcp://127.0.0.1:{port}: "), line

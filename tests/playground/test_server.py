@@ -3,9 +3,7 @@ Starlette's TestClient (the app runs in-process; nothing listens on a port)."""
 
 import contextlib
 import io
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,7 +81,7 @@ def test_page_and_static_files(client):
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, path
 
 
-def test_options_and_status(client):
+def test_options_and_status(client, course_data):
     o = client.get("/api/options").json()
     assert [d["name"] for d in o["datasets"]] == [
         "moons", "circles", "flower", "xor", "blobs", "spiral", "football", "csv"]
@@ -91,8 +89,8 @@ def test_options_and_status(client):
     assert set(o["presets"]) == {"init", "optimizer", "regularization"}
     assert o["defaults"]["batch_size"] == "full" and "x1_x2" in [f["name"] for f in o["features"]]
     football = next(d for d in o["datasets"] if d["name"] == "football")
-    # tests/conftest.py points NNLAB_DATA at the course's files
-    present = (Path(os.environ["NNLAB_DATA"]) / "data.mat").is_file()
+    # tests/conftest.py points NNLAB_DATA at the course's files when it finds them
+    present = course_data is not None and (course_data / "data.mat").is_file()
     assert (football["unavailable"] is None) == present
     status = client.get("/api/status").json()
     assert status["sessions"] == 0 and status["limits"]["max_points"] == 1000

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..datasets import DataFileError, load_circles, load_flower, load_football, load_moons
+from ..datasets.registry import _is_number
 from ..datasets.toy import make_toy
 from .settings import Limits, Settings, SettingsError
 
@@ -40,14 +41,6 @@ class Upload:
         return {"id": self.id, "name": self.name, "n_points": int(self.X.shape[1]),
                 "classes": list(self.classes),
                 "columns": list(self.columns) if self.columns else None}
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def parse_csv(text: str, name: str = "upload.csv", limits: Limits | None = None) -> Upload:

@@ -23,9 +23,19 @@ WebSocket ``/ws``, JSON messages. The page sends ``{"type": ...}`` with type
   failing parameters) or ``error`` (while dropout is on).
 
 The server first sends ``hello`` (the session id and the limits). A bad message is answered by an
-``error`` naming the field; the session goes on. Training runs in a small pool of threads shared
-by all sessions in turn (``Limits.train_threads``), a fraction of a second at a time, so that the
-server keeps answering new pages; it stops as soon as the page's WebSocket closes.
+``error`` naming the field; the session goes on. Training (playing, ``step``, ``gradcheck``) runs
+in a small pool of threads shared by all sessions in turn (``Limits.train_threads``), a fraction
+of a second at a time; what a page waits on briefly (settings, a new setup, an export) runs in
+another pool, which never waits behind training. Training stops as soon as the page's WebSocket
+closes.
+
+Limits against a careless or hostile client (see ``serve``): a request body is read as it
+streams and refused with 413 as soon as it passes its limit (``MAX_MESSAGE`` for JSON, the
+upload limit for a file; a declared ``Content-Length`` over it is refused before any byte is
+read); a message nested deeper than ``MAX_DEPTH`` is refused before it is parsed; a connection
+must send a whole request head within ``HEADER_TIMEOUT`` seconds (``KEEP_ALIVE`` seconds of
+silence between requests), at most ``MAX_HEAD`` bytes of it, and the server holds at most
+``max_connections(limits)`` connections (the page's WebSockets included).
 """
 
 from __future__ import annotations
@@ -68,6 +78,14 @@ STATIC = Path(__file__).parent / "static"
 TURN_SECONDS = 0.05
 #: The largest message a page may send (its settings are far smaller).
 MAX_MESSAGE = 64 * 1024
+#: The deepest nesting of lists and objects in a message (the page's are 4 deep at most).
+MAX_DEPTH = 16
+#: Seconds a connection may take to send a whole request head (the request line and headers).
+HEADER_TIMEOUT = 10.0
+#: Seconds an idle connection is kept open between requests.
+KEEP_ALIVE = 5
+#: The largest request head, in bytes.
+MAX_HEAD = 16 * 1024
 #: Nothing but this server: scripts, styles and connections from our own origin only.
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -92,11 +110,70 @@ def _http_error(status: int, message: str, field: str | None = None) -> JSONResp
     return JSONResponse({"error": {"field": field, "message": message}}, status_code=status)
 
 
+#: The characters that matter to nesting: an escaped character (as one token), a quote, a bracket.
+_TOKEN = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+
+
+def json_depth(text: str) -> int:
+    """How deeply lists and objects nest in the JSON ``text`` (brackets inside strings do not
+    count), found without parsing it: ``json.loads`` of a deep enough text recurses until it
+    fails with a ``RecursionError``.
+
+    One pass, each character looked at once (a regular expression that skips whole strings can
+    take seconds on crafted text such as ``'"\\\\' * 30000``).
+
+    >>> json_depth('{"a": [1, {"b": "[[[\\\\"{"}]}'), json_depth("3"), json_depth("[" * 30000)
+    (3, 0, 30000)
+    """
+    depth = deepest = 0
+    in_string = False
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token == '"':
+            in_string = not in_string
+        elif in_string or token[0] == "\\":
+            continue
+        elif token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def parse_message(text: str | bytes, what: str = "message") -> Any:
+    """``json.loads(text)`` for a message of the page, or ``SettingsError`` saying what is
+    wrong with it: not JSON, or nested deeper than ``MAX_DEPTH``.
+
+    >>> parse_message('{"type": "step"}')
+    {'type': 'step'}
+    >>> try:
+    ...     parse_message("[" * 30000)
+    ... except SettingsError as error:
+    ...     print(error)
+    message nests lists and objects 30000 deep: at most 16
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SettingsError(None, f"{what} is not JSON (not UTF-8 text)") from None
+    depth = json_depth(text)
+    if depth > MAX_DEPTH:
+        raise SettingsError(None, f"{what} nests lists and objects {depth} deep: at most "
+                                  f"{MAX_DEPTH}")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise SettingsError(None, f"{what} is not JSON") from None
+
+
 class Playground:
     """The server's state: limits, the open sessions, the uploaded files, and two thread pools:
-    ``training`` for the turns of playing sessions (shared by all, in turn) and ``interactive``
-    for what a page waits on (settings, a step, a gradient check, an export), so that those never
-    queue behind the training turns of other pages."""
+    ``training`` (``Limits.train_threads`` threads) for every epoch trained, whatever asks for it
+    (the turns of playing sessions, a ``step``, a gradient check), shared by all sessions in turn;
+    and ``interactive`` for the quick work a page waits on (checking settings and building a new
+    setup, an export), so that it never queues behind anyone's training."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
@@ -170,9 +247,9 @@ class Session:
                                          f"at most {MAX_MESSAGE})"))
             return
         try:
-            message = json.loads(text)
-        except ValueError:
-            await self.send(_error(None, "message is not JSON"))
+            message = parse_message(text)
+        except SettingsError as exc:
+            await self.send(_error(exc.field, str(exc)))
             return
         kind = message.get("type") if isinstance(message, dict) else None
         if kind not in MESSAGE_TYPES:
@@ -229,7 +306,7 @@ class Session:
         lab = self._need_lab()
         if self.playing:
             await self.on_pause(message)
-        snapshot = await self.work(lambda: _dumps(lab.step(1)))
+        snapshot = await self.work(lambda: _dumps(lab.step(1)), pool="training")
         await self.send(snapshot)
 
     async def on_gradcheck(self, message: dict[str, Any]) -> None:
@@ -240,7 +317,7 @@ class Session:
         ):
             raise SettingsError("run", f"run = {index!r} is not one of the {len(lab.runs)} runs")
         try:
-            result = await self.work(lab.gradient_check, index)
+            result = await self.work(lab.gradient_check, index, pool="training")
         except ValueError as exc:  # dropout on: the engine explains why it refuses
             raise SettingsError("gradcheck", str(exc)) from None
         await self.send(result)
@@ -344,14 +421,29 @@ async def api_status(request: Request) -> JSONResponse:
                          "limits": pg.limits.to_dict(), "version": __version__})
 
 
+class BodyTooLarge(SettingsError):
+    """A request body over its limit (answered with 413 Content Too Large)."""
+
+
+async def read_body(request: Request, limit: int, what: str = "the request body") -> bytes:
+    """The request's body, read as it streams: ``BodyTooLarge`` as soon as it passes ``limit``
+    bytes (at once when its ``Content-Length`` says so), so that no more than about ``limit``
+    bytes of it are ever held, whatever the client sends."""
+    too_large = f"{what} is larger than {limit} bytes"
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise BodyTooLarge(None, too_large)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(None, too_large)
+    return bytes(body)
+
+
 async def _json_body(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_MESSAGE:
-        raise SettingsError(None, f"request too large ({len(body)} bytes)")
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise SettingsError(None, "the request body is not JSON") from None
+    body = await read_body(request, MAX_MESSAGE)
+    return parse_message(body, "the request body")
 
 
 async def api_validate(request: Request) -> JSONResponse:
@@ -364,6 +456,8 @@ async def api_validate(request: Request) -> JSONResponse:
             raise SettingsError(None, 'expected {"settings": {...}, "compare": [...]}')
         settings = parse_settings(body.get("settings", {}), pg.limits)
         variants = parse_compare(body.get("compare"), settings, pg.limits)
+    except BodyTooLarge as exc:
+        return _http_error(413, str(exc), exc.field)
     except SettingsError as exc:
         return _http_error(422, str(exc), exc.field)
     return JSONResponse({
@@ -380,14 +474,10 @@ async def api_upload(request: Request) -> JSONResponse:
     name = request.query_params.get("name") or "upload.csv"
     too_large = (f"{name}: the file is larger than {limit} bytes "
                  "(raise the limit with --max-upload-bytes)")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    try:
+        body = await read_body(request, limit)
+    except BodyTooLarge:
         return _http_error(413, too_large, "upload")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return _http_error(413, too_large, "upload")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -531,6 +621,63 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def max_connections(limits: Limits) -> int:
+    """The most connections the server holds at once: the pages' WebSockets and room for their
+    page loads, exports and uploads; one more is closed as soon as it is accepted.
+
+    >>> max_connections(Limits(max_sessions=32))
+    96
+    """
+    return limits.max_sessions + 64
+
+
+def guarded_protocol(header_timeout: float = HEADER_TIMEOUT, connections: int = 96) -> type:
+    """uvicorn's h11 HTTP protocol, with what it lacks against slow or idle clients: a connection
+    that has not sent a whole request head ``header_timeout`` seconds after it opened (or after
+    its last answer) is closed, however slowly it trickles bytes; and a connection beyond
+    ``connections`` open ones is closed at once."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > connections:
+                log.debug("playground: %d connections open, closing a new one", connections)
+                transport.close()
+                return
+            self._arm()
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._head_timer = self.loop.call_later(header_timeout, self._head_timeout)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_timeout(self) -> None:
+            self._head_timer = None
+            if self.transport.is_closing() or self.transport.get_protocol() is not self:
+                return  # closed, or now a WebSocket
+            if self.conn.their_state is h11.IDLE:  # no whole request head since it was armed
+                self.transport.close()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()  # the next request's head is due within the timeout too
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return GuardedH11Protocol
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -547,9 +694,13 @@ def serve(
     url = f"http://{shown}:{actual}/"
     loopback = host in AllowedHosts.LOOPBACK or host.startswith("127.")
     app = create_app(limits, hosts=AllowedHosts.LOOPBACK | {host} if loopback else None)
+    limits = app.state.playground.limits
+    connections = max_connections(limits)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, ws_max_size=MAX_MESSAGE * 2, lifespan="on",
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=2, http=guarded_protocol(HEADER_TIMEOUT, connections),
+        timeout_keep_alive=KEEP_ALIVE, h11_max_incomplete_event_size=MAX_HEAD,
+        limit_concurrency=connections,
     )
     server = uvicorn.Server(config)
     announce(f"nnlab playground: {url}  (Ctrl+C to stop)")

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .spec import SweepError
+from .spec import MAX_TRIALS, SweepError
 
 EPILOG = """\
 examples:
@@ -35,16 +35,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     worker processes or on a Dask cluster; a table ranked by the metric (mean ± std over seeds),
     results.json / results.csv, best.toml and plots in --out. Finished trials are kept and not
     run again."""
-    from .execute import run_sweep
+    from .execute import run_sweep, scheduler_address
     from .report import format_table, summarize, to_json
     from .spec import expand, load_spec
 
-    spec = load_spec(args.spec, overrides=args.set or [])
+    if args.max_trials < 1:
+        raise SweepError(f"--max-trials {args.max_trials}: expected a number of trials >= 1")
+    spec = load_spec(args.spec, overrides=args.set or [], max_trials=args.max_trials)
     if args.jobs is not None and args.jobs < 1:
         raise SweepError(f"--jobs {args.jobs}: expected a number of processes >= 1")
     if args.scheduler is not None and args.jobs is not None:
         raise SweepError("--jobs applies to local runs; with --scheduler the cluster's workers "
                          "run the trials")
+    if args.scheduler is not None:
+        scheduler_address(args.scheduler)  # its form, before anything runs or connects
     out = Path(args.out) if args.out else Path("sweeps") / Path(args.spec).stem
     if args.dry_run:
         return _dry_run(args, spec, expand(spec), out)
@@ -57,7 +61,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         result = run_sweep(spec, out, jobs=args.jobs, scheduler=args.scheduler,
                            data_dir=args.data_dir, retry_failed=args.retry_failed,
-                           progress=progress, plots=not args.no_plots)
+                           progress=progress, plots=not args.no_plots, warn=_warn)
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()  # before the message (close again below does nothing)
@@ -99,11 +103,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn(line: str) -> None:
+    print(f"nnlab sweep: warning: {line}", file=sys.stderr)
+
+
 def _dry_run(args: argparse.Namespace, spec, trials, out: Path) -> int:
     from .execute import TrialStore
 
     store = TrialStore(out)
     done = {t.id for t in trials if store.load(t) is not None}
+    for line in store.problems:
+        _warn(line)
     pts = []
     for t in trials:
         if t.seed_index == 0:
@@ -126,7 +136,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``sweep`` to the ``nnlab`` parser's sub-commands."""
     p = sub.add_parser("sweep", help="hyperparameter sweep over seeds, locally or on Dask",
                        description=inspect.cleandoc(cmd_sweep.__doc__ or ""), epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       allow_abbrev=False)
     p.add_argument("spec", metavar="SWEEP.toml", help="the sweep file")
     p.add_argument("--out", metavar="DIR", help="the sweep's folder (default: "
                    "sweeps/<file name>); finished trials found there are not run again")
@@ -134,6 +145,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    f"the number of CPUs, {os.cpu_count()}; 1 runs in this process)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster of this "
                    "scheduler, e.g. tcp://10.0.0.5:8786 (needs nnlab[dask])")
+    p.add_argument("--max-trials", type=int, default=MAX_TRIALS, metavar="N", help="refuse a "
+                   f"sweep of more than N trials (default: {MAX_TRIALS}); the count is checked "
+                   "before any point is made")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="change a [base] "
                    "setting, e.g. --set epochs=15000 (repeat it for more)")
     p.add_argument("--data-dir", metavar="DIR", help="folder of the course's data files, as "

@@ -16,12 +16,16 @@ is recorded as failed, since it is likely the trial that kills them.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import json
 import math
 import multiprocessing
 import os
+import re
+import socket
 import time
 import uuid
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,6 +45,10 @@ LOCAL_ATTEMPTS = 2
 
 #: ``progress(done, total, message)``, called as trials finish.
 Progress = Callable[[int, int, str], None]
+
+
+class SweepWarning(UserWarning):
+    """A saved trial record that cannot be used (the trial runs again): the file and why."""
 
 
 
@@ -115,27 +123,118 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
 # -------------------------------------------------------------------------------- the store
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _is_metric(x: Any) -> bool:  # a finite number, or None (JSON's stand-in for nan and inf)
+    return x is None or (_is_number(x) and math.isfinite(x))
+
+
+def record_problem(record: Any, trial: Trial) -> str | None:
+    """What is wrong with a saved trial record (edited by hand, or by another program), or None
+    when it is a whole record of ``trial`` that the report can use as it is.
+
+    >>> from nnlab.sweep.spec import parse_spec, expand
+    >>> trial = expand(parse_spec("[base]\\ndataset = 'moons'\\nepochs = 2"))[0]
+    >>> record_problem({"id": trial.id, "config": trial.config, "status": "failed",
+    ...                 "error": "ValueError: x"}, trial) is None
+    True
+    >>> record_problem({"id": trial.id, "config": trial.config, "status": "ok",
+    ...                 "metrics": {"train": {"accuracy": "high"}}, "epochs_run": 2,
+    ...                 "stopped_early": False, "curve": {"epoch": [1, 2]}}, trial)
+    "metrics.train.accuracy = 'high' is not a number"
+    """
+    if not isinstance(record, dict):
+        return f"expected a JSON object, found {type(record).__name__}"
+    if record.get("id") != trial.id:
+        return f"id = {record.get('id')!r} is not the trial's id {trial.id}"
+    if record.get("config") != trial.config:
+        return "config holds other settings than the trial's (its file name is their digest)"
+    status = record.get("status")
+    if status not in ("ok", "diverged", "failed"):
+        return f"status = {status!r} is not one of ok, diverged, failed"
+    if status != "ok":
+        if not isinstance(record.get("error"), str):
+            return f"error = {record.get('error')!r} is not a message"
+        epoch = record.get("epoch")
+        if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool)):
+            return f"epoch = {epoch!r} is not a whole number"
+        return None
+    metrics = record.get("metrics")
+    if not isinstance(metrics, dict) or not metrics:
+        return f"metrics = {metrics!r} is not a table of splits"
+    for split, values in metrics.items():
+        if not isinstance(values, dict):
+            return f"metrics.{split} = {values!r} is not a table of quantities"
+        for key, value in values.items():
+            if not _is_metric(value):
+                return f"metrics.{split}.{key} = {value!r} is not a number"
+    epochs = record.get("epochs_run")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+        return f"epochs_run = {epochs!r} is not a whole number >= 0"
+    if not isinstance(record.get("stopped_early"), bool):
+        return f"stopped_early = {record.get('stopped_early')!r} is not true or false"
+    curve = record.get("curve")
+    if not isinstance(curve, dict):
+        return f"curve = {_short(curve)} is not a table of lists"
+    epoch = curve.get("epoch")
+    if not isinstance(epoch, list) or not all(
+        isinstance(e, int) and not isinstance(e, bool) for e in epoch
+    ):
+        return f"curve.epoch = {_short(epoch)} is not a list of whole numbers"
+    for key, values in curve.items():
+        if key == "epoch":
+            continue
+        if not isinstance(values, list) or len(values) != len(epoch) or not all(
+            _is_metric(v) for v in values
+        ):
+            return f"curve.{key} = {_short(values)} is not a list of {len(epoch)} numbers"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 class TrialStore:
     """The folder of trial records: ``<out>/trials/<id>.json``, one file per trial, each written
-    atomically (a file is there whole or not at all)."""
+    atomically (a file is there whole or not at all).
+
+    A file that is there but not a whole record of its trial (edited by hand, cut short by a full
+    disk, written by another program) is not used: ``load`` answers None, so the trial runs
+    again, and ``problems`` gets a line naming the file and what is wrong with it."""
 
     def __init__(self, out_dir: str | os.PathLike[str]):
         self.dir = Path(out_dir) / "trials"
+        #: One line per record file found unusable by ``load``: the path and the reason.
+        self.problems: list[str] = []
 
     def path(self, trial_id: str) -> Path:
         return self.dir / f"{trial_id}.json"
 
     def load(self, trial: Trial) -> dict[str, Any] | None:
-        """The saved record of ``trial``, or None (none yet, unreadable, or other settings)."""
+        """The saved record of ``trial``, or None (none yet, or unusable: see ``problems``)."""
+        path = self.path(trial.id)
         try:
-            record = json.loads(self.path(trial.id).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
-        if not isinstance(record, dict) or record.get("config") != trial.config:
-            return None
-        if record.get("status") not in ("ok", "diverged", "failed"):
-            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._unusable(path, f"cannot be read ({getattr(exc, 'strerror', None) or exc})")
+        try:
+            record = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            return self._unusable(path, f"is not JSON ({str(exc).splitlines()[0]})")
+        problem = record_problem(record, trial)
+        if problem is not None:
+            return self._unusable(path, f"is not a record of this trial: {problem}")
         return record
+
+    def _unusable(self, path: Path, why: str) -> None:
+        self.problems.append(f"{path}: {why}; running that trial again")
+        return None
 
     def save(self, record: dict[str, Any]) -> dict[str, Any]:
         """Write ``record``; return it as ``load`` will read it back (keys sorted), so that a
@@ -203,18 +302,74 @@ def run_local(payloads: list[dict[str, Any]], jobs: int, on_result: OnResult) ->
                     queue.appendleft(payload)
 
 
+#: A scheduler's address: ``tcp://HOST:PORT`` (or tls, ws, wss), or ``HOST:PORT`` (tcp); HOST a
+#: name, an IPv4 address or an IPv6 address in brackets.
+_ADDRESS = re.compile(
+    r"^(?:(?P<scheme>tcp|tls|ws|wss)://)?"
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+    r":(?P<port>[0-9]{1,5})$"
+)
+
+
+def scheduler_address(scheduler: str) -> tuple[str, str, int]:
+    """Check the form of a Dask scheduler's address before anything connects: ``(scheme, host,
+    port)``, or a ``SweepError`` saying what an address looks like.
+
+    >>> scheduler_address("tcp://10.0.0.5:8786"), scheduler_address("[::1]:8786")
+    (('tcp', '10.0.0.5', 8786), ('tcp', '::1', 8786))
+    >>> scheduler_address("not a url")
+    Traceback (most recent call last):
+    ...
+    nnlab.sweep.spec.SweepError: --scheduler 'not a url' is not a scheduler address: expected \
+tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786
+    """
+    match = _ADDRESS.match(scheduler) if isinstance(scheduler, str) else None
+    port = int(match["port"]) if match else 0
+    if match is None or not 1 <= port <= 65535:
+        raise SweepError(f"--scheduler {scheduler!r} is not a scheduler address: expected "
+                         "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786")
+    return match["scheme"] or "tcp", match["host"].strip("[]"), port
+
+
 def connect(scheduler: str, timeout: float = 20.0) -> Any:
     """A ``distributed.Client`` of the Dask scheduler at ``scheduler`` (a clear error when dask
-    is missing or the scheduler cannot be reached)."""
+    is missing, the address is not one, or the scheduler cannot be reached in ``timeout``
+    seconds: its port is tried first, so that an unreachable one fails fast, with one line)."""
+    _, host, port = scheduler_address(scheduler)
     try:
         from distributed import Client
     except ImportError:
         raise SweepError("--scheduler needs Dask's distributed scheduler: "
                          "pip install 'nnlab[dask]'") from None
     try:
-        return Client(scheduler, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except TimeoutError:
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: no answer in "
+                         f"{timeout:g} s") from None
+    except OSError as exc:
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: "
+                         f"{exc.strerror or exc}") from None
+
+    class _Client(Client):
+        """A client that, when it fails to start, is left closed: otherwise its finalizer tries to
+        close it at exit, waits twice ``timeout`` and prints a ``TimeoutError`` traceback."""
+
+        def __init__(self, *args: Any, **kwargs: Any):
+            try:
+                super().__init__(*args, **kwargs)
+            except BaseException:
+                self.status = "closed"  # close() and __del__ have nothing to do
+                with contextlib.suppress(Exception):
+                    self._loop_runner.stop()
+                raise
+
+    try:
+        return _Client(scheduler, timeout=timeout, set_as_default=False)
+    except Exception as exc:  # not a Dask scheduler at that port, or one too slow to answer
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, MemoryError):  # it sent a frame length that is not Dask's
+            message = "it does not answer as a Dask scheduler does"
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {message}") from None
 
 
@@ -300,6 +455,7 @@ def run_sweep(
     progress: Progress | None = None,
     curve_points: int = CURVE_POINTS,
     plots: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Run every trial of ``spec`` not already finished in ``out_dir``, then write the results.
 
@@ -316,6 +472,9 @@ def run_sweep(
         progress: ``progress(done, total, message)`` as trials finish.
         curve_points: epochs of each learning curve kept in the records.
         plots: draw the PNG plots.
+        warn: called with one line for each trial record found in ``out_dir`` but unusable
+            (naming the file and why; that trial runs again); default: ``warnings.warn`` with a
+            ``SweepWarning``.
 
     >>> import tempfile
     >>> from nnlab.sweep import parse_spec
@@ -361,6 +520,11 @@ def run_sweep(
         else:
             todo.append(trial)
             queued.add(trial.id)
+    for line in store.problems:
+        if warn is not None:
+            warn(line)
+        else:
+            warnings.warn(line, SweepWarning, stacklevel=2)
     reused = len(records)
     total = len(records) + len(todo)
     try:

@@ -31,6 +31,10 @@ counts once when absent); each point runs ``seeds`` times. The seeds are **share
 on the same initial-weight draws, shuffles, dropout masks and validation split, and ``expect``
 claims can be checked seed by seed.
 
+A sweep has at most ``MAX_TRIALS`` (100,000) trials: a bigger one is refused at once, from the
+product of its axes' lengths, before any point is made (``nnlab sweep --max-trials N`` raises the
+limit).
+
 Seeds come from ``numpy.random.SeedSequence(seed).spawn(2)``: the first child draws the random
 search's samples, the second spawns one child per seed index, whose first ``uint32`` word is the
 ``TrainConfig.seed`` of that index. They depend on nothing but the sweep's seed and the index, so a
@@ -73,6 +77,10 @@ SPLITS = ("train", "val", "test")
 QUANTITIES = ("accuracy", "loss")
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
 _SWEEP_KEYS = ("name", "seed", "seeds", "metric", "goal", "n_samples", "expect")
+#: The most trials a sweep may have unless told otherwise (``nnlab sweep --max-trials N``,
+#: ``parse_spec(..., max_trials=N)``): the count (points x seeds, a product of the axes'
+#: lengths) is checked before any point is made, so a huge grid is refused at once.
+MAX_TRIALS = 100_000
 _TABLES = ("sweep", "base", "cases", "grid", "random")
 
 
@@ -202,9 +210,12 @@ def sample_rng(sweep_seed: int) -> np.random.Generator:
 # ------------------------------------------------------------------------------------ reading
 
 
-def load_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpec:
+def load_spec(
+    path: str | Path, overrides: Sequence[str] = (), max_trials: int = MAX_TRIALS
+) -> SweepSpec:
     """Read and check a sweep file; ``overrides`` are ``KEY=VALUE`` changes to ``[base]`` (the
-    value in TOML syntax, or a bare word), e.g. ``epochs=15000``."""
+    value in TOML syntax, or a bare word), e.g. ``epochs=15000``; a sweep of more than
+    ``max_trials`` trials is refused."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -214,7 +225,8 @@ def load_spec(path: str | Path, overrides: Sequence[str] = ()) -> SweepSpec:
         raise SweepError(f"{path}: is a folder, not a sweep file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SweepError(f"{path}: cannot read the sweep file ({exc})") from None
-    return parse_spec(text, where=str(path), overrides=overrides, default_name=path.stem)
+    return parse_spec(text, where=str(path), overrides=overrides, default_name=path.stem,
+                      max_trials=max_trials)
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -235,9 +247,24 @@ def parse_override(item: str) -> tuple[str, Any]:
 
 
 def parse_spec(
-    text: str, where: str = "sweep", overrides: Sequence[str] = (), default_name: str = "sweep"
+    text: str,
+    where: str = "sweep",
+    overrides: Sequence[str] = (),
+    default_name: str = "sweep",
+    max_trials: int = MAX_TRIALS,
 ) -> SweepSpec:
-    """Parse and check a sweep file's text (see the module docstring)."""
+    """Parse and check a sweep file's text (see the module docstring). A sweep of more than
+    ``max_trials`` trials (``MAX_TRIALS`` by default) is refused before its points are made.
+
+    >>> grid = "[base]\\ndataset = 'moons'\\n[grid]\\nlr = " + str([0.1] * 1000)
+    >>> try:
+    ...     parse_spec(grid + "\\nepochs = " + str(list(range(1, 1001))))
+    ... except SweepError as error:
+    ...     print(str(error)[:67])
+    sweep: 1000000 trials (1000000 points x 1 seed(s)) is more than the
+    >>> len(parse_spec(grid, max_trials=1000).grid["lr"])
+    1000
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -303,9 +330,12 @@ def parse_spec(
 
     spec = SweepSpec(base=base, cases=cases, grid=grid, random=random, n_samples=n_samples,
                      seeds=seeds, seed=seed, metric=metric, goal=goal, name=name)
-    if spec.n_trials() > 1_000_000:
-        raise SweepError(f"{where}: {spec.n_trials()} trials is more than 1000000: sweep less "
-                         "at once")
+    if isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1:
+        raise SweepError(f"max_trials={max_trials!r} must be a whole number >= 1")
+    if spec.n_trials() > max_trials:  # a product of the axes' lengths: nothing is expanded yet
+        raise SweepError(f"{where}: {spec.n_trials()} trials ({spec.n_points()} points x "
+                         f"{spec.seeds} seed(s)) is more than the limit of {max_trials}: sweep "
+                         "less at once, or raise the limit with --max-trials N")
     spec.expect = _expect(head.get("expect", []), spec, where)
     # every combination must make a valid TrainConfig: find a bad one before anything runs
     for point in points(spec):
