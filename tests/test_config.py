@@ -1,6 +1,10 @@
-import pytest
+import json
 
-from nnlab.config import ConfigError, TrainConfig
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnlab.config import ConfigError, TrainConfig, check_nesting, nesting_depth
 
 
 def test_defaults_valid_and_toml_round_trip(tmp_path):
@@ -67,3 +71,42 @@ def test_features_are_checked_and_round_trip():
         TrainConfig(features=[])
     with pytest.raises(ConfigError, match="x1 is given more than once"):
         TrainConfig(features=["x1", "x2", "x1"])
+
+
+def test_target_only_with_a_csv_file():
+    for name in ("moons", "data.npz"):
+        with pytest.raises(ConfigError, match=r"is not a \.csv file"):
+            TrainConfig(dataset=name, target="y")
+    assert TrainConfig(dataset="data.csv", target="y").target == "y"
+
+
+@pytest.mark.parametrize("text", [
+    "layers = " + "[" * 5000 + "]" * 5000,
+    "a = " + "{b = " * 3000 + "1" + "}" * 3000,
+    "x = [" * 2000,  # not even closed
+])
+def test_deep_nesting_is_a_config_error_not_a_recursion_error(text):
+    with pytest.raises(ConfigError, match="levels deep"):
+        TrainConfig.from_toml(text, where="deep.toml")
+
+
+def test_nesting_scan_skips_strings_and_comments():
+    assert nesting_depth('a = "[[[[[[" # {{{{{\nb = [[1], \'[[[\', """[[[\n[[["""]') == 2
+    assert nesting_depth('{"a": [1, {"b": "]]]]"}]}') == 3
+    check_nesting("dataset = 'moons'\nlayers = [20, 3]")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.integers() | st.text(alphabet="[]{}\"'#\\ab", max_size=6),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                    max_leaves=30))
+def test_nesting_depth_of_json_is_exact(value):
+    def depth(v):
+        if isinstance(v, list):
+            return 1 + max((depth(x) for x in v), default=0)
+        if isinstance(v, dict):
+            return 1 + max((depth(x) for x in v.values()), default=0)
+        return 0
+
+    assert nesting_depth(json.dumps(value)) == depth(value)

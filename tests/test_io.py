@@ -130,7 +130,8 @@ def test_bit_flips_never_escape_as_other_errors(tmp_path, params):
         (lambda c: c.update(format="other"), "not an nnlab model file"),
         (lambda c: c["arrays"].pop("b2"), "do not match the manifest"),
         (lambda c: c["arrays"]["W1"].update(shape=[9, 9]), "has shape"),
-        (lambda c: c["arrays"]["W1"].update(dtype="float32"), "has dtype"),
+        (lambda c: c["arrays"]["W1"].update(dtype="float32"),
+         r"holds float64 \(<f8\), but the manifest says float32"),
         (lambda c: c.update(kind="checkpoint"), "expected a 'params' file"),
     ],
 )

@@ -289,3 +289,23 @@ def test_no_global_random_state_is_touched():
     Model([Dense(4, keep_prob=0.5), Dense(1, "sigmoid")], random_state=None).fit(
         X, y, epochs=2, batch_size=16, verbose=0)
     np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_prediction_in_row_chunks_equals_one_pass(monkeypatch):
+    """Long inputs to wide networks go through in row chunks: the same outputs, labels and
+    (to rounding) the same mean loss and accuracy as one pass."""
+    import nnlab.model as model_module
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(103, 5)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = Model([Dense(7, "relu"), Dense(1, "sigmoid")], random_state=1).build(5)
+    whole_out, whole_labels, whole_eval = model.forward(X), model.predict(X), model.evaluate(X, y)
+    monkeypatch.setattr(model_module, "PREDICT_BYTES", 3 * 13 * 8 * 10)  # 10 rows a chunk
+    assert len(model._row_chunks(X)) == 11
+    np.testing.assert_allclose(model.forward(X), whole_out, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(model.predict(X), whole_labels)
+    chunked = model.evaluate(X, y)
+    assert chunked.keys() == whole_eval.keys()
+    for key in whole_eval:
+        assert chunked[key] == pytest.approx(whole_eval[key], rel=1e-12)

@@ -1,12 +1,15 @@
 """run_config: a training config end to end, and its exact resume from any checkpoint."""
 
 import os
+import re
 
 import numpy as np
 import pytest
 
 import nnlab.saving
-from nnlab.config import TrainConfig
+from nnlab.callbacks import Callback
+from nnlab.config import ConfigError, TrainConfig
+from nnlab.io import load_arrays
 from nnlab.runner import run_config
 
 
@@ -52,3 +55,71 @@ def test_metrics_on_every_split():
                      verbose=0)
     assert set(res.metrics) == {"train", "val", "test"}
     assert res.classes == [0, 1] and res.task == "binary"
+
+
+def test_resume_to_a_new_total_is_the_longer_run(tmp_path):
+    """``resume_changes={"epochs": n}`` goes on to n epochs: bit for bit the run of n epochs."""
+    config = TrainConfig(dataset="moons", layers=[6], lr=0.05, batch_size=32, epochs=8,
+                         decay=0.1)
+    run_config(config, verbose=0, checkpoint=tmp_path / "ck.npz")
+    longer = run_config(config.replace(epochs=14), verbose=0)
+    res = run_config(None, verbose=0, resume=tmp_path / "ck.npz",
+                     resume_changes={"epochs": 14})
+    assert res.config.epochs == 14 and len(res.history) == 14
+    assert res.history.loss == longer.history.loss
+    for k in longer.model.params:
+        assert np.array_equal(res.model.params[k], longer.model.params[k]), k
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"epochs": 5}, "fewer than the 8"),
+    ({"lr": 0.5}, "lr=0.5 would change lr=0.05"),
+    ({"layers": [7]}, "layers=[7] would change layers=[6]"),
+    ({"optimizer": "gd"}, "optimizer='gd' would change"),
+])
+def test_resume_refuses_changes_that_alter_the_run(tmp_path, changes, message):
+    config = TrainConfig(dataset="moons", layers=[6], lr=0.05, epochs=8)
+    run_config(config, verbose=0, checkpoint=tmp_path / "ck.npz")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        run_config(None, verbose=0, resume=tmp_path / "ck.npz", resume_changes=changes)
+    same = run_config(None, verbose=0, resume=tmp_path / "ck.npz",
+                      resume_changes={"lr": 0.05, "layers": [6], "activation": ["relu"]})
+    assert len(same.history) == 8
+
+
+class _CtrlC(Callback):
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.at:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_tells_which_epoch_the_checkpoint_holds(tmp_path):
+    config = TrainConfig(dataset="moons", layers=[4], epochs=50)
+    with pytest.raises(KeyboardInterrupt) as info:
+        # stopped in epoch 11: the last checkpoint (every 5 epochs) holds 10
+        run_config(config, verbose=0, checkpoint=tmp_path / "ck.npz", checkpoint_every=5,
+                   callbacks=[_CtrlC(11)])
+    assert info.value.checkpoint_epoch == 10
+    assert load_arrays(tmp_path / "ck.npz")[1]["epoch"] == 10
+    with pytest.raises(KeyboardInterrupt) as info:
+        run_config(config, verbose=0, checkpoint=tmp_path / "new.npz", checkpoint_every=5,
+                   callbacks=[_CtrlC(3)])
+    assert info.value.checkpoint_epoch is None
+
+
+def test_initial_loss_is_the_untrained_networks():
+    res = run_config(TrainConfig(dataset="moons", layers=[4], epochs=3), verbose=0)
+    assert 0.3 < res.initial_loss < 2.0
+
+
+def test_more_epochs_cannot_continue_a_run_that_stopped_early(tmp_path):
+    config = TrainConfig(dataset="moons", layers=[16, 8], keep_prob=0.9, lr=0.05, batch_size=16,
+                         epochs=40, val_split=0.2, early_stopping=2)
+    ref = run_config(config, verbose=0, checkpoint=tmp_path / "ck.npz")
+    assert ref.stopped_early
+    with pytest.raises(ConfigError, match="stopped early"):
+        run_config(None, verbose=0, resume=tmp_path / "ck.npz", resume_changes={"epochs": 100})

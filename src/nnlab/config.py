@@ -37,6 +37,59 @@ class ConfigError(ValueError):
     """A setting that is missing, of the wrong type or out of range."""
 
 
+#: The deepest nesting of arrays / tables / objects a settings text may have. A run's settings
+#: nest two levels at most; Python's parsers recurse once per level and fail at ~1000.
+MAX_NESTING = 32
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``[ ]`` and ``{ }`` in a TOML or JSON text, outside strings and
+    comments: a linear scan that needs no parser, so it can refuse a text before a recursive
+    parser sees it.
+
+    >>> nesting_depth('a = [[1, 2], {b = "[[["}]  # [[[')
+    2
+    """
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        elif c == "#":  # a TOML comment (JSON has none outside strings)
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif c in "\"'":
+            delim = c * 3 if text.startswith(c * 3, i) else c
+            i += len(delim)
+            while i < n and not text.startswith(delim, i):
+                if len(delim) == 1 and text[i] == "\n":
+                    break  # an unterminated string: the parser says so
+                i += 2 if c == '"' and text[i] == "\\" else 1
+            i += len(delim)
+            continue
+        i += 1
+    return deepest
+
+
+def check_nesting(text: str, where: str = "config", limit: int = MAX_NESTING) -> None:
+    """Refuse (``ConfigError``) a TOML / JSON text nested deeper than ``limit`` levels.
+
+    >>> check_nesting("a = " + "[" * 40 + "]" * 40, where="deep.toml")
+    Traceback (most recent call last):
+    ...
+    nnlab.config.ConfigError: deep.toml: nested 40 levels deep; settings nest 32 levels at most
+    """
+    depth = nesting_depth(text)
+    if depth > limit:
+        raise ConfigError(f"{where}: nested {depth} levels deep; settings nest {limit} levels "
+                          "at most")
+
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run.
@@ -102,6 +155,14 @@ class TrainConfig:
         if not self.dataset:
             raise ConfigError("dataset is empty: give a data set's name or a file's path")
         _check_optional("target", self.target, str)
+        if self.target is not None:
+            from .datasets.registry import DATASETS
+
+            if self.dataset in DATASETS or self.dataset.lower().endswith(".npz"):
+                raise ConfigError(
+                    f"target={self.target!r} names a CSV file's label column, but the data set "
+                    f"{self.dataset!r} is not a .csv file: leave target out"
+                )
         if self.n_samples is not None:
             _check_int("n_samples", self.n_samples, low=2, high=1_000_000)
         if self.noise is not None:
@@ -215,10 +276,13 @@ class TrainConfig:
 
     @classmethod
     def from_toml(cls, text: str, where: str = "config") -> TrainConfig:
+        check_nesting(text, where)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{where}: not valid TOML ({exc})") from None
+        except RecursionError:  # the scan's bound should have refused it first
+            raise ConfigError(f"{where}: nested too deeply to read") from None
         return cls.from_dict(data, where)
 
     @classmethod

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,7 +33,6 @@ from ._random import RandomLike, Rng, check_random_state, permutation
 from .activations import get_activation
 from .callbacks import Callback, ProgressBar, TerminateOnNaN, _warn_terminated
 from .data import check_batch_size
-from .fast import FastTrainer
 from .initializers import INITIALIZERS, initialize_parameters
 from .network import (
     compute_cost,
@@ -44,6 +43,9 @@ from .network import (
 )
 from .optimizers import Optimizer, apply_updates
 from .training import DivergenceError
+
+if TYPE_CHECKING:  # imported where a model trains: nnlab.fast loads Numba (nnlab[fast])
+    from .fast import FastTrainer
 
 Params = dict[str, np.ndarray]
 #: A layer initializer: ``(n_l, n_prev, rng) -> W`` (biases start at zero) or ``-> (W, b)``,
@@ -250,6 +252,11 @@ _ACCURACY_CODES = {"sigmoid": 1, "softmax": 2}
 def _has_batch_hook(callback: Callback) -> bool:
     """Whether the callback overrides ``on_batch_end`` (then ``fit`` stops after every batch)."""
     return type(callback).on_batch_end is not Callback.on_batch_end
+
+
+#: Prediction and evaluation go through the network in row chunks whose layers (Z, A and a
+#: temporary per unit and example) take at most this many bytes.
+PREDICT_BYTES = 64 * 2**20
 
 
 def _as_rows(X: Any, name: str = "X") -> np.ndarray:
@@ -587,6 +594,8 @@ class Model:
             cb.on_train_begin({})
 
         # nnlab.fast: the same steps on flat preallocated buffers (None where it does not apply)
+        from .fast import FastTrainer
+
         fast = FastTrainer.for_model(self, X.dtype)
         for epoch in range(int(initial_epoch), int(epochs)):
             for cb in callbacks:
@@ -644,12 +653,30 @@ class Model:
         if self.params is None:
             raise ValueError("the model has no weights yet: call fit (or build) first")
 
+    def _row_chunks(self, X: np.ndarray) -> list[slice]:
+        """Row ranges of X whose forward pass keeps every layer's Z and A within
+        ``PREDICT_BYTES``: one range (the whole batch, the same bits) unless the network is wide
+        and the data long, so that a wide stored model cannot exhaust memory at prediction."""
+        per_row = 3 * sum(self.layer_dims) * X.dtype.itemsize
+        rows = max(1, PREDICT_BYTES // max(per_row, 1))
+        m = X.shape[0]
+        return [slice(i, min(i + rows, m)) for i in range(0, max(m, 1), rows)]
+
     def forward(self, X: Any) -> np.ndarray:
-        """A[L] for X ``(n_samples, n_features)``, without dropout, as ``(n_samples, n_L)``."""
+        """A[L] for X ``(n_samples, n_features)``, without dropout, as ``(n_samples, n_L)``.
+
+        Long inputs to wide networks go through in row chunks (see ``PREDICT_BYTES``); each
+        example's output is the same as in one pass, as no example depends on another.
+        """
         self._require_built()
         X = self._check_X(X)
-        AL, _ = model_forward(X.T, self.params, self.activations)
-        return AL.T
+        chunks = self._row_chunks(X)
+        if len(chunks) == 1:
+            AL, _ = model_forward(X.T, self.params, self.activations)
+            return AL.T
+        return np.concatenate(
+            [model_forward(X[c].T, self.params, self.activations)[0].T for c in chunks]
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The network's output ``(n_samples, n_L)``: probabilities for sigmoid / softmax."""
@@ -664,9 +691,19 @@ class Model:
         return out[:, 0] if out.shape[1] == 1 else out
 
     def _evaluate_arrays(self, X: np.ndarray, Y: np.ndarray, prefix: str = "") -> dict[str, float]:
-        AL, _ = model_forward(X.T, self.params, self.activations)
-        logs = {prefix + "loss": float(compute_cost(AL, Y.T, loss=self.loss))}
-        acc = self._accuracy_sum(AL, Y.T)
+        chunks = self._row_chunks(X)
+        if len(chunks) == 1:
+            AL, _ = model_forward(X.T, self.params, self.activations)
+            logs = {prefix + "loss": float(compute_cost(AL, Y.T, loss=self.loss))}
+            acc = self._accuracy_sum(AL, Y.T)
+        else:  # the mean cost as the chunks' means weighted by their sizes
+            cost, acc = 0.0, 0.0
+            for c in chunks:
+                AL, _ = model_forward(X[c].T, self.params, self.activations)
+                cost += float(compute_cost(AL, Y[c].T, loss=self.loss)) * AL.shape[1]
+                part = self._accuracy_sum(AL, Y[c].T)
+                acc = None if part is None or acc is None else acc + part
+            logs = {prefix + "loss": cost / X.shape[0]}
         if acc is not None:
             logs[prefix + "accuracy"] = acc / X.shape[0]
         return logs

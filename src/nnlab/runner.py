@@ -15,7 +15,7 @@ the initialization, the shuffles and the dropout masks.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .datasets.registry import Dataset, load_dataset
-from .io import atomic_write_bytes
 from .model import Dense, History, Model
 from .optimizers import inverse_time_decay, scheduled_inverse_time_decay
 from .saving import (
@@ -69,6 +68,9 @@ class RunResult:
     epochs_run: int
     stopped_early: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The data loss of the initialized network on the training split, before any update
+    #: (None for a resumed run).
+    initial_loss: float | None = None
 
 
 def apply_features(X: np.ndarray, features: Sequence[str] | None) -> np.ndarray:
@@ -84,15 +86,23 @@ def apply_features(X: np.ndarray, features: Sequence[str] | None) -> np.ndarray:
     return np.ascontiguousarray(expand_features(X.T, list(features)).T)
 
 
-def encode_labels(y: np.ndarray, classes: list) -> np.ndarray:
-    """Class labels → indices 0 .. k-1 in the order of ``classes``."""
+def encode_labels(y: np.ndarray | Sequence, classes: list) -> np.ndarray:
+    """Class labels → indices 0 .. k-1 in the order of ``classes``; labels that are not among
+    ``classes`` are a ValueError naming them.
+
+    >>> encode_labels(["yes", "no", "yes"], ["no", "yes"]).tolist()
+    [1, 0, 1]
+    """
     index = {c: i for i, c in enumerate(classes)}
-    try:
-        return np.array([index[v] for v in y.tolist()], dtype=np.int64)
-    except KeyError as exc:
+    values = y.tolist() if isinstance(y, np.ndarray) else list(y)
+    unknown = sorted({v for v in values if v not in index}, key=str)
+    if unknown:
+        shown = ", ".join(repr(v) for v in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
         raise ValueError(
-            f"label {exc.args[0]!r} is not one of the model's classes {classes}"
-        ) from None
+            f"label{'s' if len(unknown) > 1 else ''} {shown} never seen in training: the model's "
+            f"classes are {', '.join(repr(c) for c in classes)}"
+        )
+    return np.array([index[v] for v in values], dtype=np.int64)
 
 
 def prepare_data(config: TrainConfig, data_dir: str | os.PathLike | None = None) -> Prepared:
@@ -111,8 +121,8 @@ def prepare_data(config: TrainConfig, data_dir: str | os.PathLike | None = None)
         classes = ds.classes
         if len(classes) < 2:
             raise ValueError(f"{ds.name}: the labels hold a single class {classes}: need two")
-        y = encode_labels(ds.y, classes)
-        y_test = None if ds.y_test is None else encode_labels(ds.y_test, classes)
+        y = encode_labels(ds.labels(ds.y), classes)
+        y_test = None if ds.y_test is None else encode_labels(ds.labels(ds.y_test), classes)
     X_val = y_val = None
     if config.val_split:
         stratify = y if ds.task != "regression" and np.bincount(y).min() >= 2 else None
@@ -204,23 +214,33 @@ def run_config(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 1,
     resume: str | os.PathLike | None = None,
+    resume_changes: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Train ``config`` and measure it.
 
     ``checkpoint`` names a checkpoint file written every ``checkpoint_every`` epochs;
     ``resume`` a checkpoint to continue from (the settings are taken from it, and the result is
-    bit for bit that of a run that was never interrupted).
+    bit for bit that of a run that was never interrupted). ``resume_changes`` are settings
+    given again on resuming: ``epochs`` sets a new total (not below the epochs done); any other
+    must equal the checkpoint's, since changing it would change what the run means
+    (a ``ConfigError`` names it).
+
+    When Ctrl-C (``KeyboardInterrupt``) stops a run that writes a checkpoint, the exception
+    carries ``checkpoint_epoch``: the epochs the checkpoint file holds (None: none written yet).
     """
     history = History()
-    start_epoch, es_info = 0, None
+    start_epoch, es_info, initial_loss = 0, None, None
     if resume is not None:
         model, info = load_checkpoint(resume)
         saved = info["extra"].get("config")
         if not isinstance(saved, dict):
             raise ValueError(f"{resume}: this checkpoint holds no training settings")
         config = TrainConfig.from_dict(saved, where=str(resume))
-        prepared = prepare_data(config, data_dir)
         start_epoch = info["epoch"]
+        stopped_early = (info["early_stopping"] or {}).get("stopped_epoch") is not None
+        config = _resumed_config(config, resume_changes or {}, resume, start_epoch,
+                                 stopped_early)
+        prepared = prepare_data(config, data_dir)
         if model.history is not None:
             history.extend(model.history)
         es_info = (info["early_stopping"], info["arrays"])
@@ -228,6 +248,8 @@ def run_config(
         prepared = prepare_data(config, data_dir)
         model = build_model(config, prepared.X_train.shape[1], prepared.task,
                             len(prepared.classes))
+        with np.errstate(over="ignore", invalid="ignore"):  # a forward pass: draws nothing
+            initial_loss = model.evaluate(prepared.X_train, prepared.y_train)["loss"]
     extra = {"config": config.to_dict(), "classes": prepared.classes, "task": prepared.task,
              "feature_names": prepared.dataset.feature_names,
              "features": getattr(config, "features", None)}
@@ -244,9 +266,11 @@ def run_config(
         if es_info is not None and es_info[0] is not None:
             cbs.append(_RestoreEarlyStopping(stopper, es_info[0], es_info[1]))
     cbs.extend(callbacks)
+    writer = None
     if checkpoint is not None:
-        cbs.append(ModelCheckpoint(checkpoint, every=checkpoint_every, extra=extra,
-                                   earlier=history, others=[stopper] if stopper else []))
+        writer = _TrackedCheckpoint(checkpoint, every=checkpoint_every, extra=extra,
+                                    earlier=history, others=[stopper] if stopper else [])
+        cbs.append(writer)
     validation = None
     if prepared.X_val is not None:
         validation = (prepared.X_val, prepared.y_val)
@@ -257,13 +281,84 @@ def run_config(
     # training), fit runs the callbacks' ends: an early stopper restores its best weights.
     # A diverging run is reported once, as a DivergenceError naming the epoch, rather than as a
     # stream of overflow warnings on its way there.
-    with np.errstate(over="ignore", invalid="ignore"):
-        _fit(model, prepared, config, validation, cbs, verbose, start_epoch, end_epoch)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            _fit(model, prepared, config, validation, cbs, verbose, start_epoch, end_epoch)
+    except KeyboardInterrupt as exc:
+        if writer is not None:
+            exc.checkpoint_epoch = writer.holds()  # type: ignore[attr-defined]
+            if exc.checkpoint_epoch is None and resume is not None and \
+                    Path(resume).resolve() == Path(checkpoint).resolve():
+                exc.checkpoint_epoch = start_epoch  # type: ignore[attr-defined]
+        raise
     history.extend(model.history)
     model.history = history
     stopped = stopper is not None and stopper.stopped_epoch is not None
     return RunResult(config, model, history, evaluate_splits(model, prepared), prepared.classes,
-                     prepared.task, len(history), stopped, extra)
+                     prepared.task, len(history), stopped, extra, initial_loss)
+
+
+class _TrackedCheckpoint(ModelCheckpoint):
+    """A ``ModelCheckpoint`` that knows which epoch its file holds after a Ctrl-C."""
+
+    written: int | None = None  # the last completed write
+    writing: int | None = None  # a write under way
+
+    def _save(self, next_epoch: int) -> None:
+        self.writing = next_epoch
+        super()._save(next_epoch)
+        self.written, self.writing = next_epoch, None
+
+    def holds(self) -> int | None:
+        """The epoch count the file holds: the last write, or the one a Ctrl-C cut short if it
+        had already replaced the file (then the file says so)."""
+        if self.writing is None:
+            return self.written
+        try:
+            from .io import load_arrays
+
+            epoch = int(load_arrays(self.path)[1]["epoch"])
+        except Exception:  # unreadable: the write did not get that far
+            return self.written
+        return epoch if epoch in (self.written, self.writing) else self.written
+
+
+def _resumed_config(config: TrainConfig, changes: Mapping[str, Any], where: Any, done: int,
+                    stopped_early: bool) -> TrainConfig:
+    """The checkpoint's settings with ``changes`` applied: a new total of epochs, or settings
+    that equal the checkpoint's; anything else is refused."""
+    if not changes:
+        return config
+    merged = config.to_dict()
+    merged.update({k: v for k, v in changes.items() if v is not None})
+    new = TrainConfig.from_dict(merged, where=str(where))
+
+    def same(key: str) -> bool:
+        if key == "activation":
+            return new.hidden_activations() == config.hidden_activations()
+        if key == "keep_prob":
+            return new.keep_probs() == config.keep_probs()
+        return getattr(new, key) == getattr(config, key)
+
+    changed = [k for k in changes if changes[k] is not None and k != "epochs" and not same(k)]
+    if changed:
+        k = changed[0]
+        raise ConfigError(
+            f"{where}: resuming keeps the run's settings, and {k}={getattr(new, k)!r} would "
+            f"change {k}={getattr(config, k)!r}; start a new run to change it"
+        )
+    if new.epochs != config.epochs:
+        if new.epochs < done:
+            raise ConfigError(
+                f"{where}: epochs={new.epochs} is fewer than the {done} the checkpoint has "
+                f"already done; give a total of at least {done}"
+            )
+        if stopped_early and new.epochs > done:
+            raise ConfigError(
+                f"{where}: the run stopped early at epoch {done} (early_stopping="
+                f"{config.early_stopping}); more epochs cannot continue it"
+            )
+    return new
 
 
 def _fit(model: Model, prepared: Prepared, config: TrainConfig, validation, callbacks,
@@ -280,11 +375,16 @@ def model_path(path: str | os.PathLike) -> Path:
 
 
 def save_run(result: RunResult, path: str | os.PathLike) -> Path:
-    """Write the trained model (and, for a folder, its settings as ``config.toml``)."""
+    """Write the trained model (and, for a folder, its settings as ``config.toml``).
+
+    A folder's two files are written as one pair: both are written to temporary files first,
+    then renamed, and both carry the same pair id, so a reader can tell a mismatched pair.
+    """
     file = model_path(path)
-    save_model(result.model, file, extra=result.extra)
+    companion = None
     if file.name == MODEL_FILE and file.parent == Path(path):
-        atomic_write_bytes(Path(path) / CONFIG_FILE, result.config.to_toml().encode("utf-8"))
+        companion = (Path(path) / CONFIG_FILE, result.config.to_toml())
+    save_model(result.model, file, extra=result.extra, companion=companion)
     return file
 
 
