@@ -36,3 +36,36 @@ def test_unknown_command_is_one_clear_line():
     assert out.returncode == 2
     assert "invalid choice: 'frobnicate'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _parsers():
+    """nnlab's parser and every sub-command's, by name."""
+    import argparse
+
+    from nnlab.cli import build_parser
+
+    top = build_parser()
+    sub = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    return {"nnlab": top, **sub.choices}
+
+
+def test_no_parser_accepts_abbreviated_flags():
+    parsers = _parsers()
+    assert {"train", "predict", "gradcheck", "sweep", "reproduce", "playground"} <= set(parsers)
+    assert [name for name, p in parsers.items() if p.allow_abbrev] == []
+
+
+def test_an_abbreviation_is_refused_not_guessed(tmp_path):
+    # --data once read as --data-dir: moons was trained and the run exited 0
+    out = subprocess.run([sys.executable, "-m", "nnlab", "train", "--data", "nope.csv",
+                          "--epochs", "1"], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)
+    assert out.returncode == 2 and "unrecognized arguments: --data" in out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_arguments_of_the_model_commands_have_help_texts():
+    parsers = _parsers()
+    for name in ("train", "evaluate", "predict", "summary", "gradcheck", "plot"):
+        missing = [a.dest for a in parsers[name]._actions if not a.help]
+        assert missing == [], (name, missing)

@@ -43,9 +43,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Rerun the course's experiments on the engine and compare every accuracy with the course's:
     a table in the terminal; report.md, PNG figures and results.json in --out."""
+    from .datasets.fetch import Fetcher, offline
     from .experiments import resolve, run_experiments
     from .experiments.progress import ProgressLine
-    from .experiments.report import format_table, summary_line, write_report
+    from .experiments.report import format_table, not_run_lines, summary_line, write_report
 
     names = [n for item in args.only or [] for n in item.split(",") if n.strip()]
     try:
@@ -62,16 +63,20 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create it ({exc.strerror})") from None
 
+    fetch = None
+    if not (args.no_download or offline()):  # a missing course file is downloaded on first need
+        fetch = Fetcher(args.data_dir, announce=lambda line: print(
+            f"nnlab reproduce: {line}", file=sys.stderr, flush=True))
     progress = ProgressLine(sys.stderr)
     try:
-        report = run_experiments(selected, args.data_dir, args.jobs, out, progress)
+        report = run_experiments(selected, args.data_dir, args.jobs, out, progress, fetch)
     finally:
         progress.close()
     md, js = write_report(report, out)
     if args.json:
         print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))
-        for e in report.skipped + report.failed:
-            print(f"nnlab reproduce: {e.status} {e.letter} {e.name}: {e.reason}", file=sys.stderr)
+        for line in not_run_lines(report):  # each reason once, naming all its experiments
+            print(f"nnlab reproduce: {line}", file=sys.stderr)
     else:
         print(format_table(report))
         print()
@@ -84,11 +89,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_playground(args: argparse.Namespace) -> int:
     """Start the browser playground: a local server where nnlab's engine trains networks live
     in the page (decision boundary, hidden units, weights, curves, gradient check, comparisons)."""
-    try:
-        from .playground.server import serve
-        from .playground.settings import Limits
-    except ImportError as exc:  # starlette / uvicorn missing from a partial install
-        raise UsageError(f"the playground needs starlette and uvicorn ({exc})") from None
+    from ._extras import require
+
+    for package in ("starlette", "uvicorn", "websockets"):  # pip install "nnlab[playground]"
+        require(package, "playground", "the playground")
+    from .playground.server import serve
+    from .playground.settings import Limits
+
     try:
         limits = Limits(
             max_layers=args.max_layers, max_units=args.max_units, max_points=args.max_points,
@@ -118,7 +125,13 @@ def cmd_playground(args: argparse.Namespace) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its errors as one line (no usage block) and exit code 2."""
+    """argparse, with its errors as one line (no usage block) and exit code 2, and no
+    abbreviated flags (``--data`` must not be read as ``--data-dir``). Sub-command parsers are
+    of this class too."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -163,8 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--json", action="store_true",
                            help="print the results as JSON instead of the table")
     reproduce.add_argument("--data-dir", metavar="DIR",
-                           help="folder with data.mat and the cat .h5 files "
-                                "(default: $NNLAB_DATA, else the current directory)")
+                           help="folder with data.mat and the cat .h5 files (default: "
+                                "$NNLAB_DATA, then the cache; see nnlab datasets status)")
+    reproduce.add_argument("--no-download", action="store_true",
+                           help="do not download a missing course file (NNLAB_OFFLINE=1 too); "
+                                "its experiments are skipped")
     reproduce.add_argument("--jobs", type=int, default=None, metavar="N",
                            help=f"worker processes (default: the number of CPUs, {os.cpu_count()})")
     reproduce.set_defaults(func=cmd_reproduce)
@@ -199,16 +215,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(f"nnlab {__version__}")  # what the parser's --version prints, without building it
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    from ._extras import MissingExtraError
     from .commands import user_errors
 
+    mistakes: tuple[type[BaseException], ...] = (UsageError, MissingExtraError, *user_errors())
     try:
         return int(args.func(args))
-    except (UsageError, *user_errors()) as exc:
+    except mistakes as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"nnlab {args.command}: error: {message}", file=sys.stderr)
         if getattr(args, "json", False):

@@ -105,7 +105,7 @@ def test_data_dir_precedence(monkeypatch, tmp_path):
     assert data_dir(tmp_path / "given") == tmp_path / "given"
     assert data_dir() == tmp_path / "env"
     monkeypatch.delenv("NNLAB_DATA")
-    assert data_dir() == Path.cwd()
+    assert data_dir() == Path(os.environ["NNLAB_CACHE"])  # the cache (conftest seals it)
 
 
 @pytest.mark.parametrize(
@@ -168,4 +168,3 @@ def test_cat_file_without_labels(tmp_path):
 
 def test_data_file_error_is_an_os_error():
     assert issubclass(DataFileError, OSError)
-    assert os.environ.get("NNLAB_DATA")  # set by conftest for every test

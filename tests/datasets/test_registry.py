@@ -1,9 +1,19 @@
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnlab.datasets.registry import DATASETS, DataError, load_csv, load_dataset, load_npz
+from nnlab.datasets.registry import (
+    DATASETS,
+    DataError,
+    csv_header,
+    load_csv,
+    load_csv_features,
+    load_dataset,
+    load_npz,
+)
 
 GENERATED = [n for n in DATASETS if n not in ("football", "cat")]
 
@@ -119,3 +129,68 @@ def test_random_csv_text_only_raises_data_error(tmp_path, text):
     except DataError:
         return
     assert ds.X.shape[0] == ds.y.shape[0] >= 1 and np.all(np.isfinite(ds.X))
+
+
+def test_string_labels_keep_their_names(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("a,b,answer\n1,2,yes\n3,4,no\n5,6,yes\n")
+    ds = load_csv(p)
+    assert ds.classes == ["no", "yes"] and ds.y.tolist() == [1, 0, 1]
+    assert ds.labels(ds.y) == ["yes", "no", "yes"]
+    q = tmp_path / "n.csv"
+    q.write_text("a,label\n1,3\n2,5\n")
+    ds = load_csv(q)
+    assert ds.classes == [3, 5] and ds.labels(ds.y) == [3, 5] and ds.class_names is None
+    r = tmp_path / "s.npz"
+    np.savez(r, X=np.ones((3, 1)), y=np.array(["eel", "dog", "eel"]))
+    ds = load_npz(r)
+    assert ds.classes == ["dog", "eel"] and ds.labels(ds.y) == ["eel", "dog", "eel"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1,2,0\n3,4,1\n", "the first row holds numbers"),
+    ("1.5,-2,3e1\n3,4,1\n", "the first row holds numbers"),
+    ("a,b,y\n1," + "7" * 200_000 + ",0\n", "not a readable CSV file"),
+    ("label,a,b\nyes,1,2\nno,3,4\n", "say which: --target label (target='label')"),
+    ("lab,a,b\nyes,1,2\nno,3,4\n", "if 'lab' holds the labels, name it: --target lab"),
+])
+def test_csv_mistakes_that_used_to_be_silent_or_a_traceback(tmp_path, text, message):
+    p = tmp_path / "d.csv"
+    p.write_text(text)
+    with pytest.raises(DataError, match=re.escape(message)):
+        load_csv(p)
+
+
+def test_no_target_hint_when_the_target_was_named(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("label,a,b\nyes,1,2\nno,3,4\n")
+    with pytest.raises(DataError) as info:
+        load_csv(p, target="b")
+    assert "--target" not in str(info.value)
+    assert load_csv(p, target="label").classes == ["no", "yes"]
+
+
+def test_features_with_a_column_left_out(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("x1,label,x2\n0.5,yes,1\n2,no,3\n")
+    X, names = load_csv_features(p, drop="label")
+    assert X.tolist() == [[0.5, 1], [2, 3]] and names == ["x1", "x2"]
+    with pytest.raises(DataError, match="'yes' is not a number"):
+        load_csv_features(p)
+    with pytest.raises(DataError, match="no column named 'y'"):
+        load_csv_features(p, drop="y")
+    assert csv_header(p) == ["x1", "label", "x2"]
+
+
+def test_a_label_first_csv_with_numeric_labels_must_name_its_target(tmp_path):
+    """A first column named like the labels, numeric, with no --target: the last column would be
+    taken as the labels silently (a regression on a feature); it is refused with the fix."""
+    p = tmp_path / "d.csv"
+    p.write_text("label,x1,x2\n1,0.5,0.25\n0,-1.5,2.0\n1,0.1,-0.3\n")
+    with pytest.raises(DataError, match=r"first column is named 'label'.*--target label"):
+        load_csv(p)
+    assert load_csv(p, target="label").feature_names == ["x1", "x2"]
+    assert load_csv(p, target="x2").feature_names == ["label", "x1"]  # asked for: allowed
+    q = tmp_path / "e.csv"
+    q.write_text("y,x1,target\n1,0.5,0\n0,-1.5,1\n")  # both ends look like labels: the last
+    assert load_csv(q).feature_names == ["y", "x1"]

@@ -11,8 +11,9 @@ Loaders return the engine's orientation, ``X`` of shape ``(n_x, m)`` and ``Y`` o
 - ``load_cat(data_dir)``: ``train_catvnoncat.h5`` / ``test_catvnoncat.h5``,
   (12288, 209) / (12288, 50).
 
-The two file-based sets are read from a data folder: ``data_dir=`` if given, else ``$NNLAB_DATA``,
-else the current directory. A missing or malformed file raises ``DataFileError``.
+The two file-based sets are read from ``data_dir=`` if given, else from ``$NNLAB_DATA`` or the
+download cache (``nnlab.datasets.fetch`` documents the search order and downloads the files:
+``nnlab datasets fetch``). A missing or malformed file raises ``DataFileError``.
 """
 
 from ._files import DATA_ENV, DataFileError, data_dir, find_data_file

@@ -1,6 +1,8 @@
 """The course's cat / non-cat pictures: 64 × 64 RGB images, label 1 = cat.
 
-Read with h5py from ``train_catvnoncat.h5`` (209 images) and ``test_catvnoncat.h5`` (50 images).
+Read with h5py from ``train_catvnoncat.h5`` (209 images) and ``test_catvnoncat.h5`` (50 images),
+found in ``data_dir`` if given, else in ``$NNLAB_DATA`` or the cache (the search order of
+``nnlab.datasets.fetch``; ``nnlab datasets fetch`` downloads them).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import os
 
 import numpy as np
 
+from .._extras import require
 from ._files import find_data_file, malformed
 from .split import TrainTest
 
@@ -32,8 +35,7 @@ def load_cat_images(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The raw pictures: ``train_x (209, 64, 64, 3) uint8``, ``train_y (209,)``,
     ``test_x (50, 64, 64, 3) uint8``, ``test_y (50,)``, as stored in the files."""
-    import h5py
-
+    h5py = require("h5py", "course", "reading the cat pictures")
     out: list[np.ndarray] = []
     for split, name in CAT_FILES.items():
         expected = _expected(split)

@@ -21,7 +21,8 @@ FOOTBALL_EXPECTED = (
 def load_football(
     data_dir: str | os.PathLike[str] | None = None, as_samples: bool = False
 ) -> TrainTest:
-    """Read ``data.mat`` from the data folder (see ``nnlab.datasets.data_dir``).
+    """Read ``data.mat``: from ``data_dir`` if given, else from ``$NNLAB_DATA`` or the cache
+    (the search order of ``nnlab.datasets.fetch``; ``nnlab datasets fetch`` downloads it).
 
     Returns ``TrainTest(X_train (2, 211), Y_train (1, 211), X_test (2, 200), Y_test (1, 200))``
     (the course calls the test set the validation set: ``Xval``, ``yval``), or with

@@ -38,6 +38,8 @@ class Dataset:
         X_test, y_test: a separate test set, when the data set comes with one.
         feature_names: one name per column of X.
         description: one line about it.
+        class_names: the user's labels (strings) when a file's labels were not numbers: ``y``
+            holds indices into this sorted list.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Dataset:
     y_test: np.ndarray | None = None
     feature_names: list[str] = field(default_factory=list)
     description: str = ""
+    class_names: list | None = None
 
     def __post_init__(self) -> None:
         if not self.feature_names:
@@ -55,10 +58,24 @@ class Dataset:
 
     @property
     def classes(self) -> list:
-        """The sorted class labels (empty for regression)."""
+        """The sorted class labels, as the user wrote them (empty for regression)."""
         if self.task == "regression":
             return []
+        if self.class_names is not None:
+            return list(self.class_names)
         return sorted(np.unique(self.y).tolist())
+
+    def labels(self, y: np.ndarray) -> list:
+        """The user's labels of ``y`` (``self.y`` or ``self.y_test``): the strings where the
+        file held strings, else the values themselves.
+
+        >>> Dataset("d", np.zeros((2, 1)), np.array([1, 0]), "binary",
+        ...         class_names=["no", "yes"]).labels(np.array([1, 0]))
+        ['yes', 'no']
+        """
+        if self.class_names is None:
+            return y.tolist()
+        return [self.class_names[int(i)] for i in y]
 
 
 def _task_of(y: np.ndarray) -> str:
@@ -74,6 +91,56 @@ def _from_engine(name: str, pair, description: str) -> Dataset:
                    description=description)
 
 
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What ``nnlab datasets`` lists about a named data set, known without building it.
+
+    ``test_samples`` is the size of its separate test set (0: none); ``files`` are the course
+    files it is read from (see ``nnlab.datasets.fetch``).
+    """
+
+    samples: int
+    features: int
+    task: str
+    description: str
+    test_samples: int = 0
+    files: tuple[str, ...] = ()
+
+
+#: Every named data set, described (at its default size) without loading it.
+CATALOG: dict[str, DatasetInfo] = {
+    "flower": DatasetInfo(400, 2, "binary",
+                          "the course's planar flower: 2 interleaved classes, 2 features"),
+    "circles": DatasetInfo(300, 2, "binary",
+                           "two concentric circles (make_circles), with a 100-point test set",
+                           test_samples=100),
+    "moons": DatasetInfo(300, 2, "binary", "two half moons (make_moons, noise 0.2)"),
+    "football": DatasetInfo(211, 2, "binary", "the course's football field positions "
+                            "(data.mat), with its test set", test_samples=200,
+                            files=("data.mat",)),
+    "cat": DatasetInfo(209, 12288, "binary",
+                       "the course's cat / non-cat 64x64 pictures, 12288 features",
+                       test_samples=50, files=("train_catvnoncat.h5", "test_catvnoncat.h5")),
+    "xor": DatasetInfo(300, 2, "binary", "exclusive or: points in four quadrants"),
+    "blobs": DatasetInfo(300, 2, "binary", "two gaussian blobs"),
+    "spiral": DatasetInfo(300, 2, "binary", "two interleaved spirals"),
+    "gaussian-quantiles": DatasetInfo(
+        300, 2, "binary", "gaussian quantiles (make_gaussian_quantiles): a disc inside a ring"),
+    "digits": DatasetInfo(1797, 64, "multiclass", "8x8 handwritten digits, 10 classes (sklearn)"),
+    "breast-cancer": DatasetInfo(569, 30, "binary",
+                                 "Wisconsin breast cancer, 30 features, binary (sklearn)"),
+    "iris": DatasetInfo(150, 4, "multiclass", "iris flowers, 4 features, 3 classes (sklearn)"),
+    "wine": DatasetInfo(178, 13, "multiclass",
+                        "wine cultivars, 13 features, 3 classes (sklearn)"),
+    "diabetes": DatasetInfo(442, 10, "regression",
+                            "diabetes progression, 10 features, regression (sklearn)"),
+}
+
+
+def _about(name: str) -> str:
+    return CATALOG[name].description
+
+
 def _from_traintest(name: str, data, description: str) -> Dataset:
     return Dataset(
         name, np.ascontiguousarray(data.X_train.T), data.Y_train.ravel().astype(np.int64),
@@ -85,8 +152,7 @@ def _from_traintest(name: str, data, description: str) -> Dataset:
 def _flower(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
     from .planar import load_flower
 
-    return _from_engine("flower", load_flower(n_per_class=(n or 400) // 2),
-                        "the course's planar flower: 2 interleaved classes, 2 features")
+    return _from_engine("flower", load_flower(n_per_class=(n or 400) // 2), _about("flower"))
 
 
 def _circles(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
@@ -94,7 +160,7 @@ def _circles(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset
 
     return _from_traintest("circles", load_circles(n_train=n or 300, noise=0.05 if noise is None
                                                    else noise),
-                           "two concentric circles (make_circles), with a 100-point test set")
+                           _about("circles"))
 
 
 def _moons(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
@@ -102,29 +168,27 @@ def _moons(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
 
     return _from_engine("moons", load_moons(n_samples=n or 300, noise=0.2 if noise is None
                                             else noise),
-                        "two half moons (make_moons, noise 0.2)")
+                        _about("moons"))
 
 
 def _football(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
     from .football import load_football
 
-    return _from_traintest("football", load_football(data_dir),
-                           "the course's football field positions (data.mat), with its test set")
+    return _from_traintest("football", load_football(data_dir), _about("football"))
 
 
 def _cat(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
     from .cats import load_cat
 
-    return _from_traintest("cat", load_cat(data_dir),
-                           "the course's cat / non-cat 64x64 pictures, 12288 features")
+    return _from_traintest("cat", load_cat(data_dir), _about("cat"))
 
 
-def _toy(kind: str, description: str):
+def _toy(kind: str):
     def load(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
         from .toy import make_toy
 
         return _from_engine(kind, make_toy(kind, n or 300, noise, random_state=seed),
-                            description)
+                            _about(kind))
 
     return load
 
@@ -135,10 +199,10 @@ def _quantiles(n: int | None, noise: float | None, seed: int, data_dir) -> Datas
     X, y = make_gaussian_quantiles(n_samples=n or 300, n_features=2, n_classes=2,
                                    random_state=np.random.RandomState(seed))
     return Dataset("gaussian-quantiles", X, y.astype(np.int64), "binary",
-                   description="gaussian quantiles (make_gaussian_quantiles): a disc inside a ring")
+                   description=_about("gaussian-quantiles"))
 
 
-def _sklearn(loader: str, name: str, description: str, task: str):
+def _sklearn(loader: str, name: str, task: str):
     def load(n: int | None, noise: float | None, seed: int, data_dir) -> Dataset:
         import sklearn.datasets
 
@@ -147,7 +211,7 @@ def _sklearn(loader: str, name: str, description: str, task: str):
         y = y.astype(np.float64) if task == "regression" else y.astype(np.int64)
         names = [str(f) for f in getattr(bunch, "feature_names", [])]
         return Dataset(name, bunch.data.astype(np.float64), y, task, feature_names=names,
-                       description=description)
+                       description=_about(name))
 
     return load
 
@@ -159,23 +223,19 @@ DATASETS: dict[str, Loader] = {
     "moons": _moons,
     "football": _football,
     "cat": _cat,
-    "xor": _toy("xor", "exclusive or: points in four quadrants"),
-    "blobs": _toy("blobs", "two gaussian blobs"),
-    "spiral": _toy("spiral", "two interleaved spirals"),
+    "xor": _toy("xor"),
+    "blobs": _toy("blobs"),
+    "spiral": _toy("spiral"),
     "gaussian-quantiles": _quantiles,
-    "digits": _sklearn("load_digits", "digits", "8x8 handwritten digits, 10 classes (sklearn)",
-                       "multiclass"),
-    "breast-cancer": _sklearn("load_breast_cancer", "breast-cancer",
-                              "Wisconsin breast cancer, 30 features, binary (sklearn)", "binary"),
-    "iris": _sklearn("load_iris", "iris", "iris flowers, 4 features, 3 classes (sklearn)",
-                     "multiclass"),
-    "wine": _sklearn("load_wine", "wine", "wine cultivars, 13 features, 3 classes (sklearn)",
-                     "multiclass"),
-    "diabetes": _sklearn("load_diabetes", "diabetes",
-                         "diabetes progression, 10 features, regression (sklearn)", "regression"),
+    "digits": _sklearn("load_digits", "digits", "multiclass"),
+    "breast-cancer": _sklearn("load_breast_cancer", "breast-cancer", "binary"),
+    "iris": _sklearn("load_iris", "iris", "multiclass"),
+    "wine": _sklearn("load_wine", "wine", "multiclass"),
+    "diabetes": _sklearn("load_diabetes", "diabetes", "regression"),
 }
-#: Data sets read from the data folder (``--data-dir`` / ``$NNLAB_DATA``).
-FILE_DATASETS = ("football", "cat")
+#: Data sets read from the course's files (see ``nnlab.datasets.fetch`` for where they are
+#: searched and how they are downloaded).
+FILE_DATASETS = tuple(name for name, info in CATALOG.items() if info.files)
 
 
 def load_dataset(
@@ -230,13 +290,31 @@ def _number(text: str, path: Path, row: int, column: str) -> float:
     return value
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    """The header and the data rows of a CSV file, checked for shape."""
-    rows = list(csv.reader(_read_text(path).splitlines()))
+    """The header and the data rows of a CSV file, checked for shape. A first row of numbers
+    is refused (it would be taken for column names and its example lost)."""
+    text = _read_text(path)
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KB limit
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         raise DataError(f"{path}: the file is empty; expected a header row and data rows")
     header = [h.strip() for h in rows[0]]
+    if all(_is_number(h) for h in header):
+        raise DataError(
+            f"{path}: the first row holds numbers ({','.join(header)[:60]}), not column names: "
+            "add a header row naming the columns, e.g. x1,x2,label"
+        )
     body = rows[1:]
     if not body:
         raise DataError(f"{path}: has a header but no data rows")
@@ -248,6 +326,12 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
+#: Column names that say "the labels": a CSV whose first column has one of these (and whose last
+#: column does not) must name its label column rather than have the last one taken silently.
+LABEL_NAMES = frozenset({"label", "labels", "target", "y", "class", "classes", "category",
+                         "outcome"})
+
+
 def load_csv(path: str | os.PathLike, target: str | None = None) -> Dataset:
     """A CSV file with a header row: numeric feature columns and one label column (``target``,
     default the last). Labels may be numbers or strings (strings become classes)."""
@@ -255,43 +339,82 @@ def load_csv(path: str | os.PathLike, target: str | None = None) -> Dataset:
     header, body = _read_csv(path)
     if len(header) < 2:
         raise DataError(f"{path}: needs at least two columns (features and a label)")
+    defaulted = target is None
     target = header[-1] if target is None else target
+    first = header[0].strip().lower()
+    if defaulted and first in LABEL_NAMES and target.strip().lower() not in LABEL_NAMES:
+        raise DataError(
+            f"{path}: the first column is named {header[0]!r}, but without --target the last "
+            f"column, {target!r}, holds the labels; say which: --target {header[0]} "
+            f"(target={header[0]!r}), or --target {target} to keep the last"
+        )
     if target not in header:
         raise DataError(
             f"{path}: no column named {target!r} for the labels; columns: {', '.join(header)}"
         )
     t = header.index(target)
-    X = [[_number(v, path, i, header[j]) for j, v in enumerate(r) if j != t]
-         for i, r in enumerate(body, start=2)]
-    y = _labels([r[t].strip() for r in body], path)
+    try:
+        X = [[_number(v, path, i, header[j]) for j, v in enumerate(r) if j != t]
+             for i, r in enumerate(body, start=2)]
+    except DataError as exc:
+        if defaulted:  # a label column first (or anywhere) reads as a feature: say how to name it
+            column = next((header[j] for j in range(len(header)) if j != t and not all(
+                _is_number(r[j]) for r in body)), None)
+            if column is not None:
+                raise DataError(f"{exc}; if {column!r} holds the labels, name it: "
+                                f"--target {column} (target={column!r})") from None
+        raise
+    y, names = _labels([r[t].strip() for r in body], path)
     feature_names = [h for j, h in enumerate(header) if j != t]
     return Dataset(str(path), np.array(X, dtype=np.float64), y, _task_of(y),
-                   feature_names=feature_names, description=f"{len(X)} rows from {path.name}")
+                   feature_names=feature_names, description=f"{len(X)} rows from {path.name}",
+                   class_names=names)
 
 
-def load_csv_features(path: str | os.PathLike) -> tuple[np.ndarray, list[str]]:
-    """A CSV file of numeric feature columns only (a header row, no labels), for prediction:
-    ``X (n_samples, n_features)`` and the column names."""
+def csv_header(path: str | os.PathLike) -> list[str]:
+    """The column names of a CSV file (which is checked as ``load_csv`` checks it)."""
+    return _read_csv(Path(path))[0]
+
+
+def load_csv_features(path: str | os.PathLike,
+                      drop: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """A CSV file of numeric feature columns (a header row), for prediction: ``X (n_samples,
+    n_features)`` and the column names; ``drop`` names a column to leave out (a label column).
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "new.csv"
+    >>> _ = f.write_text("x1,label,x2\\n0.5,yes,1\\n")
+    >>> load_csv_features(f, drop="label")
+    (array([[0.5, 1. ]]), ['x1', 'x2'])
+    """
     path = Path(path)
     header, body = _read_csv(path)
-    X = [[_number(v, path, i, header[j]) for j, v in enumerate(r)]
-         for i, r in enumerate(body, start=2)]
-    return np.array(X, dtype=np.float64), header
+    if drop is not None and drop not in header:
+        raise DataError(f"{path}: no column named {drop!r}; columns: {', '.join(header)}")
+    keep = [j for j, h in enumerate(header) if h != drop]
+    X = [[_number(r[j], path, i, header[j]) for j in keep] for i, r in enumerate(body, start=2)]
+    return np.array(X, dtype=np.float64).reshape(len(body), len(keep)), [header[j] for j in keep]
 
 
-def _labels(labels: list[str], path: Path) -> np.ndarray:
+def _labels(labels: list[str], path: Path) -> tuple[np.ndarray, list[str] | None]:
+    """The labels as numbers, and the sorted class names when they are strings (then the
+    numbers are indices into the names)."""
     if any(s == "" for s in labels):
         raise DataError(f"{path}: a label is empty (row {labels.index('') + 2})")
     try:
         values = np.array([float(s) for s in labels])
     except ValueError:
-        classes = sorted(set(labels))
-        return np.array([classes.index(s) for s in labels], dtype=np.int64)
+        return _encode_names(labels), sorted(set(labels))
     if not np.all(np.isfinite(values)):
         raise DataError(f"{path}: the labels hold NaN or infinity")
     if np.all(values == np.round(values)):
-        return values.astype(np.int64)
-    return values
+        return values.astype(np.int64), None
+    return values, None
+
+
+def _encode_names(labels: list[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(sorted(set(labels)))}
+    return np.array([index[s] for s in labels], dtype=np.int64)
 
 
 def load_npz(path: str | os.PathLike) -> Dataset:
@@ -323,9 +446,12 @@ def load_npz(path: str | os.PathLike) -> Dataset:
         raise DataError(f"{path}: X holds NaN or infinity")
     if np.iscomplexobj(y) or not (np.issubdtype(y.dtype, np.number) or y.dtype.kind in "US"):
         raise DataError(f"{path}: y has dtype {y.dtype}; expected numbers or strings")
+    names = None
     if y.dtype.kind in "US":
-        classes = sorted(set(y.tolist()))
-        y = np.array([classes.index(s) for s in y.tolist()], dtype=np.int64)
+        labels = [s.decode("utf-8", "replace") if isinstance(s, bytes) else str(s)
+                  for s in y.tolist()]
+        y, names = _encode_names(labels), sorted(set(labels))
     elif not np.all(np.isfinite(y)):
         raise DataError(f"{path}: y holds NaN or infinity")
-    return Dataset(str(path), X, y, _task_of(y), description=f"{len(X)} rows from {path.name}")
+    return Dataset(str(path), X, y, _task_of(y), description=f"{len(X)} rows from {path.name}",
+                   class_names=names)
