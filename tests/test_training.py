@@ -16,12 +16,15 @@ def _xor_data(seed=0, m=200):
 def test_flower_matches_the_course():
     """The course's planar run: 2-4-1 tanh, randn*0.01 from seed 2, α = 1.2 (bit for bit the
     textbook's arithmetic: at α = 1.2 the path is sensitive enough that the whole-epoch kernel's
-    rounding moves the cost at iteration 9000 in the fifth digit)."""
+    rounding moves the cost at iteration 9000 in the fifth digit). The BLAS's summation order
+    over the 400 examples moves it too: OpenBLAS's SkylakeX kernels give the course's 0.218550,
+    its Haswell kernels (AVX2 machines) 0.218571 and its Sandybridge kernels 0.218556; so the
+    cost is compared to the course's to 5e-5, and the count of correct examples exactly."""
     X, Y = load_flower()
     result = train(X, Y, [2, 4, 1], ["tanh", "sigmoid"], init="random", random_state=2,
                    learning_rate=1.2, num_epochs=10000, fast="exact")
     assert round(result.costs[0], 6) == 0.693048
-    assert round(result.costs[9000], 6) == 0.218550
+    assert result.costs[9000] == pytest.approx(0.218550, abs=5e-5)
     correct = int((predict(X, result.params, ["tanh", "sigmoid"]) == Y).sum())
     assert correct == 363  # 90.75 % of 400
 

@@ -7,26 +7,41 @@ The engine (course level, examples as columns: X is (n_x, m)):
 >>> params = nnlab.initialize_parameters([2, 4, 1], init="random", random_state=2)
 >>> sorted(params)
 ['W1', 'W2', 'b1', 'b2']
+
+Every name below is imported on first use (``nnlab.train`` imports ``nnlab.training``), so
+``import nnlab`` and the command line's start-up load only what they use: the estimators pull in
+scikit-learn, the fast path Numba, the figures matplotlib, and none of them loads before it is
+needed. ``from nnlab import train`` works as usual.
 """
 
-from . import callbacks, optimizers
-from ._version import __version__
-from .data import random_mini_batches
-from .gradcheck import (
-    GradientCheckResult,
-    gradient_check,
-    params_to_vector,
-    vector_to_params,
-)
-from .initializers import initialize_parameters
-from .model import Dense, History, Model
-from .network import compute_cost, model_backward, model_forward, predict
-from .optimizers import apply_updates
-from .training import DivergenceError, TrainResult, train
+from __future__ import annotations
 
-#: Imported on first use: they pull in scikit-learn, which the engine and the command line's
-#: start-up should not pay for.
-_LAZY = {
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+#: public name -> the submodule that defines it (a submodule's own name maps to itself)
+_LAZY: dict[str, str] = {
+    "callbacks": "callbacks",
+    "optimizers": "optimizers",
+    "random_mini_batches": "data",
+    "GradientCheckResult": "gradcheck",
+    "gradient_check": "gradcheck",
+    "params_to_vector": "gradcheck",
+    "vector_to_params": "gradcheck",
+    "initialize_parameters": "initializers",
+    "Dense": "model",
+    "History": "model",
+    "Model": "model",
+    "compute_cost": "network",
+    "model_backward": "network",
+    "model_forward": "network",
+    "predict": "network",
+    "apply_updates": "optimizers",
+    "DivergenceError": "training",
+    "TrainResult": "training",
+    "train": "training",
     "MLPClassifier": "estimators",
     "MLPRegressor": "estimators",
     "LogisticRegression": "estimators",
@@ -34,12 +49,29 @@ _LAZY = {
     "save": "saving",
 }
 
+if TYPE_CHECKING:  # what type checkers and editors see: the same names, imported eagerly
+    from . import callbacks, optimizers
+    from .data import random_mini_batches
+    from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
+    from .gradcheck import (
+        GradientCheckResult,
+        gradient_check,
+        params_to_vector,
+        vector_to_params,
+    )
+    from .initializers import initialize_parameters
+    from .model import Dense, History, Model
+    from .network import compute_cost, model_backward, model_forward, predict
+    from .optimizers import apply_updates
+    from .saving import load, save
+    from .training import DivergenceError, TrainResult, train
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines ``name`` on first use, and keep the value."""
     if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = module if _LAZY[name] == name else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'nnlab' has no attribute {name!r}")

@@ -31,7 +31,7 @@ import numpy as np
 try:  # pragma: no cover - which branch runs depends on the environment
     import numba
 except ImportError:  # pragma: no cover
-    numba = None
+    numba = None  # type: ignore[assignment]
 
 #: Index of each hyperparameter in ``hp``.
 INV_M, LAMBD, M, ALPHA, BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, C1, C2, EPS = range(11)

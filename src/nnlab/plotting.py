@@ -20,13 +20,19 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
+from ._extras import require
 from .network import predict
+
+try:  # matplotlib comes with nnlab[plot]; this module is imported only where a figure is drawn
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+except ImportError:
+    require("matplotlib", "plot", "plotting")  # missing: one line naming the extra
+    raise  # installed but broken: the original error
 
 #: Class 0 red, class 1 blue, as in the course's pictures.
 POINT_COLORS = ListedColormap(["#d7301f", "#2166ac"])

@@ -81,6 +81,7 @@ def test_i_momentum_smooths_the_path(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("data_dir")
 def test_j_stops_when_the_validation_cost_stops_falling_and_keeps_the_best(tmp_path):
     result = _run("stopping", tmp_path)
     run = result.runs["sgd"]
@@ -98,6 +99,7 @@ def test_j_stops_when_the_validation_cost_stops_falling_and_keeps_the_best(tmp_p
     assert run.accuracy["validation"].correct == round(200 * (1 - error))
 
 
+@pytest.mark.usefixtures("data_dir")
 def test_validation_stopping_obeys_patience_and_the_epoch_cap():
     data = load_football()
     out = stopping_module.train_with_validation_stopping(data, patience=1, max_epochs=3)
@@ -111,6 +113,7 @@ def test_validation_stopping_obeys_patience_and_the_epoch_cap():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("data_dir")
 def test_k_standardized_inputs_reach_the_cost_sooner_and_raw_pixels_diverge(tmp_path):
     runs = _run("normalization", tmp_path).runs
 

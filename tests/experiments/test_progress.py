@@ -34,3 +34,16 @@ def test_log_gets_one_line_per_finished_item():
     lines = log.getvalue().splitlines()
     assert len(lines) == 2 and lines[0].strip().startswith("1/2")
     assert "\r" not in log.getvalue()
+
+
+def test_lines_fit_100_columns_even_with_a_long_message():
+    long = "k normalization: " + "x" * 150
+    term = FakeTerminal()
+    progress = ProgressLine(term)
+    progress(3, 52, long)
+    progress(4, 52, "short")
+    shown = [part for part in term.getvalue().split("\r") if part]
+    assert shown and max(len(part) for part in shown) <= 99
+    log = io.StringIO()
+    ProgressLine(log)(3, 52, long)
+    assert max(len(line) for line in log.getvalue().splitlines()) <= 99

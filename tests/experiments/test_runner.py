@@ -89,7 +89,6 @@ def test_the_scheduler_keeps_scikit_learn_jobs_off_the_worker_started_before_the
     first = scheduler._next(without_sklearn=True)
     second = scheduler._next(without_sklearn=True)
     assert (first.task.key, second.task.key) == ("a", "b")  # skips the two that need sklearn
-    assert scheduler._next(without_sklearn=True) is None
     assert scheduler._next(without_sklearn=False).task.key == "baseline"
     scheduler.queue_tasks(tasks)  # already queued once: nothing is added twice
     assert [j.task.key for j in scheduler.queue] == ["adam"]
@@ -98,6 +97,35 @@ def test_the_scheduler_keeps_scikit_learn_jobs_off_the_worker_started_before_the
     scheduler.queue_tasks([_task("deep", "x", 2.0), _task("deep", "y", 1.0)])
     assert scheduler._next(without_sklearn=False).task.key == "x"
     assert [j.task.key for j in scheduler.queue] == ["y"]
+
+
+def test_a_worker_started_before_the_import_takes_scikit_learn_jobs_when_nothing_else_is_left():
+    """``--only planar`` at two jobs: no experiment's data needs scikit-learn, so every worker
+    starts before this process imports it; the flower's logistic-regression baseline must still
+    get a worker (it used to stay queued: "some runs did not finish")."""
+    from nnlab.experiments.runner import _Scheduler
+
+    tasks = [_task("planar", "h4", 5.0), _task("planar", "baseline", 4.0, sklearn=True),
+             _task("planar", "h1", 1.0)]
+    scheduler = _Scheduler(tasks)
+    taken = [scheduler._next(without_sklearn=True) for _ in range(3)]
+    assert [j.task.key for j in taken if j is not None] == ["h4", "h1", "baseline"]
+    assert not scheduler.queue and scheduler._next(without_sklearn=True) is None
+
+
+@pytest.mark.slow
+def test_planar_alone_at_two_jobs_without_scikit_learn_in_this_process(monkeypatch, tmp_path):
+    """The real scheduler with worker processes, this process looking as if it had not imported
+    scikit-learn (as ``nnlab reproduce --only planar`` starts): every run finishes."""
+    import types
+
+    import nnlab.experiments.runner as runner
+
+    monkeypatch.setattr(runner, "sys", types.SimpleNamespace(modules={}))  # what workers see
+    report = run_experiments(["planar"], jobs=2)
+    (planar_result,) = report.experiments
+    assert planar_result.status == "ok", planar_result.reason
+    assert sorted(planar_result.runs) == sorted(t.key for t in planar.tasks(None))
 
 
 def test_a_report_with_several_jobs_runs_every_task_once(tmp_path):

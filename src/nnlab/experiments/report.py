@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 
 from ._core import Row
@@ -18,43 +19,82 @@ def match_text(match: bool | None, claim: bool = False) -> str:
     return "—" if match is None else ("yes" if match else "differs")
 
 
-def _cells(report: Report) -> list[tuple[str, ...]]:
-    cells: list[tuple[str, ...]] = []
-    for e in report.experiments:
-        if e.status == "ok":
-            cells += [(r.experiment, r.setting, r.course, r.nnlab, match_text(r.match, r.claim))
-                      for r in e.rows]
-        else:
-            cells.append((f"{e.letter} {e.name}", e.status, "", "", ""))
-    return cells
+#: The terminal table's width: it wraps long cells to fit.
+TABLE_WIDTH = 100
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
+def _fit(columns: list[list[str]], budget: int) -> list[int]:
+    """Column widths summing to at most ``budget``: each column's widest cell, then, while too
+    wide, the column whose narrowing by one adds the fewest wrapped lines is narrowed."""
+    widths = [max(len(c) for c in col) for col in columns]
+
+    def lines(k: int, width: int) -> int:
+        return sum(len(_wrap(c, width)) for c in columns[k])
+
+    while sum(widths) > budget:
+        costs = [(lines(k, w - 1) - lines(k, w), -w, k) for k, w in enumerate(widths) if w > 8]
+        if not costs:
+            break
+        widths[min(costs)[2]] -= 1
+    return widths
 
 
 def format_table(report: Report) -> str:
-    """The course's numbers beside nnlab's, one row per accuracy, as aligned text."""
-    rows = [HEADER, *_cells(report)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
-    lines = []
-    for k, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    """The course's numbers beside nnlab's, one row per number, under a line per experiment;
+    long cells wrap so that the table fits ``TABLE_WIDTH`` columns."""
+    header = ("experiment / setting", "course", "nnlab", "match")
+    rows = [(f"  {r.setting}", r.course, r.nnlab, match_text(r.match, r.claim))
+            for e in report.experiments if e.status == "ok" for r in e.rows]
+    match_w = max(len(c) for c in [header[3], *(r[3] for r in rows)])
+    columns = [[header[k], *(r[k] for r in rows)] for k in range(3)]
+    widths = [*_fit(columns, TABLE_WIDTH - match_w - 6), match_w]
+
+    def line(cells: tuple[str, ...]) -> list[str]:
+        wrapped = [_wrap(c, w) for c, w in zip(cells, widths, strict=True)]
+        wrapped[0] = textwrap.wrap(cells[0].strip(), widths[0], initial_indent="  ",
+                                   subsequent_indent="    ", break_on_hyphens=False)
+        height = max(len(w) for w in wrapped)
+        return ["  ".join((w[i] if i < len(w) else "").ljust(n)
+                          for w, n in zip(wrapped, widths, strict=True)).rstrip()
+                for i in range(height)]
+
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for e in report.experiments:
+        lines.append(f"{e.letter} {e.name}" + ("" if e.status == "ok" else f": {e.status}"))
+        for r in e.rows if e.status == "ok" else []:
+            lines += line((f"  {r.setting}", r.course, r.nnlab, match_text(r.match, r.claim)))
     return "\n".join(lines)
 
 
 def summary_line(report: Report) -> str:
-    """"31 of 32 course numbers matched exactly; 1 differs (...)" and what was skipped."""
+    """"31 of 32 course numbers matched exactly; 1 differs (...)", the claims shown, and what
+    was skipped: lines of at most ``TABLE_WIDTH`` columns (a long reason wraps, indented)."""
     differ = report.compared - report.matched
     text = f"{report.matched} of {report.compared} course numbers matched exactly"
     if differ:
         text += f"; {differ} differ{'s' if differ == 1 else ''} (see report.md)"
     if report.claims:
-        text += (f"; the numbers show {report.claims_shown} of the {report.claims} claims "
+        text += (f"\nthe numbers show {report.claims_shown} of the {report.claims} claims "
                  "the course makes with figures")
-    for e in report.skipped:
-        text += f"\nskipped {e.letter} {e.name}: {e.reason}"
-    for e in report.failed:
-        text += f"\nfailed {e.letter} {e.name}: {e.reason}"
+    for line in not_run_lines(report):
+        text += "\n" + textwrap.fill(line, TABLE_WIDTH, subsequent_indent="    ",
+                                     break_long_words=False, break_on_hyphens=False)
     return text
+
+
+def not_run_lines(report: Report) -> list[str]:
+    """One line per reason an experiment was skipped or failed, naming every experiment it
+    stopped: ``skipped a logistic, f deep: train_catvnoncat.h5 not found ...``."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for e in report.skipped + report.failed:
+        grouped.setdefault((e.status, e.reason), []).append(f"{e.letter} {e.name}")
+    return [f"{status} {', '.join(names)}: {reason}"
+            for (status, reason), names in grouped.items()]
 
 
 def _markdown_table(rows: list[Row]) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._extras import MissingExtraError
 from .._threads import one_blas_thread
 from ..datasets import DataFileError
 from ._core import Figure, Row, Run, Task
@@ -187,9 +188,12 @@ class _Scheduler:
     """Worker processes (one executor each) fed from one queue, longest runs first, each kept
     two jobs ahead so that it never waits for this process.
 
-    A worker forked before this process imported scikit-learn takes no job that imports it (it
-    would pay the import again); the others take those jobs first. So the first worker trains
-    while this process imports scikit-learn to load the remaining experiments' data.
+    A worker forked before this process imported scikit-learn takes the jobs that import it only
+    when no other job is left (it pays the import, about a second, rather than wait); the others
+    take those jobs first. So the first worker trains while this process imports scikit-learn to
+    load the remaining experiments' data, and a selection whose data need no scikit-learn but one
+    of whose runs does (the flower's logistic-regression baseline, ``--only planar``) still runs
+    every job: the mark is a preference, never a refusal.
     """
 
     AHEAD = 2
@@ -226,9 +230,9 @@ class _Scheduler:
         self._fill()
 
     def _next(self, without_sklearn: bool) -> _Job | None:
-        if without_sklearn:
-            eligible = [j for j in self.queue if not j.sklearn]
-        else:  # scikit-learn's jobs first: the other worker cannot take them
+        if without_sklearn:  # its own jobs first, then any: a worker never idles on a mark
+            eligible = [j for j in self.queue if not j.sklearn] or self.queue
+        else:  # scikit-learn's jobs first: the other worker takes them only when idle
             eligible = [j for j in self.queue if j.sklearn] or self.queue
         if not eligible:
             return None
@@ -262,24 +266,44 @@ class _Scheduler:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _load_fetching(module: Any, data: str | None, fetch: Callable[[str], bool] | None) -> None:
+    """``module.load(data)``, fetching each missing course file on first need and trying
+    again; the last ``DataFileError`` (or the fetch's) goes to the caller."""
+    fetched: set[str] = set()
+    while True:
+        try:
+            module.load(data)
+            return
+        except DataFileError as exc:
+            name = exc.data_file
+            if (fetch is None or not exc.missing or name is None or name in fetched
+                    or not fetch(name)):
+                raise
+            fetched.add(name)
+
+
 def run_experiments(
     names: list[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     jobs: int | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    fetch: Callable[[str], bool] | None = None,
 ) -> Report:
     """Run the selected experiments (all by default) and, with ``out_dir``, draw their figures
     there (``write_report`` then writes report.md and results.json).
 
     Args:
         names: experiment names or letters (see ``nnlab.experiments.EXPERIMENTS``).
-        data_dir: the folder with the cat and football files (else ``$NNLAB_DATA``, else the
-            current directory). An experiment whose data cannot be read is skipped, with the
-            reason, and the others run.
+        data_dir: the folder with the cat and football files (else ``$NNLAB_DATA``, then the
+            cache: see ``nnlab.datasets.fetch``). An experiment whose data cannot be read is
+            skipped, with the reason, and the others run.
         jobs: worker processes (default: the number of CPUs); 1 runs everything in this process.
         out_dir: where the PNG figures go (created if needed); None draws nothing.
         progress: ``progress(done, total, message)``, called as work finishes.
+        fetch: ``fetch(file_name)`` gets a missing course file on first need (e.g.
+            ``nnlab.datasets.fetch.Fetcher``): it returns False for a file it cannot download and
+            raises ``DataFileError`` when the download fails; None downloads nothing.
     """
     started = time.perf_counter()
     selected = resolve(names)
@@ -300,8 +324,8 @@ def run_experiments(
         for name in names:
             module = EXPERIMENTS[name]
             try:
-                module.load(data)
-            except DataFileError as exc:
+                _load_fetching(module, data, fetch)
+            except (DataFileError, MissingExtraError) as exc:
                 results[name].status, results[name].reason = "skipped", str(exc)
                 continue
             mine = module.tasks(data)
