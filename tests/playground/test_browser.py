@@ -304,3 +304,23 @@ def test_a_diverging_run_shows_a_message_and_the_page_goes_on(page):
     page.change("#lr", "0.1")
     page.page.click("#step")
     page.wait("window.playground.runs[0].last.epoch === 1")
+
+
+def test_an_answer_that_arrives_while_typing_keeps_what_was_typed(page):
+    """The server's answer to an earlier change refills the form; it must leave the field being
+    typed in alone, or the value typed there is lost before its change event sends it."""
+    page.open()
+    before = page.js("window.playground.messages")
+    # in one go, before any answer can arrive: a change sends the settings (seed 1), then the
+    # user starts typing 7 into the seed field
+    page.js("""() => {
+        document.getElementById('lr').dispatchEvent(new Event('change', {bubbles: true}));
+        const seed = document.getElementById('seed');
+        seed.focus();
+        seed.value = '7';
+    }""")
+    page.wait(f"window.playground.messages > {before}")  # the answer (seed 1) arrived
+    assert page.page.input_value("#seed") == "7"
+    # the user leaves the field: its change event sends what they typed
+    page.js("document.getElementById('seed').dispatchEvent(new Event('change', {bubbles: true}))")
+    page.wait("String(window.playground.settings.seed) === '7'")

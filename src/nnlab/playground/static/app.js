@@ -115,10 +115,13 @@ function collect() {
 }
 
 /** Put (some) settings into the form. */
-function fill(s) {
+// Put settings into the form. `keepFocused`: leave the field the user is typing in alone (an
+// answer that arrives between their typing and its change event must not undo what they typed).
+function fill(s, keepFocused = false) {
   for (const el of document.querySelectorAll("[data-setting]")) {
     const k = el.dataset.setting;
     if (!(k in s)) continue;
+    if (keepFocused && el === document.activeElement) continue;
     if (el.tagName === "SELECT") setSelect(el, s[k]);
     else el.value = s[k] ?? "";
   }
@@ -274,7 +277,7 @@ const handlers = {
     state.settings = msg.settings;
     state.runs = msg.runs.map((r) => ({ ...r, rows: [], last: null }));
     if (latest) {
-      fill(msg.settings);
+      fill(msg.settings, true);
       markInvalid(null);
       clearMessage();
       history.replaceState(null, "", `?${toQuery(msg.settings, state.compare)}`);
