@@ -51,6 +51,8 @@ case "$mode" in
   test)
     if [ -x .ci/prepare ]; then .ci/prepare; fi
     .venv/bin/ruff check .
+    # the types of the shipped package (py.typed): the public API must type-check
+    .venv/bin/mypy src/nnlab
     # the docs site: a broken link, a missing page or an API name that no longer exists fails
     NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir site
     exec .venv/bin/python -m pytest -n 2 "$@" ;;

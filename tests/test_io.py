@@ -240,3 +240,13 @@ def test_random_member_bytes_only_raise_model_file_error(tmp_path, junk, name):
     _rewrite(path, lambda members: members.__setitem__(name, junk))
     with pytest.raises(ModelFileError):
         load_params(path)
+
+
+@pytest.mark.parametrize("name", ["allow_pickle", "file"])
+def test_numpy_savez_keywords_are_refused_as_array_names(tmp_path, name):
+    """numpy.savez would take such an array as its own keyword (allow_pickle: the array was
+    silently left out of the file): refused with a clear error instead."""
+    from nnlab.io import encode_arrays
+
+    with pytest.raises(ValueError, match=f"array name '{name}' is not allowed"):
+        encode_arrays({"W1": np.ones((1, 1)), name: np.zeros(2)}, {})

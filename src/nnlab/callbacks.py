@@ -181,15 +181,18 @@ class EarlyStopping(Callback):
             p.best, p.wait = value, 0
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
+                assert self.model is not None and self.model.params is not None
                 self.best_params = {k: v.copy() for k, v in self.model.params.items()}
             return
         p.wait += 1
         if p.wait >= self.patience:
             self.stopped_epoch = epoch
+            assert self.model is not None
             self.model.stop_training = True
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.restore_best_weights and self.best_params is not None:
+            assert self.model is not None
             self.model.params = {k: v.copy() for k, v in self.best_params.items()}
 
 
@@ -209,6 +212,7 @@ class LearningRateScheduler(Callback):
         lr = float(self.schedule(epoch))
         if not (math.isfinite(lr) and lr > 0):
             raise ValueError(f"the schedule returned learning rate {lr} at epoch {epoch}")
+        assert self.model is not None
         self.model.learning_rate = lr
         if self.verbose:
             print(f"Epoch {epoch}: learning rate {lr:.6g}")
@@ -259,6 +263,7 @@ class ReduceLROnPlateau(Callback):
             return
         p.wait += 1
         if p.wait >= self.patience:
+            assert self.model is not None and self.model.learning_rate is not None
             old = self.model.learning_rate
             new = max(old * self.factor, self.min_lr)
             if new < old:
@@ -284,6 +289,7 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             self.terminated_batch = batch
+            assert self.model is not None
             self.model.stop_training = True
 
 
@@ -309,6 +315,7 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = dict(logs or {})
+        assert self._file is not None
         if self._writer is None:
             self._keys = ["epoch", *sorted(logs)]
             self._writer = csv.DictWriter(
@@ -317,6 +324,7 @@ class CSVLogger(Callback):
             )
             if not self._has_header:
                 self._writer.writeheader()
+        assert self._keys is not None
         row = {k: logs.get(k, "") for k in self._keys}
         row["epoch"] = epoch
         self._writer.writerow(row)
@@ -368,6 +376,7 @@ class ProgressBar(Callback):
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         if not self._live:
             return
+        assert self._out is not None
         self._seen += int((logs or {}).get("size", 0))
         total = max(int(self.params.get("samples", 0)), 1)
         filled = min(self.width, self.width * self._seen // total)
@@ -379,6 +388,7 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         line = f"{self._prefix(epoch)} - {_format_logs(logs or {})}"
+        assert self._out is not None
         if self._live:
             self._out.write("\r\033[K" + line + "\n")
         else:

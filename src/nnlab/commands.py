@@ -305,6 +305,7 @@ def _model_data(model, data: str, data_dir: str | None, need_labels: bool = True
     features = extra.get("features")
     splits = {"data": (ds.X, ds.y)}
     if ds.X_test is not None:
+        assert ds.y_test is not None  # a test set comes with its labels
         splits = {"train": (ds.X, ds.y), "test": (ds.X_test, ds.y_test)}
     out = {}
     for name, (X, y) in splits.items():
@@ -468,7 +469,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     model = build_model(config, prepared.X_train.shape[1], prepared.task, len(prepared.classes))
     X = prepared.X_train[: args.examples]
     y = prepared.y_train[: args.examples]
-    Y = model._targets(y, X.shape[0], np.float64)
+    Y = model._targets(y, X.shape[0], np.dtype(np.float64))
+    assert model.params is not None  # built
     n = sum(v.size for v in model.params.values())
     if n > args.max_params:
         raise CommandError(
@@ -659,6 +661,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("evaluate", cmd_evaluate, "nnlab evaluate runs/l2 football"),
         ("predict", cmd_predict, "nnlab predict runs/m moons --out predictions.csv"),
     ):
+        assert fn.__doc__ is not None  # every command has a docstring
         q = sub.add_parser(name, help=fn.__doc__.splitlines()[0].lower().rstrip("."),
                            description=fn.__doc__, epilog=f"example: {example}")
         q.add_argument("model", help="a saved model: a folder or a .npz file")

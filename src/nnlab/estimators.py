@@ -55,7 +55,7 @@ import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.optimize
@@ -68,7 +68,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._random import check_random_state
+from ._random import Rng, check_random_state
 from .callbacks import Callback, LearningRateScheduler
 from .gradcheck import grads_to_vector, params_to_vector, vector_to_params
 from .model import Dense, GlorotUniform, History, Model, make_optimizer
@@ -137,7 +137,7 @@ class _Settings:
 def _check_number(name: str, value: Any, low: float, high: float = math.inf, *,
                   integer: bool = False, low_open: bool = False, high_open: bool = False) -> Any:
     """A number in [low, high] (or open ends), with scikit-learn-like messages."""
-    kind = numbers.Integral if integer else numbers.Real
+    kind: Any = numbers.Integral if integer else numbers.Real  # numbers.Real declares no "<"
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ValueError(
             f"The '{name}' parameter must be {'an int' if integer else 'a float'}; got {value!r}"
@@ -186,6 +186,7 @@ class _SklearnRule(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         est, s, model = self.est, self.s, self.model
+        assert model is not None and logs is not None  # set by Model.fit
         est.n_iter_ += 1
         est.loss_ = float(logs["loss"])
         est.t_ += self.n_samples
@@ -195,18 +196,22 @@ class _SklearnRule(Callback):
         score = None
         if self.X_val is not None:
             score = est._score_arrays(self.X_val, self.y_val)
+            assert est.validation_scores_ is not None  # a list whenever there is X_val
             est.validation_scores_.append(score)
             if s.verbose:
                 print(f"Validation score: {score:f}")
         if self.early_stopping:
+            assert score is not None and est.best_validation_score_ is not None
             if score < est.best_validation_score_ + s.tol:
                 est._no_improvement_count += 1
             else:
                 est._no_improvement_count = 0
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
+                assert model.params is not None
                 est._best_params = {k: v.copy() for k, v in model.params.items()}
         else:
+            assert est.best_loss_ is not None  # a float without early stopping
             if est.loss_curve_[-1] > est.best_loss_ - s.tol:
                 est._no_improvement_count += 1
             else:
@@ -220,7 +225,9 @@ class _SklearnRule(Callback):
             what = "Validation score" if self.early_stopping else "Training loss"
             msg = (f"{what} did not improve more than tol={s.tol:f} for "
                    f"{s.n_iter_no_change} consecutive epochs.")
-            if scheduled and s.learning_rate == "adaptive" and model.learning_rate > 1e-6:
+            if (scheduled and s.learning_rate == "adaptive"
+                    and cast(float, model.learning_rate) > 1e-6):
+                assert model.learning_rate is not None
                 model.learning_rate /= 5.0
                 est._no_improvement_count = 0
                 if s.verbose:
@@ -239,6 +246,15 @@ class _NetworkEstimator(BaseEstimator):
     #: L-BFGS-B's relative function tolerance: SciPy's default for the MLPs (as scikit-learn's
     #: MLPs), 64 ε for LogisticRegression (as scikit-learn's).
     _lbfgs_ftol: float | None = None
+
+    # The fitted state (set by fit / partial_fit).
+    model_: Model
+    n_iter_: int
+    loss_curve_: list[float]
+    validation_scores_: list[float] | None
+    best_loss_: float | None
+    best_validation_score_: float | None
+    _best_params: dict[str, np.ndarray]
 
     # ----------------------------------------------------------------------------- settings
     def _settings(self) -> _Settings:  # pragma: no cover - overridden
@@ -328,7 +344,7 @@ class _NetworkEstimator(BaseEstimator):
         raise NotImplementedError
 
     def _build_model(self, s: _Settings, n_features: int, n_outputs: int, out: str,
-                     dtype: np.dtype, rng: np.random.RandomState) -> Model:
+                     dtype: np.dtype, rng: Rng) -> Model:
         """The network, initialized from ``rng`` (its first draws)."""
         layers = []
         for units, act, kp in zip(s.hidden, s.activations, s.keep_probs, strict=True):
@@ -369,7 +385,7 @@ class _NetworkEstimator(BaseEstimator):
         raise NotImplementedError
 
     def _initialize(self, s: _Settings, X: np.ndarray, Y: np.ndarray,
-                    rng: np.random.RandomState) -> None:
+                    rng: Rng) -> None:
         out = self._output_activation(Y)
         self.model_ = self._build_model(s, X.shape[1], Y.shape[1], out, X.dtype, rng)
         self.n_outputs_ = Y.shape[1]
@@ -384,6 +400,7 @@ class _NetworkEstimator(BaseEstimator):
 
     def _init_stochastic_state(self, s: _Settings) -> None:
         """scikit-learn's bookkeeping for the stochastic solvers (on the first fit)."""
+        assert self.model_.params is not None  # built
         self._best_params = {k: v.copy() for k, v in self.model_.params.items()}
         self.loss_curve_ = []
         self._no_improvement_count = 0
@@ -454,7 +471,7 @@ class _NetworkEstimator(BaseEstimator):
             return n_samples
         if s.batch_size == "auto":
             return min(200, n_samples)
-        if s.batch_size > n_samples:
+        if cast(int, s.batch_size) > n_samples:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be "
                 "clipped",
@@ -463,7 +480,7 @@ class _NetworkEstimator(BaseEstimator):
         return int(np.clip(s.batch_size, 1, n_samples))
 
     def _fit_stochastic(self, s: _Settings, X: np.ndarray, Y: np.ndarray, incremental: bool,
-                        rng: np.random.RandomState, X_val: Any, y_val: Any) -> None:
+                        rng: Rng, X_val: Any, y_val: Any) -> None:
         model = self.model_
         if not hasattr(self, "_no_improvement_count"):  # a warm start after "lbfgs"
             self._init_stochastic_state(s)
@@ -524,6 +541,7 @@ class _NetworkEstimator(BaseEstimator):
         ``J = loss + (alpha/2m) Σ ||W[l]||²``, the gradient by the engine's backprop."""
         model = self.model_
         like = model.params
+        assert like is not None  # built
         XT, YT = X.T, Y.T
         acts, loss = model.activations, model.loss
 
@@ -549,6 +567,7 @@ class _NetworkEstimator(BaseEstimator):
             if s.verbose:
                 print(f"Iteration {len(losses)}, loss = {losses[-1]:.8f}")
 
+        assert model.params is not None  # built
         theta0 = params_to_vector(model.params).astype(np.float64)
         options = {"maxfun": s.max_fun, "maxiter": s.max_iter, "gtol": s.tol}
         if self._lbfgs_ftol is not None:
@@ -585,6 +604,7 @@ class _NetworkEstimator(BaseEstimator):
 
     def _forward_arrays(self, X: np.ndarray) -> np.ndarray:
         model = self.model_
+        assert model.params is not None  # fitted
         X = X.astype(model.params["W1"].dtype, copy=False)
         AL, _ = model_forward(X.T, model.params, model.activations)
         return AL.T
@@ -601,10 +621,12 @@ class _NetworkEstimator(BaseEstimator):
         """The weight matrices in scikit-learn's orientation: ``coefs_[i] = W[i+1]^T``,
         shape ``(n[i], n[i+1])`` (views: writing into them changes the network)."""
         p = self.model_.params
+        assert p is not None  # fitted
         return [p[f"W{l}"].T for l in range(1, len(self.model_.layers) + 1)]
 
     @coefs_.setter
     def coefs_(self, coefs: Sequence[np.ndarray]) -> None:
+        assert self.model_.params is not None  # fitted
         p = dict(self.model_.params)
         for l, c in enumerate(coefs, start=1):
             p[f"W{l}"] = np.ascontiguousarray(np.asarray(c, dtype=p[f"W{l}"].dtype).T)
@@ -614,10 +636,12 @@ class _NetworkEstimator(BaseEstimator):
     def intercepts_(self) -> list[np.ndarray]:
         """The bias vectors: ``intercepts_[i] = b[i+1]``, shape ``(n[i+1],)`` (views)."""
         p = self.model_.params
+        assert p is not None  # fitted
         return [p[f"b{l}"].reshape(-1) for l in range(1, len(self.model_.layers) + 1)]
 
     @intercepts_.setter
     def intercepts_(self, intercepts: Sequence[np.ndarray]) -> None:
+        assert self.model_.params is not None  # fitted
         p = dict(self.model_.params)
         for l, b in enumerate(intercepts, start=1):
             p[f"b{l}"] = np.asarray(b, dtype=p[f"b{l}"].dtype).reshape(-1, 1).copy()
@@ -1036,6 +1060,8 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
         self.callbacks = callbacks
 
     _lbfgs_ftol = 64 * float(np.finfo(np.float64).eps)
+    #: an int while fitting, then scikit-learn's array of one count
+    n_iter_: Any
 
     def _settings(self) -> _Settings:
         C = _check_number("C", self.C, 0.0, low_open=True)
@@ -1068,11 +1094,13 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
     @property
     def coef_(self) -> np.ndarray:
         """W, ``(n_outputs, n_features)``: one row for binary, one per class or label."""
+        assert self.model_.params is not None  # fitted
         return self.model_.params["W1"]
 
     @property
     def intercept_(self) -> np.ndarray:
         """b, ``(n_outputs,)``."""
+        assert self.model_.params is not None  # fitted
         return self.model_.params["b1"].reshape(-1)
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -1080,6 +1108,7 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
         else ``(n_samples, n_outputs)``."""
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        assert self.model_.params is not None  # fitted
         X = X.astype(self.model_.params["W1"].dtype, copy=False)
         Z = (self.model_.params["W1"] @ X.T + self.model_.params["b1"]).T
         return Z.ravel() if Z.shape[1] == 1 else Z

@@ -292,6 +292,7 @@ class _DualFirstLayer:
 
     def step(self, inv_m: np.ndarray, alpha: np.ndarray) -> None:
         """C += α (dZ[1] / m);  P = P₀ - C G."""
+        assert self.dZ1 is not None  # set by FastTrainer._backward before every step
         np.multiply(self.dZ1, inv_m, out=self._scaled)
         np.multiply(self._scaled, alpha, out=self._scaled)
         np.add(self.C, self._scaled, out=self.C)
@@ -413,9 +414,9 @@ class FastTrainer:
         self._fused_relu = [self.kernels and a == "relu" for a in self.activations]
         self._backward_fns = [_BACKWARD[a] for a in self.activations]
         if self.kernels:  # tanh's and sigmoid's derivatives as one exact pass each
-            compiled = {"tanh": _kernels.tanh_backward, "sigmoid": _kernels.sigmoid_backward}
+            exact_bwd = {"tanh": _kernels.tanh_backward, "sigmoid": _kernels.sigmoid_backward}
             self._backward_fns = [
-                (lambda dA, A, tmp, row, f=compiled[a]: f(dA, A)) if a in compiled else fn
+                (lambda dA, A, tmp, row, f=exact_bwd[a]: f(dA, A)) if a in exact_bwd else fn
                 for a, fn in zip(self.activations, self._backward_fns, strict=True)
             ]
 
@@ -462,7 +463,7 @@ class FastTrainer:
         batch_size: int,
         learning_rate: float,
         accuracy: int = 0,
-        rngs: Rng | Callable[[int], RandomLike] | None = None,
+        rngs: RandomLike | Callable[[int], RandomLike] = None,
         passes: int = 1,
         prev: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -503,7 +504,7 @@ class FastTrainer:
         self.t += done
         return costs[:done], corrects[:done]
 
-    def _masks(self, rngs: Rng | Callable[[int], RandomLike] | None, m: int, batch_size: int,
+    def _masks(self, rngs: RandomLike | Callable[[int], RandomLike], m: int, batch_size: int,
                passes: int = 1) -> np.ndarray:
         """The dropout masks of every batch, D[l] = (rand(n_l, mb) < keep_prob), batch by batch
         and layer by layer from ``rngs`` (or ``rngs(batch)``), as ``_forward`` draws them.
@@ -585,17 +586,20 @@ class FastTrainer:
         """Back to the plain mode, W[1] = W[1]₀ - C X^T formed (C: the current one, or one
         saved by ``dual_coefficients``)."""
         dual, self._dual = self._dual, None
+        assert dual is not None
         self._update = self._update_all
         dual.form_W1(self.W[0], C)
 
     def dual_coefficients(self) -> np.ndarray:
         """A copy of C, from which ``finish_dual`` forms W[1] as it is now."""
+        assert self._dual is not None
         return self._dual.C.copy()
 
     def _update_dual(self, lr: float, w: _Work) -> None:
         """The gd update: W[1] through C and P (``_DualFirstLayer.step``), the rest of θ as in
         ``_update_gd`` (one slice past W[1])."""
         alpha = self._scalar(lr)
+        assert self._dual is not None
         self._dual.step(w.inv_m, alpha)
         k = self.dims[0] * self.dims[1]
         theta, g, step = self.theta[k:], self.grad[k:], self._rest_step
@@ -623,9 +627,12 @@ class FastTrainer:
         if name == "gd":
             return GDState(t=self.t)
         if name == "momentum":
+            assert self.v is not None
             return MomentumState(t=self.t, v=self._copies(self.v))
         if name == "rmsprop":
+            assert self.s is not None
             return RMSpropState(t=self.t, s=self._copies(self.s))
+        assert self.v is not None and self.s is not None
         return AdamState(t=self.t, v=self._copies(self.v), s=self._copies(self.s))
 
     def set_optimizer_state(self, state: Any) -> None:
@@ -726,11 +733,12 @@ class FastTrainer:
             X = X.astype(self.dtype)
         if Y.dtype != self.dtype:
             Y = Y.astype(self.dtype)
+        gen: Rng | None = None
         if any(self.dropout):
-            rng = check_random_state(rng)
+            gen = check_random_state(rng)
         lr = self.hyper["learning_rate"] if learning_rate is None else learning_rate
         with np.errstate(over="ignore"):
-            return self._step(X, Y, lr, rng)
+            return self._step(X, Y, lr, gen)
 
     def _step(self, X: np.ndarray, Y: np.ndarray, lr: float, rng: Rng | None) -> float:
         w = self._last = self._work_for(X.shape[1])
@@ -760,6 +768,7 @@ class FastTrainer:
                 self._forward_fns[l](Z, w.tmp[l], w.row)
             if l < self.L - 1 and self.dropout[l]:
                 kp, D, A = self.keep_probs[l], w.D[l], w.out[l]
+                assert rng is not None and D is not None
                 np.less(rand(rng, Z.shape), kp, out=D)  # D = rand(n, m) < keep_prob
                 np.multiply(Z, D, out=A)
                 np.divide(A, kp, out=A)
@@ -792,7 +801,9 @@ class FastTrainer:
             dA = w.dA[l - 1]
             np.matmul(self.W[l].T, dZ, out=dA)
             if self.dropout[l - 1]:
-                np.multiply(dA, w.D[l - 1], out=dA)
+                D = w.D[l - 1]
+                assert D is not None
+                np.multiply(dA, D, out=dA)
                 np.divide(dA, self.keep_probs[l - 1], out=dA)
             db_done = self._fused_relu[l - 1] and self._rounded_sums
             if db_done:  # and db[l-1] = Σ dZ[l-1], summed in another order
@@ -1014,6 +1025,7 @@ def fast_train(
     X, Y, dtype, rng, params = p.X, p.Y, p.dtype, p.rng, p.params
     activations, kp, m, batch_size = p.activations, p.keep_probs, p.m, p.batch_size
     optimizer, base_lr, loss_name = p.optimizer, p.base_lr, p.loss
+    assert base_lr is not None  # the textbook optimizers all have one
 
     trainer = FastTrainer(
         params, activations, optimizer=optimizer, loss=loss_name, lambd=lambd,
@@ -1049,7 +1061,7 @@ def fast_train(
         sizes = np.array([Xb.shape[1] for Xb, _ in batches], dtype=np.float64)
 
     costs: list[float] = []
-    lrs: list[float] = []
+    lrs: list[float | None] = []
     if trainer.compiled and callback is None and decay is None:
         # Constant α, nobody looking between epochs: many epochs per compiled call.
         if full_batch:

@@ -50,7 +50,7 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 from numpy.lib import format as npy_format
@@ -341,6 +341,11 @@ def _manifest(arrays: Mapping[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     return {k: {"dtype": str(v.dtype), "shape": list(v.shape)} for k, v in arrays.items()}
 
 
+#: ``numpy.savez``'s own keyword arguments: an array of that name would be taken as the keyword
+#: (``allow_pickle``: silently left out of the file), so such names are refused.
+SAVEZ_KEYWORDS = ("file", "allow_pickle")
+
+
 def encode_arrays(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> bytes:
     """The bytes of a model file holding ``arrays`` and the JSON-able ``config``.
 
@@ -349,7 +354,8 @@ def encode_arrays(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -
     """
     clean: dict[str, np.ndarray] = {}
     for name, value in arrays.items():
-        if not isinstance(name, str) or not name or name == CONFIG_KEY or "/" in name:
+        if (not isinstance(name, str) or not name or name in (CONFIG_KEY, *SAVEZ_KEYWORDS)
+                or "/" in name):
             raise ValueError(f"array name {name!r} is not allowed in a model file")
         a = np.ascontiguousarray(value)
         if str(a.dtype) not in ALLOWED_DTYPES:
@@ -362,7 +368,8 @@ def encode_arrays(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -
         raise ValueError(f"the file's JSON would take {len(payload)} bytes, over the "
                          f"{MAX_CONFIG_BYTES} a reader accepts")
     buffer = io.BytesIO()
-    np.savez(buffer, **{CONFIG_KEY: np.frombuffer(payload, dtype=np.uint8)}, **clean)
+    # names are never savez's own keywords (refused above); the stubs cannot know that
+    np.savez(buffer, **{CONFIG_KEY: np.frombuffer(payload, dtype=np.uint8)}, **clean)  # type: ignore[arg-type]
     return buffer.getvalue()
 
 
@@ -676,6 +683,7 @@ def load_params(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[st
 
 def rng_state_to_json(rng: np.random.RandomState | np.random.Generator) -> dict[str, Any]:
     """The full state of ``rng`` as JSON-able data (arrays become lists of ints)."""
+    state: Mapping[str, Any]
     if isinstance(rng, np.random.RandomState):
         state = rng.get_state(legacy=False)
         kind = "RandomState"
@@ -761,7 +769,7 @@ def optimizer_state_from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[
     extra = getattr(optimizers, "SGDState", None)
     if extra is not None:
         states["SGDState"] = extra
-    cls = states.get(meta.get("type"))
+    cls = states.get(cast(str, meta.get("type")))
     if cls is None:
         raise ModelFileError(f"unknown optimizer state type {meta.get('type')!r}")
     fields: dict[str, Any] = {}

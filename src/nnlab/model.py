@@ -155,6 +155,7 @@ class Dense:
         fn = self.init
         if fn == "glorot_uniform":
             fn = glorot_uniform(2.0 if self.activation == "sigmoid" else 6.0)
+        assert callable(fn)  # __post_init__ let through only names and callables
         out = fn(self.units, n_prev, rng)
         W, b = out if isinstance(out, tuple) else (out, np.zeros((self.units, 1)))
         W, b = np.asarray(W), np.asarray(b).reshape(-1, 1)
@@ -361,7 +362,9 @@ class Model:
         """``[n_x, n_1, ..., n_L]`` (n_x once built)."""
         if self.params is None:
             raise ValueError("the model is not built yet: call build(input_dim) or fit")
-        return [self.input_dim] + [layer.units for layer in self.layers]
+        n_x = self.input_dim
+        assert n_x is not None
+        return [n_x] + [layer.units for layer in self.layers]
 
     def count_params(self) -> int:
         """Σ_l n[l] (n[l-1] + 1)."""
@@ -477,10 +480,10 @@ class Model:
             rows = [np.arange(X.shape[0]) if isinstance(i, slice) else i for i in batches]
             sizes = [len(r) for r in rows]
             if not self.stop_training and not any(_has_batch_hook(cb) for cb in callbacks):
-                rows, sizes = [np.concatenate(rows)], [sizes]
+                rows, groups = [np.concatenate(rows)], [sizes]
             else:
-                sizes = [[n] for n in sizes]
-            for part, part_sizes in zip(rows, sizes, strict=True):
+                groups = [[n] for n in sizes]
+            for part, part_sizes in zip(rows, groups, strict=True):
                 costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code,
                                                    self.rng)
                 for cost, mb, acc in zip(costs, part_sizes, corrects, strict=False):
@@ -495,6 +498,7 @@ class Model:
                 AL, self.params = fast.output, fast.params
             else:
                 params = self.params
+                assert params is not None
                 AL, caches = model_forward(X_batch, params, acts, kp, self.rng)
                 cost = float(compute_cost(AL, Y_batch, params, lambd, loss=loss))
                 grads = model_backward(AL, Y_batch, caches, lambd=lambd, loss=loss,
@@ -571,6 +575,7 @@ class Model:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the model was built for {self.input_dim}"
             )
+        assert self.params is not None
         if self.opt_state is None:
             self.opt_state = self.optimizer.init(self.params)
         if self.learning_rate is None:
@@ -630,11 +635,13 @@ class Model:
                 if terminate and self.stop_training:
                     _warn_terminated(epoch)
                     break
+                assert previous is not None
                 raise DivergenceError(epoch, epoch_cost, previous, lr)
             logs = {"loss": epoch_cost}
             if has_accuracy:
                 logs["accuracy"] = correct / seen
             if X_val is not None:
+                assert Y_val is not None
                 logs.update(self._evaluate_arrays(X_val, Y_val, prefix="val_"))
             logs["learning_rate"] = lr
             history.append(epoch, logs)
@@ -669,6 +676,7 @@ class Model:
         example's output is the same as in one pass, as no example depends on another.
         """
         self._require_built()
+        assert self.params is not None
         X = self._check_X(X)
         chunks = self._row_chunks(X)
         if len(chunks) == 1:
@@ -691,6 +699,7 @@ class Model:
         return out[:, 0] if out.shape[1] == 1 else out
 
     def _evaluate_arrays(self, X: np.ndarray, Y: np.ndarray, prefix: str = "") -> dict[str, float]:
+        assert self.params is not None
         chunks = self._row_chunks(X)
         if len(chunks) == 1:
             AL, _ = model_forward(X.T, self.params, self.activations)

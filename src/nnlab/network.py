@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ._random import RandomLike, check_random_state
+from ._random import RandomLike, Rng, check_random_state
 from .activations import get_activation
 from .layers import (
     LayerCache,
@@ -102,14 +102,16 @@ def model_forward(
             f"X has shape {X.shape}; expected (n_x, m) with n_x = {params['W1'].shape[1]} "
             "(examples are columns)"
         )
+    gen: Rng | None = None
     if any(k < 1.0 for k in kp):
-        rng = check_random_state(rng)
+        gen = check_random_state(rng)
     A = X
     caches: list[LayerCache] = []
     for l in range(1, L + 1):
         A, cache = linear_activation_forward(A, params[f"W{l}"], params[f"b{l}"], acts[l - 1])
         if l < L and kp[l - 1] < 1.0:
-            D = dropout_mask(A.shape, kp[l - 1], rng, A.dtype)
+            assert gen is not None
+            D = dropout_mask(A.shape, kp[l - 1], gen, A.dtype)
             A = dropout_forward(A, D, kp[l - 1])
             cache = cache._replace(D=D, keep_prob=kp[l - 1])
         caches.append(cache)
@@ -161,6 +163,7 @@ def model_backward(
             dZ, cache.linear, lambd, need_dA_prev=l > 1
         )
         if l > 1:
+            assert dA_prev is not None
             prev = caches[l - 2]
             if prev.D is not None:
                 dA_prev = dropout_backward(dA_prev, prev.D, prev.keep_prob)

@@ -206,7 +206,7 @@ class _RestoreEarlyStopping(Callback):
 
 
 def run_config(
-    config: TrainConfig,
+    config: TrainConfig | None,
     *,
     data_dir: str | os.PathLike | None = None,
     verbose: int = 1,
@@ -216,7 +216,7 @@ def run_config(
     resume: str | os.PathLike | None = None,
     resume_changes: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """Train ``config`` and measure it.
+    """Train ``config`` and measure it (``config`` None with ``resume``).
 
     ``checkpoint`` names a checkpoint file written every ``checkpoint_every`` epochs;
     ``resume`` a checkpoint to continue from (the settings are taken from it, and the result is
@@ -245,6 +245,7 @@ def run_config(
             history.extend(model.history)
         es_info = (info["early_stopping"], info["arrays"])
     else:
+        assert config is not None  # only a resumed run takes the checkpoint's settings
         prepared = prepare_data(config, data_dir)
         model = build_model(config, prepared.X_train.shape[1], prepared.task,
                             len(prepared.classes))
@@ -286,11 +287,13 @@ def run_config(
             _fit(model, prepared, config, validation, cbs, verbose, start_epoch, end_epoch)
     except KeyboardInterrupt as exc:
         if writer is not None:
-            exc.checkpoint_epoch = writer.holds()  # type: ignore[attr-defined]
-            if exc.checkpoint_epoch is None and resume is not None and \
+            assert checkpoint is not None  # there is a writer only with a checkpoint
+            held = exc.checkpoint_epoch = writer.holds()  # type: ignore[attr-defined]
+            if held is None and resume is not None and \
                     Path(resume).resolve() == Path(checkpoint).resolve():
                 exc.checkpoint_epoch = start_epoch  # type: ignore[attr-defined]
         raise
+    assert model.history is not None  # set by fit
     history.extend(model.history)
     model.history = history
     stopped = stopper is not None and stopper.stopped_epoch is not None

@@ -314,7 +314,8 @@ def _model_from(path: str | os.PathLike, arrays: dict[str, np.ndarray],
     model = model_from_json(config.get("model", {}), str(path))
     _set_params(model, arrays, str(path))
     model.history = _history_from(config.get("history"), str(path))
-    model.extra = _check_extra(config.get("extra"), model, str(path))
+    # Model declares no ``extra`` attribute: the loaded model gets it here
+    model.extra = _check_extra(config.get("extra"), model, str(path))  # type: ignore[attr-defined]
     problem = check_pair(path, config)
     if problem is not None:
         warnings.warn(problem, PairWarning, stacklevel=2)
@@ -393,6 +394,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[Model, dict[str, Any]]:
     try:
         opt_arrays = {k: v for k, v in arrays.items() if k.startswith("opt.")}
         state = optimizer_state_from_arrays(opt_arrays, config["optimizer_state"])
+        assert model.params is not None  # set by _set_params
         for field in state._fields:
             value = getattr(state, field)
             if isinstance(value, dict) and (
@@ -416,8 +418,9 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[Model, dict[str, Any]]:
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{where}: malformed checkpoint ({exc})") from None
     model.history = _history_from(config.get("history"), where)
-    model.extra = _check_extra(config.get("extra"), model, where)
-    info = {"epoch": epoch, "extra": model.extra, "early_stopping": config.get("early_stopping"),
+    extra = _check_extra(config.get("extra"), model, where)
+    model.extra = extra  # type: ignore[attr-defined]  # as in _model_from
+    info = {"epoch": epoch, "extra": extra, "early_stopping": config.get("early_stopping"),
             "arrays": {k: v for k, v in arrays.items() if k.startswith("es.")}}
     return model, info
 
@@ -474,15 +477,18 @@ class ModelCheckpoint(Callback):
         self.earlier, self.others = earlier, others
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        assert self.model is not None  # set by Model.fit
         if (epoch + 1) % self.every == 0 or self.model.stop_training:
             self._save(epoch + 1)
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        assert self.model is not None and self.model.history is not None  # set by Model.fit
         last = self.model.history.epoch[-1] + 1 if self.model.history.epoch else None
         if last is not None:
             self._save(last)
 
     def _save(self, next_epoch: int) -> None:
+        assert self.model is not None  # set by Model.fit
         history = History()
         if self.earlier is not None:
             history.extend(self.earlier)

@@ -66,14 +66,15 @@ class TrainResult:
         costs: the cost of every epoch (for mini-batches, the example-weighted mean over batches).
         optimizer_state: the optimizer's final state (e.g. Adam's v, s and t).
         epochs: how many epochs ran.
-        learning_rates: the learning rate used in each epoch.
+        learning_rates: the learning rate used in each epoch (None where the optimizer has
+            no ``learning_rate`` of its own and no ``decay`` is given).
     """
 
     params: Params
     costs: list[float]
     optimizer_state: Any
     epochs: int
-    learning_rates: list[float] = field(default_factory=list)
+    learning_rates: list[float | None] = field(default_factory=list)
 
 
 def train_step(
@@ -278,7 +279,7 @@ def train(
     loss_name = p.loss
 
     costs: list[float] = []
-    lrs: list[float] = []
+    lrs: list[float | None] = []
     step = 0
     epoch = -1
     # A diverging run overflows on its way to inf / NaN: it is reported once, as a

@@ -168,3 +168,13 @@ def test_cat_file_without_labels(tmp_path):
 
 def test_data_file_error_is_an_os_error():
     assert issubclass(DataFileError, OSError)
+
+
+def test_the_flower_takes_a_generator_as_random_state():
+    """random_state may be a numpy Generator, as its type says (it used to raise
+    AttributeError: Generator has no randn); a RandomState keeps the course's points."""
+    X, Y = load_flower(random_state=np.random.default_rng(0))
+    assert X.shape == (2, 400) and Y.shape == (1, 400)
+    again, _ = load_flower(random_state=np.random.default_rng(0))
+    np.testing.assert_array_equal(X, again)
+    assert not np.array_equal(X, load_flower()[0])

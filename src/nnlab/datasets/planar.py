@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._random import RandomLike, check_random_state
+from .._random import RandomLike, check_random_state, randn
 from .split import as_samples_pair
 
 
@@ -34,8 +34,8 @@ def load_flower(
     Y = np.zeros((2 * N, 1))
     for j in range(2):
         ix = range(N * j, N * (j + 1))
-        t = np.linspace(j * 3.12, (j + 1) * 3.12, N) + rng.randn(N) * 0.2
-        r = max_ray * np.sin(4 * t) + rng.randn(N) * 0.2
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, N) + randn(rng, (N,)) * 0.2
+        r = max_ray * np.sin(4 * t) + randn(rng, (N,)) * 0.2
         X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
         Y[ix] = j
     return as_samples_pair(X.T, Y.T) if as_samples else (X.T, Y.T)

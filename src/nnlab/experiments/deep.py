@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def run(key: str, data_dir: str | None) -> Run:
     layers = [data.X_train.shape[0], *hidden, 1]
     acts = activations_for(hidden)
     if key == "2-layer":
-        init_options = {"init": "random", "init_scale": 0.01}
+        init_options: dict[str, Any] = {"init": "random", "init_scale": 0.01}
         init_name = "randn * 0.01"
     else:
         init_options = {"init": divide_by_sqrt_fan_in}

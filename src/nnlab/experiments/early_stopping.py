@@ -184,6 +184,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
     axes[0].set_title("cost per epoch", fontsize=10)
     axes[1].set_title("classification error per epoch", fontsize=10)
     data = load_football(data_dir)
+    assert r.params is not None  # the run keeps its weights
     plot_decision_boundary(
         axes[2], network_classifier(r.params, ACTIVATIONS), data.X_test, data.Y_test,
         f"kept weights over the validation points\nvalidation {r.accuracy['validation']}")

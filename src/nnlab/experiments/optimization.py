@@ -105,6 +105,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
     fig, axes = new_figure(4, panel_size=(3.8, 3.6))
     for ax, key in zip(axes, SETTINGS, strict=False):
         r = runs[key]
+        assert r.params is not None  # every run of this experiment keeps its weights
         plot_decision_boundary(ax, network_classifier(r.params, ACTIVATIONS), X, Y,
                                f"{short[key]}: {r.accuracy['train']}")
     plot_costs(axes[3], {short[k]: runs[k].costs for k in SETTINGS}, xlabel="epoch",

@@ -142,6 +142,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
 
     X, Y = load_flower()
     base, net = runs["baseline"], runs["n_h=4, 10000 iterations"]
+    assert base.params is not None and net.params is not None  # these runs keep their weights
     fig, axes = new_figure(4, panel_size=(3.8, 3.6))
     plot_points(axes[0], X, Y, "the flower: 400 points")
     plot_decision_boundary(axes[1], network_classifier(base.params, ["sigmoid"]), X, Y,
@@ -154,6 +155,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
     fig, axes = new_figure(len(HIDDEN_SIZES), ncols=4, panel_size=(3.4, 3.2))
     for ax, n in zip(axes, HIDDEN_SIZES, strict=True):
         r = runs[f"n_h={n}"]
+        assert r.params is not None  # every network run keeps its weights
         plot_decision_boundary(ax, network_classifier(r.params, ACTIVATIONS), X, Y,
                                f"n_h = {n}: {r.accuracy['train']}")
     save_figure(fig, out_dir / "b_planar_hidden_sizes.png",

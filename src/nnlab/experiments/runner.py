@@ -180,6 +180,7 @@ class _Job:
 
     def submit(self, pool: cf.ProcessPoolExecutor) -> cf.Future:
         if self.kind == "task":
+            assert self.task is not None  # a "task" job carries its task
             return pool.submit(_run_task, self.task)
         return pool.submit(_draw, *self.args)
 

@@ -217,7 +217,7 @@ class Run:
             AL, caches = model_forward(self.grid, self.params, self.activations)
         out: dict[str, Any] = {"boundary": encode_grid(AL[0], symmetric=False)["data"]}
         if units:
-            pick = np.zeros((GRID, GRID), dtype=bool)
+            pick: np.ndarray = np.zeros((GRID, GRID), dtype=bool)
             pick[UNIT_STRIDE // 2 :: UNIT_STRIDE, UNIT_STRIDE // 2 :: UNIT_STRIDE] = True
             pick = pick.ravel()
             layers = []

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._threads import one_blas_thread
 from ..io import atomic_write_bytes
@@ -232,7 +232,7 @@ class TrialStore:
             return self._unusable(path, f"is not a record of this trial: {problem}")
         return record
 
-    def _unusable(self, path: Path, why: str) -> None:
+    def _unusable(self, path: Path, why: str) -> dict[str, Any] | None:
         self.problems.append(f"{path}: {why}; running that trial again")
         return None
 
@@ -551,7 +551,7 @@ def run_sweep(
     if payloads:
         if client is not None or scheduler is not None:
             own = client is None
-            dask_client = connect(scheduler) if own else client
+            dask_client = connect(cast(str, scheduler)) if own else client
             where = f"Dask {getattr(dask_client.scheduler, 'address', scheduler)}"
             try:
                 run_dask(payloads, dask_client, on_result)

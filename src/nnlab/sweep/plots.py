@@ -37,8 +37,8 @@ def plot_params(result: SweepResult, path: Path) -> bool:
 
     spec = result.spec
     axes_names = spec.axes()
-    finished = [(t, result.value(t)) for t in result.trials]
-    finished = [(t, v) for t, v in finished if v is not None]
+    valued = [(t, result.value(t)) for t in result.trials]
+    finished = [(t, v) for t, v in valued if v is not None]
     if not axes_names or not finished:
         return False
     fig, axes = new_figure(len(axes_names), ncols=min(3, len(axes_names)),
@@ -94,8 +94,8 @@ def plot_curves(result: SweepResult, path: Path, top: int = 5) -> bool:
     from ..plotting import new_figure
 
     spec = result.spec
-    ranked = [(t, result.value(t)) for t in result.trials]
-    ranked = [(t, v) for t, v in ranked if v is not None]
+    valued = [(t, result.value(t)) for t in result.trials]
+    ranked = [(t, v) for t, v in valued if v is not None]
     sign = -1.0 if spec.goal == "max" else 1.0
     ranked.sort(key=lambda tv: (sign * tv[1], tv[0].index))
     seen: set[str] = set()

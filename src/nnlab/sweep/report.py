@@ -68,6 +68,7 @@ class PointSummary:
         if len(self.values) == 1:
             return 0.0
         m = self.mean
+        assert m is not None  # values is not empty
         try:
             var = math.fsum((v - m) ** 2 for v in self.values) / (len(self.values) - 1)
         except OverflowError:  # values near the float limit (a run on its way to diverging)
@@ -147,6 +148,7 @@ def best_config(result: SweepResult, summaries: list[PointSummary] | None = None
     if not summaries or summaries[0].best is None:
         return None
     top = summaries[0]
+    assert top.best is not None  # checked above
     return top, TrainConfig.from_dict(top.best.config)
 
 

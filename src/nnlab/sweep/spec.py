@@ -112,10 +112,13 @@ class Distribution:
     def draw(self, rng: np.random.Generator) -> Any:
         """One value, drawn from ``rng``."""
         if self.kind == "uniform":
+            assert self.low is not None and self.high is not None
             return float(rng.uniform(self.low, self.high))
         if self.kind == "loguniform":
+            assert self.low is not None and self.high is not None
             return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
         if self.kind == "int":
+            assert self.low is not None and self.high is not None
             return int(rng.integers(int(self.low), int(self.high), endpoint=True))
         return _copy(self.values[int(rng.integers(len(self.values)))])
 
@@ -418,7 +421,8 @@ def _random(table: Mapping[str, Any], where: str) -> dict[str, Distribution]:
                 raise SweepError(f"{here}: dist=\"choice\" needs values = [...], a non-empty list")
             out[key] = Distribution("choice", values=tuple(values))
             continue
-        low, high = d.get("low"), d.get("high")
+        low: Any = d.get("low")  # checked to be numbers below
+        high: Any = d.get("high")
         for name, v in (("low", low), ("high", high)):
             ok = isinstance(v, int) if kind == "int" else isinstance(v, int | float)
             if isinstance(v, bool) or not ok or not math.isfinite(v):
@@ -483,7 +487,7 @@ def points(spec: SweepSpec) -> list[Point]:
         rng = sample_rng(spec.seed)
         samples = [{k: d.draw(rng) for k, d in spec.random.items()}
                    for _ in range(spec.n_samples)]
-    out = []
+    out: list[Point] = []
     for (case, case_settings), combo, sample in itertools.product(case_items, combos, samples):
         params: dict[str, Any] = {}
         changes = dict(case_settings)
@@ -510,7 +514,7 @@ def points(spec: SweepSpec) -> list[Point]:
 def expand(spec: SweepSpec) -> list[Trial]:
     """Every trial: each point × each seed index, in that order."""
     seeds = trial_seeds(spec.seed, spec.seeds)
-    trials = []
+    trials: list[Trial] = []
     for point in points(spec):
         settings = {**spec.base, **point.changes}
         for k, seed in enumerate(seeds):
