@@ -25,19 +25,12 @@ NEEDS = {"logistic": CAT, "deep": CAT, "normalization": CAT, "regularization": F
          "stopping": FOOTBALL}
 
 
-def data_or_skip(names: list[str]) -> Path | None:
-    """The folder of the course's data files the experiments need, or a skip saying which are
-    missing (None when they need none)."""
-    needed = sorted({f for n in names for f in NEEDS.get(n, ())})
-    if not needed:
+def data_or_skip(names: list[str], request: pytest.FixtureRequest) -> Path | None:
+    """The folder of the course's data files (the suite's one ``data_dir`` fixture, which skips
+    saying how to get them) when the experiments need any, else None."""
+    if not any(NEEDS.get(n) for n in names):
         return None
-    folder = os.environ.get("NNLAB_DATA")
-    if not folder:
-        pytest.skip(f"NNLAB_DATA is not set: {', '.join(names)} need(s) {', '.join(needed)}")
-    missing = [f for f in needed if not (Path(folder) / f).is_file()]
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not in NNLAB_DATA={folder}")
-    return Path(folder)
+    return request.getfixturevalue("data_dir")
 
 
 @pytest.mark.slow
@@ -45,10 +38,10 @@ def data_or_skip(names: list[str]) -> Path | None:
     *(f"{m.LETTER}" for m in EXPERIMENTS.values()),
     "planar,gradcheck",  # the README's example
 ])
-def test_every_experiment_alone_at_two_jobs(only, tmp_path):
+def test_every_experiment_alone_at_two_jobs(only, tmp_path, request):
     by_letter = {m.LETTER: name for name, m in EXPERIMENTS.items()}
     names = [by_letter.get(item, item) for item in only.split(",")]
-    data = data_or_skip(names)
+    data = data_or_skip(names, request)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if data is not None:
         env["NNLAB_DATA"] = str(data)
