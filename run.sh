@@ -34,7 +34,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
   # compile the Numba kernels once, into their on-disk cache, rather than in every process
-  .venv/bin/python -c "from nnlab._kernels import warm_up; warm_up()"
+  .venv/bin/python -c "from nnlab.fast import warm_up; warm_up()"
   echo "$want" > "$stamp"
 fi
 

@@ -715,32 +715,5 @@ def work_size(dims: np.ndarray, batch_size: int) -> int:
     return int(batch_size * (dims[0] + dims[-1] + 3 * int(np.sum(dims[1:]))))
 
 
-def warm_up() -> None:
-    """Compile every kernel for float32 and float64 (into Numba's on-disk cache, so that later
-    processes load them instead of compiling)."""
-    if not enabled():
-        return
-    from .fast import FastTrainer
-    from .initializers import initialize_parameters
-
-    for dtype in (np.float32, np.float64):
-        X, Y = np.zeros((8, 2), dtype), np.zeros((8, 1), dtype)
-        for optimizer in OPTIMIZER_CODES:
-            params = initialize_parameters([2, 3, 1], random_state=0, dtype=dtype)
-            trainer = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer)
-            trainer.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY)
-            dropout = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
-                                  keep_probs=0.5)
-            dropout.run_batches(X, Y, np.arange(8), 4, 0.01, THRESHOLD_ACCURACY, 0)
-            for exact in (False, True):  # Adam: the rounded and the exact update
-                FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
-                            compiled=not exact)._step(np.ascontiguousarray(X.T),
-                                                      np.ascontiguousarray(Y.T), 0.01, None)
-        params = initialize_parameters([2, 3, 1], random_state=0, dtype=dtype)
-        for loss in ("binary_crossentropy", "mean_squared_error"):  # tanh's, sigmoid's passes
-            FastTrainer(params, ["tanh", "sigmoid"], loss=loss)._step(
-                np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), 0.01, None)
-
-
 __all__ = ["HP_SIZE", "PARALLEL_MIN", "available", "enabled", "run_batches", "update",
-           "work_size", "warm_up"]
+           "work_size"]

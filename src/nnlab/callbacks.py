@@ -37,14 +37,21 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import Model
-
 Logs = dict[str, float]
+
+
+class TrainingModel(Protocol):
+    """What a callback may read and set on the model being trained (``nnlab.Model`` is one):
+    its parameters, its current learning rate α and the flag that stops ``fit``. Declared here
+    so that callbacks need not import the model module that imports them."""
+
+    params: dict[str, np.ndarray] | None
+    learning_rate: float | None
+    stop_training: bool
 
 
 class Callback:
@@ -56,10 +63,10 @@ class Callback:
     """
 
     def __init__(self) -> None:
-        self.model: Model | None = None
+        self.model: TrainingModel | None = None
         self.params: dict[str, Any] = {}
 
-    def set_model(self, model: Model) -> None:
+    def set_model(self, model: TrainingModel) -> None:
         self.model = model
 
     def set_params(self, params: Mapping[str, Any]) -> None:

@@ -52,7 +52,7 @@ import numpy as np
 from . import _kernels
 from ._random import RandomLike, Rng, check_random_state, permutation, rand
 from .activations import LEAKY_RELU_SLOPE
-from .initializers import WeightInit
+from .initializers import WeightInit, initialize_parameters
 from .losses import get_loss, l2_penalty
 from .network import check_activations, check_keep_probs, num_layers, resolve_loss
 from .optimizers import (
@@ -64,7 +64,7 @@ from .optimizers import (
     Schedule,
     get_optimizer,
 )
-from .training import DivergenceError, EpochCallback, TrainResult, prepare_training
+from .training_setup import DivergenceError, EpochCallback, TrainResult, prepare_training
 
 Params = dict[str, np.ndarray]
 
@@ -1235,4 +1235,30 @@ __all__ = [
     "fast_path_applies",
     "fast_train",
     "is_fast_optimizer",
+    "warm_up",
 ]
+
+
+def warm_up() -> None:
+    """Compile every kernel of ``_kernels`` for float32 and float64, by running the fast stepper
+    once per case (into Numba's on-disk cache, so later processes load them, not compile)."""
+    if not _kernels.enabled():
+        return
+
+    for dtype in (np.float32, np.float64):
+        X, Y = np.zeros((8, 2), dtype), np.zeros((8, 1), dtype)
+        for optimizer in _kernels.OPTIMIZER_CODES:
+            params = initialize_parameters([2, 3, 1], random_state=0, dtype=dtype)
+            trainer = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer)
+            trainer.run_batches(X, Y, np.arange(8), 4, 0.01, _kernels.THRESHOLD_ACCURACY)
+            dropout = FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
+                                  keep_probs=0.5)
+            dropout.run_batches(X, Y, np.arange(8), 4, 0.01, _kernels.THRESHOLD_ACCURACY, 0)
+            for exact in (False, True):  # Adam: the rounded and the exact update
+                FastTrainer(params, ["relu", "sigmoid"], optimizer=optimizer,
+                            compiled=not exact)._step(np.ascontiguousarray(X.T),
+                                                      np.ascontiguousarray(Y.T), 0.01, None)
+        params = initialize_parameters([2, 3, 1], random_state=0, dtype=dtype)
+        for loss in ("binary_crossentropy", "mean_squared_error"):  # tanh's, sigmoid's passes
+            FastTrainer(params, ["tanh", "sigmoid"], loss=loss)._step(
+                np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), 0.01, None)

@@ -481,20 +481,25 @@ class ModelCheckpoint(Callback):
         if (epoch + 1) % self.every == 0 or self.model.stop_training:
             self._save(epoch + 1)
 
+    def _trained(self) -> Model:
+        assert isinstance(self.model, Model)  # set by Model.fit
+        return self.model
+
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        assert self.model is not None and self.model.history is not None  # set by Model.fit
-        last = self.model.history.epoch[-1] + 1 if self.model.history.epoch else None
+        model = self._trained()
+        assert model.history is not None  # set by Model.fit
+        last = model.history.epoch[-1] + 1 if model.history.epoch else None
         if last is not None:
             self._save(last)
 
     def _save(self, next_epoch: int) -> None:
-        assert self.model is not None  # set by Model.fit
+        model = self._trained()
         history = History()
         if self.earlier is not None:
             history.extend(self.earlier)
-        if self.model.history is not None:
-            history.extend(self.model.history)
-        save_checkpoint(self.model, self.path, next_epoch, extra=self.extra,
+        if model.history is not None:
+            history.extend(model.history)
+        save_checkpoint(model, self.path, next_epoch, extra=self.extra,
                         callbacks=self.others, history=history)
 
 

@@ -32,7 +32,7 @@ each over several seeds; locally in worker processes, or on a Dask cluster.
 [('adam > gd', 2, 2)]
 """
 
-from .execute import SweepResult, TrialStore, run_sweep, run_trial
+from .execute import TrialStore, run_sweep, run_trial
 from .report import (
     Claim,
     PointSummary,
@@ -42,6 +42,7 @@ from .report import (
     summarize,
     write_outputs,
 )
+from .result import SweepResult
 from .spec import (
     Distribution,
     Point,

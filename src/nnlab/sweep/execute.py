@@ -28,12 +28,12 @@ import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from .._threads import one_blas_thread
 from ..io import atomic_write_bytes
+from .result import SweepResult
 from .spec import SweepError, SweepSpec, Trial, expand, format_value
 
 #: Points of a learning curve kept in a trial's record (evenly spaced, the last epoch included).
@@ -412,35 +412,6 @@ def run_dask(payloads: list[dict[str, Any]], client: Any, on_result: OnResult) -
 
 
 # ------------------------------------------------------------------------------- the sweep
-
-
-@dataclass
-class SweepResult:
-    """A sweep's trials and their records (``records[trial.id]``), in the order of ``trials``.
-
-    ``ran`` trials ran now; ``reused`` were found finished in the output folder.
-    """
-
-    spec: SweepSpec
-    trials: list[Trial]
-    records: dict[str, dict[str, Any]]
-    ran: int = 0
-    reused: int = 0
-    wall_seconds: float = 0.0
-    where: str = "here"
-    files: dict[str, str] = field(default_factory=dict)
-
-    def record(self, trial: Trial) -> dict[str, Any]:
-        return self.records[trial.id]
-
-    def value(self, trial: Trial) -> float | None:
-        """The sweep's metric of a finished trial (None: failed, or the split is missing)."""
-        rec = self.records.get(trial.id)
-        if rec is None or rec.get("status") != "ok":
-            return None
-        split = rec.get("metrics", {}).get(self.spec.split)
-        v = None if split is None else split.get(self.spec.quantity)
-        return None if v is None else float(v)
 
 
 def run_sweep(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write_bytes
-from .execute import SweepResult
+from .result import SweepResult
 from .spec import format_value
 
 

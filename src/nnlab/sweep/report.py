@@ -29,7 +29,7 @@ from typing import Any
 
 from ..config import TrainConfig
 from ..io import atomic_write_bytes
-from .execute import SweepResult
+from .result import SweepResult
 from .spec import SPLITS, Point, Trial
 
 RESULTS_JSON = "results.json"
