@@ -22,13 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from nnlab.config import nesting_depth as json_depth  # the one scan, for JSON too
 from nnlab.playground import lab as lab_module
 from nnlab.playground.server import (
     HEADER_TIMEOUT,
     MAX_DEPTH,
     MAX_MESSAGE,
     create_app,
-    json_depth,
     max_connections,
 )
 from nnlab.playground.settings import Limits

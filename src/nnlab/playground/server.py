@@ -61,6 +61,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .._version import __version__
+from ..config import nesting_depth
 from .data import UploadStore, parse_csv
 from .lab import Lab
 from .settings import (
@@ -110,37 +111,6 @@ def _http_error(status: int, message: str, field: str | None = None) -> JSONResp
     return JSONResponse({"error": {"field": field, "message": message}}, status_code=status)
 
 
-#: The characters that matter to nesting: an escaped character (as one token), a quote, a bracket.
-_TOKEN = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
-
-
-def json_depth(text: str) -> int:
-    """How deeply lists and objects nest in the JSON ``text`` (brackets inside strings do not
-    count), found without parsing it: ``json.loads`` of a deep enough text recurses until it
-    fails with a ``RecursionError``.
-
-    One pass, each character looked at once (a regular expression that skips whole strings can
-    take seconds on crafted text such as ``'"\\\\' * 30000``).
-
-    >>> json_depth('{"a": [1, {"b": "[[[\\\\"{"}]}'), json_depth("3"), json_depth("[" * 30000)
-    (3, 0, 30000)
-    """
-    depth = deepest = 0
-    in_string = False
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if token == '"':
-            in_string = not in_string
-        elif in_string or token[0] == "\\":
-            continue
-        elif token in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
-
-
 def parse_message(text: str | bytes, what: str = "message") -> Any:
     """``json.loads(text)`` for a message of the page, or ``SettingsError`` saying what is
     wrong with it: not JSON, or nested deeper than ``MAX_DEPTH``.
@@ -158,7 +128,7 @@ def parse_message(text: str | bytes, what: str = "message") -> Any:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise SettingsError(None, f"{what} is not JSON (not UTF-8 text)") from None
-    depth = json_depth(text)
+    depth = nesting_depth(text)
     if depth > MAX_DEPTH:
         raise SettingsError(None, f"{what} nests lists and objects {depth} deep: at most "
                                   f"{MAX_DEPTH}")
