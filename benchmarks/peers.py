@@ -6,6 +6,10 @@ layers ``cfg.hidden``, output ``cfg.output``: sigmoid for one output, softmax ot
 passes over the data in batches of ``cfg.batch`` (None: the full batch), shuffling every epoch
 when mini-batching and computing the loss of every batch. ``available(name)`` says why a library
 cannot run (not installed, not yet in nnlab, ...) or returns None.
+
+The nnlab contestants call only public names that old and new checkouts share (``nnlab.train``
+with ``fast=``, ``nnlab.Model``, ``nnlab.Dense``, ``nnlab.MLPClassifier``), so that
+``run.py --before`` can time an older checkout with this same file.
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ def _activations(cfg: Config) -> list[str]:
 # nnlab
 
 
-def nnlab_train(cfg: Config, d: Data, epochs: int, fast: bool = True) -> Any:
+def nnlab_train(cfg: Config, d: Data, epochs: int, fast: bool | str = True) -> Any:
     import nnlab
 
     return nnlab.train(d.X.T, d.Y.T, list(cfg.dims), _activations(cfg), init="he",
@@ -139,26 +143,46 @@ def nnlab_numpy_only(cfg: Config, d: Data, epochs: int) -> Any:
 
 
 def nnlab_model(cfg: Config, d: Data, epochs: int) -> Any:
-    from nnlab.model import Dense, Model
+    import nnlab
 
-    layers = [Dense(n, cfg.hidden) for n in cfg.dims[1:-1]] + [Dense(cfg.dims[-1], cfg.output)]
-    model = Model(layers, optimizer="adam", learning_rate=LEARNING_RATE, random_state=0)
+    layers = [nnlab.Dense(n, cfg.hidden) for n in cfg.dims[1:-1]]
+    layers.append(nnlab.Dense(cfg.dims[-1], cfg.output))
+    model = nnlab.Model(layers, optimizer="adam", learning_rate=LEARNING_RATE, random_state=0)
     model.fit(d.X, d.Y, epochs=epochs, batch_size=cfg.batch, verbose=0)
     return model
 
 
 def _textbook_model_fit(run: Callable[[Config, Data, int], Any]):
-    """``run`` with Model.fit on its textbook step (FastTrainer.for_model returning None)."""
+    """``run`` with every ``nnlab.Model`` on its textbook step, so that the same function times
+    an older checkout too (``run.py --before``): ``Model(..., fast=False)`` where ``Model`` has
+    that switch (MLPClassifier builds its Model inside, so the switch is set in ``__init__``);
+    nnlab 0.2 and older have none, and there ``FastTrainer.for_model`` returns None instead."""
 
     def textbook(cfg: Config, d: Data, epochs: int) -> Any:
+        import inspect
+
+        import nnlab
+
+        cls = nnlab.Model
+        if "fast" in inspect.signature(cls).parameters:
+            original = cls.__dict__["__init__"]
+
+            def init(self: Any, *args: Any, **kwargs: Any) -> None:
+                original(self, *args, **{**kwargs, "fast": False})
+
+            cls.__init__ = init  # type: ignore[method-assign]
+            try:
+                return run(cfg, d, epochs)
+            finally:
+                cls.__init__ = original  # type: ignore[method-assign]
         from nnlab.fast import FastTrainer
 
-        original = FastTrainer.__dict__["for_model"]
-        FastTrainer.for_model = classmethod(lambda cls, model, dtype: None)
+        original_for_model = FastTrainer.__dict__["for_model"]
+        setattr(FastTrainer, "for_model", classmethod(lambda cls, model, dtype: None))  # noqa: B010
         try:
             return run(cfg, d, epochs)
         finally:
-            FastTrainer.for_model = original
+            setattr(FastTrainer, "for_model", original_for_model)  # noqa: B010
 
     return textbook
 
@@ -171,11 +195,11 @@ def _mlp_kwargs(cfg: Config, epochs: int) -> dict:
 
 
 def nnlab_mlpclassifier(cfg: Config, d: Data, epochs: int) -> Any:
-    from nnlab.estimators import MLPClassifier
+    import nnlab
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return MLPClassifier(**_mlp_kwargs(cfg, epochs)).fit(d.X, d.y)
+        return nnlab.MLPClassifier(**_mlp_kwargs(cfg, epochs)).fit(d.X, d.y)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,8 +500,8 @@ CONTESTANTS = {
     c.name: c
     for c in [
         Contestant("nnlab", "nnlab.train", nnlab_train, "nnlab.fast", "nnlab"),
-        Contestant("nnlab-model", "nnlab Model.fit", nnlab_model, "nnlab.model", "nnlab"),
-        Contestant("nnlab-mlp", "nnlab MLPClassifier", nnlab_mlpclassifier, "nnlab.estimators",
+        Contestant("nnlab-model", "nnlab Model.fit", nnlab_model, "nnlab", "nnlab"),
+        Contestant("nnlab-mlp", "nnlab MLPClassifier", nnlab_mlpclassifier, "nnlab",
                    "nnlab"),
         Contestant("jax-scan", "JAX jit epoch (scan)", jax_scan_epoch, "jax", "peer"),
         Contestant("jax-step", "JAX jit step", jax_jit_step, "jax", "peer"),
@@ -491,9 +515,9 @@ CONTESTANTS = {
         Contestant("nnlab-exact", "nnlab exact (fast=\"exact\")", nnlab_exact, "nnlab",
                    "variant"),
         Contestant("nnlab-model-textbook", "nnlab Model.fit, textbook step",
-                   _textbook_model_fit(nnlab_model), "nnlab.model", "variant"),
+                   _textbook_model_fit(nnlab_model), "nnlab", "variant"),
         Contestant("nnlab-mlp-textbook", "nnlab MLPClassifier, textbook step",
-                   _textbook_model_fit(nnlab_mlpclassifier), "nnlab.estimators", "variant"),
+                   _textbook_model_fit(nnlab_mlpclassifier), "nnlab", "variant"),
     ]
 }
 
@@ -508,7 +532,7 @@ def available(name: str) -> str | None:
     except Exception as exc:  # a module that is there but does not import (yet)
         return f"{c.needs} does not import: {type(exc).__name__}: {exc}"
     if name.startswith("nnlab-model") and not hasattr(module, "Model"):
-        return "nnlab.model has no Model yet"
+        return "nnlab has no Model yet"
     if name.startswith("nnlab-mlp") and not hasattr(module, "MLPClassifier"):
-        return "nnlab.estimators has no MLPClassifier yet"
+        return "nnlab has no MLPClassifier yet"
     return None

@@ -11,15 +11,22 @@ process's peak resident memory. The float32 / float64 matrix-product peak is mea
 run (NumPy's BLAS, and PyTorch's when installed); % of peak = useful FLOPs per second (see
 ``Config.flops_per_sample``) over the best float32 peak measured. Contestants that cannot run
 (not installed, not yet in nnlab) are listed with the reason and skipped.
+
+``--before SRC`` also times the nnlab contestants of another checkout (SRC, or SRC/src, holds its
+``nnlab`` package) in the same run: each selected nnlab contestant gets a twin "… (before)"
+whose subprocesses import nnlab from SRC (the worker checks ``nnlab.__file__``), run right after
+it in the same order, and the report gets a section "Before → after".
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +44,31 @@ DEFAULT_CONTESTANTS = [
     "nnlab-textbook", "nnlab-numpy", "nnlab-exact", "nnlab-model-textbook", "nnlab-mlp-textbook",
 ]
 GOAL_FASTEST, GOAL_SKLEARN, GOAL_TORCH, GOAL_PEAK = 1.0, 2.0, 1.5, 0.70
+BEFORE = "@before"  # a contestant's twin on the --before checkout: "nnlab@before"
+BEFORE_ENV = "NNLAB_BENCH_BEFORE"  # set in the twins' subprocesses: where nnlab must come from
+
+
+def base_name(name: str) -> str:
+    """The peers.py contestant behind ``name`` (``nnlab@before`` -> ``nnlab``)."""
+    return name.removesuffix(BEFORE)
+
+
+def is_before(name: str) -> bool:
+    return name.endswith(BEFORE)
+
+
+def label(name: str) -> str:
+    return CONTESTANTS[base_name(name)].label + (" (before)" if is_before(name) else "")
+
+
+def before_src(path: str) -> Path | None:
+    """The folder that holds the ``nnlab`` package of the checkout at ``path`` (its ``src/`` or
+    itself), or None when there is none."""
+    root = Path(path).expanduser().resolve()
+    for candidate in (root / "src", root):
+        if (candidate / "nnlab" / "__init__.py").is_file():
+            return candidate
+    return None
 
 
 def _rss_mib() -> float:
@@ -53,12 +85,18 @@ def _maxrss_mib() -> float:
 
 
 def worker(config: str, contestant: str, epochs: int, repeats: int) -> dict:
-    why = available(contestant)
+    why = available(base_name(contestant))
     if why:
         return {"skipped": why}
+    if is_before(contestant):
+        import nnlab
+
+        where, expected = Path(nnlab.__file__).resolve(), os.environ.get(BEFORE_ENV, "")
+        if not expected or not where.is_relative_to(Path(expected).resolve()):
+            raise SystemExit(f"nnlab was imported from {where.parent}, not from {expected!r}")
     cfg = CONFIGS[config]
     data = make_data(cfg)
-    run = CONTESTANTS[contestant].run
+    run = CONTESTANTS[base_name(contestant)].run
     rss_before = _rss_mib()
     run(cfg, data, 1)  # warm-up: one epoch (one step for the full batch)
     times = []
@@ -136,7 +174,25 @@ def _fmt_rate(x: float) -> str:
     return f"{x:.0f}"
 
 
-def _machine() -> list[str]:
+def _checkout(src: Path) -> str:
+    """``src``'s git commit (short), "+ uncommitted changes" when its tree differs from it."""
+    def git(*args: str) -> str:
+        try:
+            proc = subprocess.run(["git", "-C", str(src), *args], capture_output=True, text=True,
+                                  timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "not a git checkout"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".")
+    return commit + (" + uncommitted changes" if dirty else "")
+
+
+@functools.cache  # once per run: importing the peers below loads more BLAS libraries
+def _machine() -> tuple[str, ...]:
     import numpy as np
 
     cpu = platform.processor() or platform.machine()
@@ -164,7 +220,7 @@ def _machine() -> list[str]:
 
     versions.append(f"nnlab {nnlab.__version__}")
     lines.append("- versions: " + "; ".join(versions))
-    return lines
+    return tuple(lines)
 
 
 def report(results: dict, peaks: dict, meta: dict) -> str:
@@ -172,6 +228,9 @@ def report(results: dict, peaks: dict, meta: dict) -> str:
     out = ["# Benchmark results", ""]
     out.append(f"Written by `{meta['command']}` on {meta['date']} "
                f"({'quick: a few epochs, not a measurement' if meta['quick'] else 'full run'}).")
+    if meta.get("unfinished"):
+        out.append(f"**Unfinished**: written after {', '.join(results)}; still to run: "
+                   f"{', '.join(meta['unfinished'])}.")
     out.append("")
     out += _machine()
     out.append(f"- load average before / after: {meta['load_before']} / {meta['load_after']}; "
@@ -196,15 +255,17 @@ def report(results: dict, peaks: dict, meta: dict) -> str:
         base = per.get("nnlab", {}).get("median")
         for name, r in per.items():
             if "skipped" in r:
-                skipped.setdefault(f"{CONTESTANTS[name].label}: {r['skipped']}", cname)
+                skipped.setdefault(f"{label(name)}: {r['skipped']}", cname)
                 continue
             ratio = f"{base / r['median']:.2f}×" if base else "–"
             pct = 100 * r["median"] * cfg.flops_per_sample() / (peak32 * 1e9)
-            out.append(f"| {CONTESTANTS[name].label} | {_fmt_rate(r['median'])} | "
+            out.append(f"| {label(name)} | {_fmt_rate(r['median'])} | "
                        f"{_fmt_rate(r['min'])} | {_fmt_rate(r['max'])} | {ratio} | {pct:.1f} % | "
                        f"{r['peak_rss_mib']:.0f} | {r['peak_rss_mib'] - r['rss_before_mib']:.0f} |")
         out.append("")
     out += _goals(results, peak32)
+    if meta.get("before"):
+        out += _before_after(results, meta)
     if skipped:
         out += ["## Skipped", ""] + [f"- {s}" for s in skipped] + [""]
     return "\n".join(out)
@@ -217,8 +278,9 @@ def _goals(results: dict, peak32: float) -> list[str]:
             "|---|---|---|---|---|---|---|"]
     for cname, per in results.items():
         ok = {k: r for k, r in per.items() if "median" in r}
-        peers = {k: r["median"] for k, r in ok.items() if CONTESTANTS[k].kind == "peer"}
-        fastest = max(peers, key=peers.get) if peers else None
+        peers = {k: r["median"] for k, r in ok.items()
+                 if not is_before(k) and CONTESTANTS[k].kind == "peer"}
+        fastest = max(peers, key=lambda k: peers[k]) if peers else None
         for entry in ("nnlab", "nnlab-model", "nnlab-mlp"):
             if entry not in ok:
                 continue
@@ -244,6 +306,60 @@ def _goals(results: dict, peak32: float) -> list[str]:
     return out
 
 
+def _fastest_peer(per: dict) -> tuple[str | None, float]:
+    peers = {k: r["median"] for k, r in per.items()
+             if "median" in r and not is_before(k) and CONTESTANTS[k].kind == "peer"}
+    if not peers:
+        return None, float("nan")
+    best = max(peers, key=lambda k: peers[k])
+    return best, peers[best]
+
+
+def _before_after(results: dict, meta: dict) -> list[str]:
+    """Per config and nnlab contestant: samples/s before and after, after ÷ before, nnlab ÷ the
+    fastest peer of this run before → after, and whether the change is beyond the noise: the
+    after runs' range lies wholly below (slower) or above (faster) the before runs' range."""
+    out = ["## Before → after", "",
+           f"before: `{meta['before']}` ({meta['before_commit']}); after: this checkout "
+           f"({meta['after_commit']}). Both timed in this run, interleaved; samples/s median "
+           "(min–max). \"beyond noise\": the after runs' range lies wholly below (slower) or "
+           "above (faster) the before runs'; otherwise \"within noise\".", "",
+           "| config | nnlab entry | before | after | after ÷ before | ÷ fastest peer before → "
+           "after | change |", "|---|---|---:|---:|---:|---|---|"]
+    for cname, per in results.items():
+        fastest, peer_rate = _fastest_peer(per)
+        for name in per:
+            if is_before(name) or name + BEFORE not in per:
+                continue
+            new, old = per[name], per[name + BEFORE]
+            if "median" not in new or "median" not in old:
+                out.append(f"| {cname} | {label(name)} | "
+                           f"{_rate_range(old)} | {_rate_range(new)} | – | – | not compared |")
+                continue
+            if min(len(new["times"]), len(old["times"])) < 2:
+                change = "one run each: no spread to compare"
+            elif new["max"] < old["min"]:
+                change = "**slower, beyond noise**"
+            elif new["min"] > old["max"]:
+                change = "faster, beyond noise"
+            else:
+                change = "within noise"
+            peer_cell = "–"
+            if fastest is not None:
+                peer_cell = (f"{old['median'] / peer_rate:.2f}× → {new['median'] / peer_rate:.2f}×"
+                             f" ({CONTESTANTS[fastest].label})")
+            out.append(f"| {cname} | {label(name)} | {_rate_range(old)} | {_rate_range(new)} | "
+                       f"{new['median'] / old['median']:.2f}× | {peer_cell} | {change} |")
+    out.append("")
+    return out
+
+
+def _rate_range(r: dict) -> str:
+    if "median" not in r:
+        return "skipped"
+    return f"{_fmt_rate(r['median'])} ({_fmt_rate(r['min'])}–{_fmt_rate(r['max'])})"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="a few epochs per config")
@@ -256,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="one timed call per subprocess, contestants in round robin")
     p.add_argument("--threads", type=int, default=None,
                    help="limit every library to this many threads (default: their own)")
+    p.add_argument("--before", metavar="SRC", default=None,
+                   help="also time the selected nnlab contestants of the checkout at SRC "
+                        "(its nnlab package under SRC/src or SRC), interleaved: before -> after")
     p.add_argument("--worker", nargs=4, metavar=("CONFIG", "CONTESTANT", "EPOCHS", "REPEATS"),
                    help=argparse.SUPPRESS)
     p.add_argument("--peak", action="store_true", help=argparse.SUPPRESS)
@@ -270,15 +389,36 @@ def main(argv: list[str] | None = None) -> int:
 
     configs = [c.strip().upper() for c in a.configs.split(",") if c.strip()]
     contestants = [c.strip() for c in a.contestants.split(",") if c.strip()]
+    if not configs or not contestants:
+        p.error("--configs and --contestants need at least one name each")
     for c in configs:
         if c not in CONFIGS:
             p.error(f"unknown config {c!r}: expected some of {', '.join(CONFIGS)}")
     for c in contestants:
         if c not in CONTESTANTS:
             p.error(f"unknown contestant {c!r}: expected some of {', '.join(CONTESTANTS)}")
+    envs = {}
+    env = thread_env(a.threads)
+    old_src = None
+    if a.before:
+        old_src = before_src(a.before)
+        if old_src is None:
+            p.error(f"--before {a.before}: no nnlab package in {a.before}/src or {a.before}")
+        before_env = dict(env, PYTHONPATH=os.pathsep.join(
+            [str(old_src)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])))
+        before_env[BEFORE_ENV] = str(old_src)
+        twinned = []
+        for c in contestants:  # each twin right after its contestant, in the same round
+            twinned.append(c)
+            if c.startswith("nnlab"):
+                twinned.append(c + BEFORE)
+                envs[c + BEFORE] = before_env
+        contestants = twinned
+    # a driver stopped by SIGTERM (kill PID) takes its running worker with it: subprocess.run
+    # kills its child on any exception, SystemExit included
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = time.perf_counter()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    env = thread_env(a.threads)
     peaks = _subprocess(["--peak"] + (["--quick"] if a.quick else []), a.timeout, env)
     if "skipped" in peaks:
         print("peak not measured:", peaks.pop("skipped"), flush=True)
@@ -298,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                     if prev is not None and "skipped" in prev:
                         continue
                     r = _subprocess(["--worker", cname, name, str(epochs[cname]), "1"],
-                                    a.timeout, env)
+                                    a.timeout, envs.get(name, env))
                     if prev is None or "skipped" in r:
                         results[cname][name] = r
                     else:
@@ -308,30 +448,35 @@ def main(argv: list[str] | None = None) -> int:
             for name in contestants:
                 results[cname][name] = _subprocess(
                     ["--worker", cname, name, str(epochs[cname]), str(a.repeats)], a.timeout,
-                    env)
+                    envs.get(name, env))
         for name in contestants:
             r = results[cname][name]
             if "times" in r:
                 rates = sorted(r["samples"] / t for t in r["times"])
                 r.update(median=statistics.median(rates), min=rates[0], max=rates[-1])
-                print(f"{cname:9s} {CONTESTANTS[name].label:30s} {_fmt_rate(r['median']):>9s}"
+                print(f"{cname:9s} {label(name):30s} {_fmt_rate(r['median']):>9s}"
                       f" samples/s  (min {_fmt_rate(r['min'])}, max {_fmt_rate(r['max'])})",
                       flush=True)
             else:
-                print(f"{cname:9s} {CONTESTANTS[name].label:30s} skipped: {r['skipped']}",
+                print(f"{cname:9s} {label(name):30s} skipped: {r['skipped']}",
                       flush=True)
-    meta = {
-        "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
-                                                          else sys.argv[1:]),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "quick": a.quick, "repeats": a.repeats, "epochs": epochs,
-        "load_before": load_before,
-        "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "seconds": time.perf_counter() - started, "peak_n": 1024 if a.quick else 4096,
-        "threads": a.threads, "interleave": a.interleave,
-    }
-    text = report(results, peaks, meta)
-    Path(a.out).write_text(text + "\n")
+        # the report so far after every config: a run stopped early still leaves its tables
+        meta = {
+            "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
+                                                              else sys.argv[1:]),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "quick": a.quick, "repeats": a.repeats, "epochs": epochs,
+            "load_before": load_before,
+            "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "seconds": time.perf_counter() - started, "peak_n": 1024 if a.quick else 4096,
+            "threads": a.threads, "interleave": a.interleave,
+            "before": a.before,
+            "before_commit": _checkout(old_src) if old_src else "",
+            "after_commit": _checkout(HERE.parent),
+            "unfinished": configs[len(results):],
+        }
+        text = report(results, peaks, meta)
+        Path(a.out).write_text(text + "\n")
     print()
     print(text)
     return 0

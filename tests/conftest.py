@@ -76,3 +76,31 @@ def data_dir() -> Path:
     if COURSE_DATA is None:
         pytest.skip(NO_DATA_REASON)
     return COURSE_DATA
+
+
+#: The fast path's two backends: Numba's compiled kernels, and NumPy alone (what a plain install
+#: without Numba runs, or any install with ``NNLAB_NUMBA=0``).
+FAST_BACKENDS = ("numba", "numpy")
+
+
+@pytest.fixture(params=FAST_BACKENDS)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs the test once per fast-path backend and returns its name: ``"numba"`` (skipped, with
+    the reason, when Numba is not installed) or ``"numpy"`` (``NNLAB_NUMBA=0``). The kernels read
+    ``NNLAB_NUMBA`` whenever a trainer is built, so every trainer the test builds uses it.
+
+    A test module opts in with ``pytestmark = pytest.mark.usefixtures("backend")``; a test about
+    the compiled path alone narrows it with
+    ``@pytest.mark.parametrize("backend", ["numba"], indirect=True)``.
+    """
+    from nnlab.fast import kernels
+
+    name = request.param
+    if name == "numba":
+        if not kernels.available():
+            pytest.skip("numba is not installed: the compiled backend is not tested here")
+        monkeypatch.delenv("NNLAB_NUMBA", raising=False)
+    else:
+        monkeypatch.setenv("NNLAB_NUMBA", "0")
+    assert kernels.enabled() == (name == "numba")
+    return name

@@ -1,5 +1,8 @@
 """benchmarks/run.py runs end to end and writes its table (no timing is asserted)."""
 
+import importlib.util
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +23,72 @@ def test_quick_benchmark_writes_a_table(tmp_path):
     for label in ("nnlab.train", "nnlab textbook", "careful NumPy", "scikit-learn adam"):
         assert f"| {label}" in text, label
     assert "samples/s" in proc.stdout
+
+
+def test_before_times_another_checkout_in_the_same_run(tmp_path):
+    # a second checkout: a copy of this nnlab, so the "(before)" twins must import it from there
+    src = Path(__file__).resolve().parents[1] / "src" / "nnlab"
+    shutil.copytree(src, tmp_path / "old" / "src" / "nnlab",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "RESULTS.md"
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--configs", "TINY", "--repeats", "1",
+         "--contestants", "nnlab-textbook,sklearn", "--before", str(tmp_path / "old"),
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "| nnlab textbook (fast=False) (before) |" in text
+    assert "skipped" not in text.split("## Before → after")[1]
+    row = next(ln for ln in text.split("## Before → after")[1].splitlines()
+               if ln.startswith("| TINY | nnlab textbook"))
+    assert "(scikit-learn adam)" in row and "one run each" in row, row
+
+
+def test_before_worker_refuses_an_nnlab_from_elsewhere(tmp_path):
+    # the twin's worker checks where nnlab came from: here not from the checkout it was told
+    env = dict(os.environ, NNLAB_BENCH_BEFORE=str(tmp_path))
+    proc = subprocess.run([sys.executable, str(RUN), "--worker", "TINY", "nnlab-textbook@before",
+                           "1", "1"], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode != 0
+    assert "nnlab was imported from" in proc.stderr
+
+
+def test_before_without_an_nnlab_checkout_is_one_line_and_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, str(RUN), "--quick", "--before", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        f"no nnlab package in {tmp_path}/src or {tmp_path}")
+
+
+def _load_run():
+    spec = importlib.util.spec_from_file_location("benchmarks_run", RUN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_before_after_calls_slower_only_when_the_ranges_do_not_overlap():
+    run = _load_run()
+
+    def entry(*rates):
+        rates = sorted(rates)  # samples/s of each timed run (100 samples each)
+        return {"times": [100 / r for r in rates], "median": rates[len(rates) // 2],
+                "min": rates[0], "max": rates[-1]}
+
+    results = {"TINY": {
+        "nnlab": entry(80, 85, 90), "nnlab@before": entry(100, 110, 120),  # slower
+        "nnlab-model": entry(95, 105, 115), "nnlab-model@before": entry(90, 100, 110),  # overlap
+        "nnlab-mlp": entry(130, 140, 150), "nnlab-mlp@before": entry(100, 110, 120),  # faster
+        "torch": entry(40, 50, 60), "sklearn": entry(10, 20, 30),
+    }}
+    meta = {"before": "OLD", "before_commit": "abc1234", "after_commit": "abc1234 + changes"}
+    rows = {ln.split(" | ")[1]: ln for ln in run._before_after(results, meta)
+            if ln.startswith("| TINY")}
+    assert rows["nnlab.train"].endswith("| **slower, beyond noise** |")
+    assert "| 110 (100–120) | 85 (80–90) | 0.77× | 2.20× → 1.70× (PyTorch eager) |" in \
+        rows["nnlab.train"]
+    assert rows["nnlab Model.fit"].endswith("| within noise |")
+    assert rows["nnlab MLPClassifier"].endswith("| faster, beyond noise |")

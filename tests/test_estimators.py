@@ -386,6 +386,39 @@ def test_regressor_loss_other_than_squared_error_is_refused(diabetes):
         MLPRegressor(loss="poisson").fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "solver, hyperparams",
+    [
+        ("sgd", {"learning_rate": 0.02, "momentum": 0.6, "nesterov": 0.0}),
+        ("adam", {"learning_rate": 0.02, "beta1": 0.7, "beta2": 0.95, "epsilon": 1e-6}),
+        ("momentum", {"learning_rate": 0.02, "beta": 0.6}),
+        ("rmsprop", {"learning_rate": 0.02, "beta2": 0.95, "epsilon": 1e-6}),
+        ("gd", {"learning_rate": 0.02}),
+    ],
+)
+def test_every_stochastic_solver_is_an_optimizer_of_the_registry(solver, hyperparams):
+    from nnlab.estimators import SOLVERS, STOCHASTIC_SOLVERS
+    from nnlab.optimizers import OPTIMIZERS, registered_spec
+
+    assert set(STOCHASTIC_SOLVERS) == set(OPTIMIZERS)
+    assert set(SOLVERS) == {*OPTIMIZERS, "lbfgs"}
+    est = MLPClassifier(solver=solver, learning_rate_init=0.02, momentum=0.6, beta_1=0.7,
+                        beta_2=0.95, epsilon=1e-6, nesterovs_momentum=False)
+    opt = est._make_optimizer(est._settings())
+    assert registered_spec(opt) is OPTIMIZERS[solver]
+    assert opt.hyperparams == hyperparams
+
+
+def test_inverse_time_decay_without_a_rate_keeps_the_learning_rate():
+    X = np.random.RandomState(0).randn(30, 3)
+    clf = MLPClassifier((4,), learning_rate="inverse_time", decay_rate=0.0, decay_interval=2,
+                        learning_rate_init=0.05, max_iter=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, np.arange(30) % 2)
+    assert clf.history_.learning_rate == [0.05] * 4
+
+
 # ------------------------------------------------------------------------ scikit-learn's tools
 def test_pipeline_gridsearch_and_cross_val_score(iris):
     X, y = iris

@@ -26,9 +26,10 @@ def test_vector_round_trip_and_order():
     params = {"W1": np.arange(6.0).reshape(2, 3), "b1": np.array([[10.0], [11.0]]),
               "W2": np.array([[20.0, 21.0]]), "b2": np.array([[30.0]])}
     theta = params_to_vector(params)
-    assert theta.tolist() == [0, 1, 2, 3, 4, 5, 10, 11, 20, 21, 30]  # C order, W then b
+    # each array in C order; the weights of every layer, then the biases (nnlab's one layout)
+    assert theta.tolist() == [0, 1, 2, 3, 4, 5, 20, 21, 10, 11, 30]
     back = vector_to_params(theta, params)
-    assert list(back) == ["W1", "b1", "W2", "b2"]
+    assert list(back) == ["W1", "W2", "b1", "b2"]
     assert all(np.array_equal(back[k], params[k]) for k in params)
     with pytest.raises(ValueError, match="theta has shape"):
         vector_to_params(theta[:-1], params)

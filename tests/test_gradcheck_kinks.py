@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from nnlab import gradient_check, model_backward, model_forward
 from nnlab.activations import KINKED
 from nnlab.gradcheck import Kink, params_to_vector, relative_difference, vector_to_params
+from nnlab.network import parameter_keys
 
 DEAD = 7  # the example on which every first-layer unit is off
 
@@ -55,7 +56,9 @@ def test_issue_case_is_inconclusive_at_a_kink_not_wrong():
     assert result.at_kink == ["b2"]
     assert result.kinks == tuple(Kink(2, u, DEAD) for u in range(4))
     # exactly b2's 4 entries crossed the kink; every other entry agrees
-    b2 = slice(8 * 8 + 8 + 4 * 8, 8 * 8 + 8 + 4 * 8 + 4)
+    keys = parameter_keys(params)  # θ = [W1, W2, W3, b1, b2, b3]
+    start = sum(params[k].size for k in keys[: keys.index("b2")])
+    b2 = slice(start, start + 4)
     assert np.flatnonzero(result.kink_mask).tolist() == list(range(b2.start, b2.stop))
     assert result.entries_at_kink["b2"] == (4, 4) and result.entries_at_kink["W2"] == (0, 32)
     assert result.per_parameter["b2"] > 1e-3 and result.difference > result.threshold
@@ -217,8 +220,8 @@ def nnlab(*args, cwd):
 def _dead_row_csv(tmp_path, dead=5):
     """A CSV with 8 features on which the CLI's network (``--layers 8,4``, relu, seed 0) has every
     first-layer unit at Z1 = -1 on example ``dead``: so Z2 = b2 = 0 there, as in the issue."""
-    from nnlab.config import TrainConfig
-    from nnlab.runner import build_model
+    from nnlab.runs.config import TrainConfig
+    from nnlab.runs.run import build_model
 
     path = tmp_path / "mine.csv"
     config = TrainConfig.from_dict({"dataset": str(path), "target": "label", "layers": [8, 4]})

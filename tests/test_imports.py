@@ -120,6 +120,19 @@ def test_every_public_name_resolves_lazily_to_its_definition():
         nnlab.nope  # noqa: B018
 
 
+def test_moved_modules_stay_reachable_from_nnlab_under_their_old_names():
+    import nnlab.datasets.features
+    import nnlab.files.format
+    import nnlab.files.models
+
+    assert nnlab.io is nnlab.files.format
+    assert nnlab.saving is nnlab.files.models
+    assert nnlab.features is nnlab.datasets.features
+    assert nnlab.saving.ModelCheckpoint is nnlab.files.models.ModelCheckpoint
+    assert nnlab.save is nnlab.files.models.save
+    assert "io" not in dir(nnlab)  # reachable, not advertised
+
+
 def test_the_estimators_and_the_engine_work_with_no_extra_installed():
     code = f"""
 import numpy as np

@@ -309,3 +309,19 @@ def test_prediction_in_row_chunks_equals_one_pass(monkeypatch):
     assert chunked.keys() == whole_eval.keys()
     for key in whole_eval:
         assert chunked[key] == pytest.approx(whole_eval[key], rel=1e-12)
+
+
+def test_the_fast_switch_of_a_model_and_the_path_it_explains():
+    X, y = _data()
+    textbook = Model([Dense(6), Dense(1, "sigmoid")], random_state=0, fast=False)
+    exact = Model([Dense(6), Dense(1, "sigmoid")], random_state=0, fast="exact")
+    textbook.fit(X, y, epochs=3, batch_size=32, verbose=0)
+    exact.fit(X, y, epochs=3, batch_size=32, verbose=0)
+    assert textbook.explain_path().name == "textbook"
+    assert exact.explain_path().name == "numpy in place"
+    for k in textbook.params:  # the two steppers: the same bits
+        np.testing.assert_array_equal(textbook.params[k], exact.params[k])
+    sgd = Model([Dense(6), Dense(1, "sigmoid")], optimizer="sgd", input_dim=5)
+    assert "'sgd' has no update on the fast path" in sgd.explain_path().reason
+    with pytest.raises(ValueError, match="fast must be True, False or 'exact'"):
+        Model([Dense(1, "sigmoid")], fast="always")

@@ -242,3 +242,26 @@ def test_bad_input_is_a_clear_error(call, message):
     X = np.ones((3, 4))
     with pytest.raises(ValueError, match=message):
         call(params, X)
+
+
+def test_compute_cost_chooses_the_loss_as_backprop_does():
+    """No silent binary cross-entropy for a softmax output: the loss comes from ``loss``, else
+    from ``output_activation`` (as ``model_backward`` takes it from the output layer); with
+    neither, only a single-row output in [0, 1] (the course's sigmoid case) gets a default."""
+    from nnlab.losses import get_loss
+
+    rng = np.random.RandomState(0)
+    Z = rng.randn(3, 5)
+    AL = np.exp(Z) / np.exp(Z).sum(axis=0)
+    Y = np.eye(3)[:, rng.randint(0, 3, 5)]
+    with pytest.raises(ValueError, match=r"cannot tell the loss.*output_activation"):
+        compute_cost(AL, Y)
+    expected = get_loss("categorical_crossentropy").cost(AL, Y)
+    assert compute_cost(AL, Y, output_activation="softmax") == expected
+    assert compute_cost(AL, Y, loss="categorical_crossentropy") == expected
+    sigmoid_out, y = AL[:1], Y[:1]
+    assert compute_cost(sigmoid_out, y) == get_loss("binary_crossentropy").cost(sigmoid_out, y)
+    assert compute_cost(Z[:1], y, output_activation="identity") == \
+        get_loss("mean_squared_error").cost(Z[:1], y)
+    with pytest.raises(ValueError, match="cannot tell the loss"):
+        compute_cost(Z[:1], y)  # an identity output's values outside [0, 1]

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlab.config import TrainConfig
+from cli_checks import one_line_error
+from nnlab.runs.config import TrainConfig
 from nnlab.sweep import (
     SweepError,
     SweepResult,
@@ -409,12 +410,6 @@ def nnlab(*args, cwd, timeout=300, **kw):
                           capture_output=True, text=True, timeout=timeout, env=env, **kw)
 
 
-def one_line_error(out, rc=2):
-    assert out.returncode == rc, (out.stdout, out.stderr)
-    assert "Traceback" not in out.stderr
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, out.stderr
-    return lines[0]
 
 
 def test_cli_runs_a_sweep_and_resumes(tmp_path):
@@ -663,3 +658,35 @@ def test_cli_a_port_that_is_not_a_dask_scheduler_is_one_line(tmp_path):
     line = one_line_error(out)
     assert line.startswith(f"nnlab sweep: error: cannot reach the Dask scheduler at "
                            f"tcp://127.0.0.1:{port}: "), line
+
+
+def test_a_sweep_offers_the_optimizers_train_config_offers():
+    from nnlab.optimizers import COURSE_OPTIMIZERS, OPTIMIZERS
+
+    names = list(COURSE_OPTIMIZERS)
+    spec = parse_spec(f"[base]\ndataset = 'moons'\n[grid]\noptimizer = {names!r}\n")
+    assert [p.changes["optimizer"] for p in points(spec)] == names
+    for other in sorted(set(OPTIMIZERS) - set(COURSE_OPTIMIZERS)):
+        with pytest.raises(SweepError) as info:
+            parse_spec(f"[base]\ndataset = 'moons'\n[grid]\noptimizer = ['adam', '{other}']\n")
+        assert str(info.value) == (
+            f"sweep: point 'optimizer={other}': optimizer='{other}' is unknown: choose one of "
+            + ", ".join(COURSE_OPTIMIZERS))
+
+
+@pytest.mark.parametrize("table, message", [
+    ("lr = { dist = 'uniform', low = 0, high = 1 }",
+     "[random] lr: uniform(0, 1) can draw values outside what lr allows: 0 < lr <= 1000"),
+    ("keep_prob = { dist = 'uniform', low = 0.5, high = 1.5 }",
+     "keep_prob allows: 0 < keep_prob <= 1"),
+    ("beta = { dist = 'int', low = 0, high = 1 }", "beta allows: 0 <= beta < 1"),
+    ("epochs = { dist = 'loguniform', low = 1, high = 300 }",
+     "dist='loguniform' draws fractions, but epochs is a whole number: use dist = \"int\""),
+])
+def test_random_draws_are_checked_against_the_settings_constraints(table, message):
+    text = f"[sweep]\nn_samples = 3\n[base]\ndataset = 'moons'\n[random]\n{table}\n"
+    with pytest.raises(SweepError) as info:
+        parse_spec(text)
+    assert message in str(info.value)
+    # an open end of the setting may be the (never drawn) high end of a uniform draw
+    parse_spec(text.replace(table, "beta = { dist = 'uniform', low = 0.5, high = 1.0 }"))

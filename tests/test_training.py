@@ -120,3 +120,146 @@ def test_non_finite_data_refused():
     X[0, 3] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):
         train(X, Y, [2, 3, 1], num_epochs=1)
+
+
+# ------------------------------------------------------------------ the one loop, on its own
+
+
+class CountingStepper:
+    """A stepper that only counts: every batch's cost is its epoch's number (or NaN from epoch
+    ``diverge_at``), so the loop's bookkeeping can be checked without any network."""
+
+    path = "counting"
+    draws_masks = False
+
+    def __init__(self, per_call=1, diverge_at=None):
+        self.per_call, self.diverge_at = per_call, diverge_at
+        self.calls, self.orders, self.weights = [], [], 0.0
+        self.restored = 0
+
+    @property
+    def params(self):
+        return {"W1": np.array([[self.weights]])}
+
+    def bind(self, X, Y):
+        self.m = X.shape[1]
+
+    def max_epochs_per_call(self, m, batch_size):
+        return self.per_call
+
+    def state(self):
+        return self.params, None
+
+    def load_state(self, params, opt_state):
+        self.weights = float(params["W1"][0, 0])
+
+    def run(self, plan):
+        from nnlab.training import EpochSteps, batch_sizes
+
+        self.calls.append(len(plan.orders))
+        out = []
+        for order in plan.orders:
+            self.orders.append(order)
+            epoch = len(self.orders) - 1
+            n = batch_sizes(self.m, min(plan.batch_size, self.m)).size
+            cost = np.nan if self.diverge_at is not None and epoch >= self.diverge_at else epoch
+            out.append(EpochSteps(np.full(n, float(cost))))
+            if np.isnan(cost):
+                self.restored += 1  # the stepper goes back to the weights before the epoch
+                break
+            self.weights += 1.0
+        return out
+
+
+def test_the_loop_shuffles_partitions_and_records():
+    from nnlab.training import EpochLoop
+
+    X, Y = np.zeros((2, 10)), np.zeros((1, 10))
+    stepper = CountingStepper()
+    loop = EpochLoop(stepper, X, Y, batch_size=4, rng=np.random.RandomState(0),
+                     learning_rate=lambda e: 1.0 / (1 + e), record_batches=True)
+    assert loop.run(3) == 3
+    assert loop.costs == [0.0, 1.0, 2.0] and loop.learning_rates == [1.0, 0.5, 1 / 3]
+    assert loop.step == 9 and loop.batch_costs == [0.0] * 3 + [1.0] * 3 + [2.0] * 3
+    rng = np.random.RandomState(0)  # the course's shuffle: one permutation per epoch
+    for order in stepper.orders:
+        np.testing.assert_array_equal(order, rng.permutation(10))
+    assert loop.run(2) == 2 and loop.epoch == 5  # the loop goes on where it stopped
+
+
+def test_several_epochs_per_call_only_when_nothing_looks_in_between():
+    from nnlab.training import EpochLoop, LoopCallback, PrintCost
+
+    X, Y = np.zeros((2, 10)), np.zeros((1, 10))
+    quiet = CountingStepper(per_call=4)
+    EpochLoop(quiet, X, Y, learning_rate=0.1, callbacks=[PrintCost(0)]).run(10)
+    assert quiet.calls == [4, 4, 2]  # logs-only callbacks: chunks of the stepper's size
+
+    class Watcher(LoopCallback):
+        def on_epoch_end(self, epoch, logs, loop):
+            self.seen = loop.stepper.params["W1"][0, 0]
+
+    watched = CountingStepper(per_call=4)
+    EpochLoop(watched, X, Y, learning_rate=0.1, callbacks=[Watcher()]).run(10)
+    assert watched.calls == [1] * 10  # a callback that reads the weights: one epoch a call
+    scheduled = CountingStepper(per_call=4)
+    EpochLoop(scheduled, X, Y, learning_rate=lambda e: 0.1).run(3)
+    assert scheduled.calls == [1] * 3  # a schedule: every epoch its own α
+
+
+def test_a_callback_stops_the_loop_and_divergence_raises_after_the_restore():
+    from nnlab.training import EpochLoop, LoopCallback
+
+    X, Y = np.zeros((2, 10)), np.zeros((1, 10))
+
+    class StopAtTwo(LoopCallback):
+        def on_epoch_end(self, epoch, logs, loop):
+            loop.stop_training = epoch == 2
+
+    loop = EpochLoop(CountingStepper(), X, Y, learning_rate=0.1, callbacks=[StopAtTwo()])
+    assert loop.run(100) == 3
+    stepper = CountingStepper(per_call=5, diverge_at=3)
+    loop = EpochLoop(stepper, X, Y, learning_rate=0.5)
+    with pytest.raises(DivergenceError, match=r"diverged at epoch 3.*than 0\.5") as info:
+        loop.run(10)
+    assert stepper.restored == 1 and loop.costs == [0.0, 1.0, 2.0]
+    assert info.value.params["W1"][0, 0] == 3.0  # the weights after the last finite epoch
+
+
+def test_train_names_the_stepper_that_ran():
+    from nnlab.engine import explain_path
+
+    X, Y = _xor_data()
+    for fast in (True, "exact", False):
+        r = train(X, Y, [2, 5, 1], optimizer="adam", num_epochs=3, random_state=0, fast=fast)
+        expected = explain_path(optimizer="adam", dtype=X.dtype, dims=[2, 5, 1],
+                                activations=["relu", "sigmoid"], m=200, fast=fast)
+        assert r.path == expected.name
+    assert train(X, Y, [2, 5, 1], optimizer="sgd", num_epochs=2).path == "textbook"
+    with pytest.raises(ValueError, match="fast must be True, False or 'exact'"):
+        train(X, Y, [2, 5, 1], num_epochs=1, fast="yes")
+
+
+def test_no_other_module_keeps_an_epoch_loop():
+    """The machinery of an epoch — a shuffle, the textbook step, an optimizer update — is called
+    only by the loop (training.py), its steppers (training.py, fast/) and the modules that
+    define it; every way in goes through ``EpochLoop``."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "nnlab"
+    allowed = {"training.py", "data.py", "_random.py", "optimizers.py"}
+    machinery = re.compile(r"\b(train_step|random_mini_batches|permutation|apply_updates)\(|"
+                           r"\.update\(grads")
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src).as_posix()
+        if rel in allowed or rel.startswith("fast/"):
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#")[0]
+            if machinery.search(code) and not code.lstrip().startswith(('"""', "``")):
+                found.append(f"{rel}:{n}: {line.strip()}")
+    # the playground's one train/test split of its points is not an epoch's shuffle
+    assert found == ["playground/data.py:170: order = np.random.RandomState(seed)"
+                     ".permutation(m)"]

@@ -11,8 +11,8 @@ For each selected experiment, two fresh subprocesses, one after the other:
   (``--course-threads 0``: OpenBLAS's default, one per core);
 - **nnlab**: ``nnlab reproduce --only <letter> --jobs 1 --json`` (``nnlab.cli.main`` in a fresh
   interpreter, as the ``nnlab`` command runs it), which pins BLAS to one thread; its training
-  runs (``runner._run_task``, data loading inside the runs included) and its figures
-  (``runner._draw``) are timed apart, and the whole subprocess's wall time is measured from
+  runs (``scheduler._run_task``, data loading inside the runs included) and its figures
+  (``scheduler._draw``) are timed apart, and the whole subprocess's wall time is measured from
   outside (interpreter start-up, imports, figures and report files included).
 
 With every experiment selected (and not ``--quick``), ``python -m nnlab reproduce --jobs 1`` and
@@ -71,10 +71,10 @@ def course_worker(letter: str, quick: bool, data_dir: str | None, threads: int) 
 def nnlab_worker(letter: str, out_dir: str, data_dir: str | None) -> dict:
     start = time.perf_counter()
     from nnlab import cli
-    from nnlab.experiments import runner
+    from nnlab.experiments import scheduler
 
     seconds = {"runs": 0.0, "runs_cpu": 0.0, "figures": 0.0, "figures_cpu": 0.0}
-    run_task, draw = runner._run_task, runner._draw
+    run_task, draw = scheduler._run_task, scheduler._draw
 
     def timed(name, fn):
         def call(*args, **kwargs):
@@ -86,8 +86,8 @@ def nnlab_worker(letter: str, out_dir: str, data_dir: str | None) -> dict:
                 seconds[f"{name}_cpu"] += time.process_time() - cpu
         return call
 
-    runner._run_task = timed("runs", run_task)
-    runner._draw = timed("figures", draw)
+    scheduler._run_task = timed("runs", run_task)
+    scheduler._draw = timed("figures", draw)
     argv = ["reproduce", "--only", letter, "--jobs", "1", "--json", "--out", out_dir]
     if data_dir:
         argv += ["--data-dir", data_dir]

@@ -32,7 +32,7 @@ _LAZY: dict[str, str] = {
     "vector_to_params": "gradcheck",
     "initialize_parameters": "initializers",
     "Dense": "model",
-    "History": "model",
+    "History": "callbacks",
     "Model": "model",
     "compute_cost": "network",
     "model_backward": "network",
@@ -41,18 +41,31 @@ _LAZY: dict[str, str] = {
     "apply_updates": "optimizers",
     "DivergenceError": "training",
     "TrainResult": "training",
-    "train": "training",
+    "train": "engine",
+    "explain_path": "engine",
     "MLPClassifier": "estimators",
     "MLPRegressor": "estimators",
     "LogisticRegression": "estimators",
-    "load": "saving",
-    "save": "saving",
+    "load": "files.models",
+    "save": "files.models",
+}
+
+#: module paths that moved, still reachable as attributes: ``nnlab.io.load_params`` after
+#: ``import nnlab`` (``from nnlab.io import ...`` is gone: import from the new module)
+_MOVED: dict[str, str] = {
+    "io": "files.format",
+    "saving": "files.models",
+    "features": "datasets.features",
+    "config": "runs.config",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names, imported eagerly
     from . import callbacks, optimizers
+    from .callbacks import History
     from .data import random_mini_batches
+    from .engine import explain_path, train
     from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
+    from .files.models import load, save
     from .gradcheck import (
         GradientCheckResult,
         gradient_check,
@@ -60,15 +73,16 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
         vector_to_params,
     )
     from .initializers import initialize_parameters
-    from .model import Dense, History, Model
+    from .model import Dense, Model
     from .network import compute_cost, model_backward, model_forward, predict
     from .optimizers import apply_updates
-    from .saving import load, save
-    from .training import DivergenceError, TrainResult, train
+    from .training import DivergenceError, TrainResult
 
 
 def __getattr__(name: str) -> Any:
     """Import the submodule that defines ``name`` on first use, and keep the value."""
+    if name in _MOVED:  # not kept in globals(): ``nnlab.io`` is no submodule of its own
+        return importlib.import_module(f".{_MOVED[name]}", __name__)
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         value = module if _LAZY[name] == name else getattr(module, name)
@@ -95,6 +109,7 @@ __all__ = [
     "apply_updates",
     "callbacks",
     "compute_cost",
+    "explain_path",
     "gradient_check",
     "initialize_parameters",
     "load",

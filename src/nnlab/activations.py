@@ -115,6 +115,11 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+#: The activations a hidden layer may use: all but softmax, which normalizes across a layer's
+#: units (an output layer's, for one-hot labels).
+HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(a for a in ACTIVATIONS if a != "softmax")
+
+
 #: The activations whose derivative jumps at Z = 0 (a kink): a finite difference whose ±ε steps
 #: put some Z on both sides of 0 does not measure the derivative there (see ``gradient_check``).
 KINKED: frozenset[str] = frozenset({"relu", "leaky_relu"})

@@ -88,6 +88,78 @@ class Callback:
         """Called once, after the last epoch (also when a callback stopped training)."""
 
 
+class History(Callback):
+    """What ``fit`` recorded, one entry per epoch.
+
+    ``history.history`` maps each name to its list: ``loss`` (the example-weighted mean of the
+    batches' costs, each taken before its update and including the L2 term, as ``train``'s
+    ``costs``), ``accuracy`` (for sigmoid / softmax outputs, the running accuracy over the
+    epoch's batches — the fraction of correct outputs for sigmoid, of correct argmax for
+    softmax), ``val_loss`` and ``val_accuracy`` (on the validation data after the epoch, without
+    dropout; the loss without the L2 term) and ``learning_rate`` (α used in the epoch).
+    ``history.epoch`` lists the epoch numbers. ``history["loss"]`` and ``history.loss`` also work.
+
+    A callback: ``fit`` puts a new one first in its callbacks, so it records each epoch before
+    the others see it.
+    """
+
+    KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch: list[int] = []
+        self.history: dict[str, list[float]] = {}
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self.append(epoch, logs or {})
+
+    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
+        """Record one epoch."""
+        self.epoch.append(int(epoch))
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def extend(self, other: History) -> None:
+        """Append every epoch of ``other`` (used to accumulate over ``partial_fit`` calls)."""
+        for i, e in enumerate(other.epoch):
+            self.append(e, {k: v[i] for k, v in other.history.items()})
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self)}, keys={sorted(self.history)})"
+
+    def _get(self, key: str) -> list[float]:
+        return self.history.get(key, [])
+
+    @property
+    def loss(self) -> list[float]:
+        return self._get("loss")
+
+    @property
+    def accuracy(self) -> list[float]:
+        return self._get("accuracy")
+
+    @property
+    def val_loss(self) -> list[float]:
+        return self._get("val_loss")
+
+    @property
+    def val_accuracy(self) -> list[float]:
+        return self._get("val_accuracy")
+
+    @property
+    def learning_rate(self) -> list[float]:
+        return self._get("learning_rate")
+
+
 def _monitor_mode(monitor: str, mode: str) -> str:
     """'min' or 'max': with mode='auto', accuracies and scores are maximized, losses minimized."""
     if mode not in ("auto", "min", "max"):

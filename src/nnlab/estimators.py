@@ -69,11 +69,14 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._random import Rng, check_random_state
+from .activations import HIDDEN_ACTIVATIONS
 from .callbacks import Callback, LearningRateScheduler
 from .gradcheck import grads_to_vector, params_to_vector, vector_to_params
-from .model import Dense, GlorotUniform, History, Model, make_optimizer
+from .initializers import INITIALIZERS
+from .model import Dense, GlorotUniform, History, Model
 from .network import compute_cost, model_backward, model_forward
-from .optimizers import scheduled_inverse_time_decay
+from .optimizers import OPTIMIZERS, constant, get_optimizer, optimizer_hyperparams, schedule_from
+from .runs.config import CONSTRAINTS, Interval
 from .training import DivergenceError
 
 try:  # scikit-learn >= 1.6
@@ -85,19 +88,14 @@ except ImportError:  # pragma: no cover - older scikit-learn
         return estimator._validate_data(X, y, **kwargs)
 
 
-#: scikit-learn's activation names → the engine's ("sigmoid" is accepted for "logistic").
-ACTIVATION_NAMES = {
-    "identity": "identity",
-    "logistic": "sigmoid",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "relu": "relu",
-    "leaky_relu": "leaky_relu",
-}
-SOLVERS = ("adam", "sgd", "lbfgs", "gd", "momentum", "rmsprop")
-STOCHASTIC_SOLVERS = ("adam", "sgd", "gd", "momentum", "rmsprop")
+#: scikit-learn's activation names → the engine's: "logistic" is sigmoid, and every hidden
+#: activation of the engine is accepted under its own name.
+ACTIVATION_NAMES = {"logistic": "sigmoid", **{a: a for a in HIDDEN_ACTIVATIONS}}
+#: The solvers that step through the engine's optimizers: every entry of ``OPTIMIZERS``.
+STOCHASTIC_SOLVERS = ("adam", "sgd", *(n for n in OPTIMIZERS if n not in ("adam", "sgd")))
+SOLVERS = ("adam", "sgd", "lbfgs", *STOCHASTIC_SOLVERS[2:])
 LEARNING_RATES = ("constant", "invscaling", "adaptive", "inverse_time")
-INITS = ("glorot_uniform", "he", "xavier", "random", "zeros")
+INITS = ("glorot_uniform", *INITIALIZERS)
 #: The engine's output activation → scikit-learn's ``out_activation_`` name.
 _SKLEARN_OUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
 
@@ -134,22 +132,34 @@ class _Settings:
     callbacks: list[Callback]
 
 
-def _check_number(name: str, value: Any, low: float, high: float = math.inf, *,
+def _check_number(name: str, value: Any, low: float | Interval, high: float = math.inf, *,
                   integer: bool = False, low_open: bool = False, high_open: bool = False) -> Any:
-    """A number in [low, high] (or open ends), with scikit-learn-like messages."""
+    """A number in an ``Interval`` (``nnlab.runs.config.CONSTRAINTS``' for a meaning the engine's
+    settings share), or in [low, high] (or open ends; infinite ends included), with
+    scikit-learn-like messages."""
+    if isinstance(low, Interval):
+        interval = low
+    else:
+        closed = {(False, False): "both", (False, True): "left", (True, False): "right",
+                  (True, True): "neither"}[(low_open, high_open)]
+        interval = Interval(int if integer else float, low, high, closed, finite=False)
+    integer = interval.kind is int
     kind: Any = numbers.Integral if integer else numbers.Real  # numbers.Real declares no "<"
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ValueError(
             f"The '{name}' parameter must be {'an int' if integer else 'a float'}; got {value!r}"
         )
-    ok_low = value > low if low_open else value >= low
-    ok_high = value < high if high_open else value <= high
-    if not (ok_low and ok_high) or (not integer and math.isnan(value)):
-        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+    if not interval.contains(value):
         raise ValueError(
-            f"The '{name}' parameter must be in the range {lo}{low}, {high}{hi}; got {value!r}"
+            f"The '{name}' parameter must be in the range {interval.brackets()}; got {value!r}"
         )
     return value
+
+
+def _shared(key: str) -> Interval:
+    """The interval of ``TrainConfig``'s setting ``key`` (per hidden layer: of one entry)."""
+    constraint: Any = CONSTRAINTS[key]
+    return cast(Interval, getattr(constraint, "each", constraint))
 
 
 def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
@@ -283,7 +293,7 @@ class _NetworkEstimator(BaseEstimator):
         acts = [ACTIVATION_NAMES[a] for a in acts]
         init = _check_choice("init", p["init"], INITS)
         keep = [
-            float(_check_number("keep_prob", k, 0.0, 1.0, low_open=True))
+            float(_check_number("keep_prob", k, _shared("keep_prob")))
             for k in _per_hidden_layer("keep_prob", p["keep_prob"], len(hidden))
         ]
         solver = _check_choice("solver", p["solver"], SOLVERS)
@@ -320,16 +330,17 @@ class _NetworkEstimator(BaseEstimator):
             shuffle=bool(p["shuffle"]),
             tol=float(_check_number("tol", p["tol"], 0.0)),
             verbose=bool(p["verbose"]),
-            momentum=float(_check_number("momentum", p["momentum"], 0.0, 1.0,
-                                         high_open=solver == "momentum")),
+            momentum=float(_check_number("momentum", p["momentum"], _shared("beta"))
+                           if solver == "momentum" else
+                           _check_number("momentum", p["momentum"], 0.0, 1.0)),
             nesterovs_momentum=bool(p["nesterovs_momentum"]),
             early_stopping=bool(p["early_stopping"]),
             validation_fraction=float(
-                _check_number("validation_fraction", p["validation_fraction"], 0.0, 1.0,
-                              high_open=True)
+                _check_number("validation_fraction", p["validation_fraction"],
+                              _shared("val_split"))
             ),
-            beta_1=float(_check_number("beta_1", p["beta_1"], 0.0, 1.0, high_open=True)),
-            beta_2=float(_check_number("beta_2", p["beta_2"], 0.0, 1.0, high_open=True)),
+            beta_1=float(_check_number("beta_1", p["beta_1"], _shared("beta1"))),
+            beta_2=float(_check_number("beta_2", p["beta_2"], _shared("beta2"))),
             epsilon=float(_check_number("epsilon", p["epsilon"], 0.0, low_open=True)),
             n_iter_no_change=n_iter_no_change,
             max_fun=int(_check_number("max_fun", p["max_fun"], 1, integer=True)),
@@ -366,18 +377,12 @@ class _NetworkEstimator(BaseEstimator):
         return s.init
 
     def _make_optimizer(self, s: _Settings) -> Any:
-        lr = s.learning_rate_init
-        if s.solver == "sgd":
-            return make_optimizer("sgd", learning_rate=lr, momentum=s.momentum,
-                                  nesterov=s.nesterovs_momentum)
-        if s.solver == "adam":
-            return make_optimizer("adam", learning_rate=lr, beta1=s.beta_1, beta2=s.beta_2,
-                                  epsilon=s.epsilon)
-        if s.solver == "momentum":
-            return make_optimizer("momentum", learning_rate=lr, beta=s.momentum)
-        if s.solver == "rmsprop":
-            return make_optimizer("rmsprop", learning_rate=lr, beta2=s.beta_2, epsilon=s.epsilon)
-        return make_optimizer("gd", learning_rate=lr)
+        # scikit-learn's parameters under the settings names the optimizers' registry reads
+        # (momentum is sgd's μ and the momentum optimizer's β)
+        settings = {"lr": s.learning_rate_init, "momentum": s.momentum, "beta": s.momentum,
+                    "nesterov": s.nesterovs_momentum, "beta1": s.beta_1, "beta2": s.beta_2,
+                    "epsilon": s.epsilon}
+        return get_optimizer(s.solver, **optimizer_hyperparams(s.solver, settings))
 
     # ------------------------------------------------------------------------------ fitting
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
@@ -513,8 +518,9 @@ class _NetworkEstimator(BaseEstimator):
         if callable(s.learning_rate):
             callbacks.append(LearningRateScheduler(s.learning_rate))
         elif s.learning_rate == "inverse_time":
-            callbacks.append(LearningRateScheduler(scheduled_inverse_time_decay(
-                s.learning_rate_init, s.decay_rate, s.decay_interval)))
+            lr0 = s.learning_rate_init
+            callbacks.append(LearningRateScheduler(
+                schedule_from(lr0, s.decay_rate, s.decay_interval) or constant(lr0)))
         callbacks.extend(s.callbacks)
         self.n_iter_ = 0
         first_epoch = len(self.loss_curve_)

@@ -1,6 +1,7 @@
 """Gradient checking: backprop's gradient against two-sided finite differences of the cost.
 
-θ is every parameter flattened into one vector (W1, b1, W2, b2, … in layer order, each in C order).
+θ is every parameter flattened into one vector (W1, …, WL, b1, …, bL, each in C order: nnlab's one
+layout of θ, ``network.parameter_keys``; the fast path's flat buffer is laid out the same way).
 For each component i:  g̃_i = (J(θ + ε e_i) - J(θ - ε e_i)) / (2ε),  and the check reports
 
     difference = ||g - g̃||₂ / (||g||₂ + ||g̃||₂)
@@ -47,6 +48,7 @@ from .network import (
     model_backward,
     model_forward,
     num_layers,
+    parameter_keys,
     resolve_loss,
 )
 
@@ -55,19 +57,15 @@ Params = dict[str, np.ndarray]
 THRESHOLD = 2e-7
 
 
-def parameter_keys(params: Mapping[str, np.ndarray]) -> list[str]:
-    """W1, b1, W2, b2, ..., WL, bL: the order of the flattened vector."""
-    L = num_layers(params)
-    return [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")]
-
-
 def params_to_vector(params: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Flatten W1, b1, ..., WL, bL (each in C order) into one vector of shape (N,)."""
+    """Flatten W1, ..., WL, b1, ..., bL (each in C order; ``network.parameter_keys``) into one
+    vector of shape (N,)."""
     return np.concatenate([np.ravel(params[k]) for k in parameter_keys(params)])
 
 
 def grads_to_vector(grads: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Flatten dW1, db1, ..., dWL, dbL into one vector, in the order of ``params_to_vector``."""
+    """Flatten dW1, ..., dWL, db1, ..., dbL into one vector, in the order of
+    ``params_to_vector``."""
     return params_to_vector({k[1:]: v for k, v in grads.items()})
 
 
@@ -322,6 +320,11 @@ def gradient_check(
                                 else relative_difference(g[part][keep], approx[part][keep]))
         entries_at_kink[k] = (int(n - np.count_nonzero(keep)), n)
         start += n
+    # the report reads layer by layer: W1, b1, W2, b2, ...
+    by_layer = sorted(per_parameter, key=lambda k: (int(k[1:]), k[0] != "W"))
+    per_parameter = {k: per_parameter[k] for k in by_layer}
+    per_parameter_off = {k: per_parameter_off[k] for k in by_layer}
+    entries_at_kink = {k: entries_at_kink[k] for k in by_layer}
     difference = relative_difference(g, approx)
     return GradientCheckResult(
         difference, per_parameter, threshold, g, approx,

@@ -22,30 +22,28 @@ epoch the shuffle and per update the dropout masks), so ``Model.fit`` trains the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from . import optimizers as _optimizers
-from ._random import RandomLike, Rng, check_random_state, permutation
+from ._random import RandomLike, Rng, check_random_state
 from .activations import get_activation
-from .callbacks import Callback, ProgressBar, TerminateOnNaN, _warn_terminated
+from .callbacks import Callback, History, ProgressBar, TerminateOnNaN, _warn_terminated
 from .data import check_batch_size
+from .engine import explain_path, make_stepper
+from .fast.path import check_fast
 from .initializers import INITIALIZERS, initialize_parameters
 from .network import (
+    batch_accuracy_sum,
     compute_cost,
-    model_backward,
     model_forward,
     predict_from_output,
     resolve_loss,
 )
-from .optimizers import Optimizer, apply_updates
-from .training import DivergenceError
-
-if TYPE_CHECKING:  # imported where a model trains: nnlab.fast loads Numba (nnlab[fast])
-    from .fast import FastTrainer
+from .optimizers import Optimizer, get_optimizer, registered_spec
+from .training import DivergenceError, EpochLoop, LoopCallback, Stepper
 
 Params = dict[str, np.ndarray]
 #: A layer initializer: ``(n_l, n_prev, rng) -> W`` (biases start at zero) or ``-> (W, b)``,
@@ -167,87 +165,8 @@ class Dense:
         return W.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
-class History:
-    """What ``fit`` recorded, one entry per epoch.
-
-    ``history.history`` maps each name to its list: ``loss`` (the example-weighted mean of the
-    batches' costs, each taken before its update and including the L2 term, as ``train``'s
-    ``costs``), ``accuracy`` (for sigmoid / softmax outputs, the running accuracy over the
-    epoch's batches — the fraction of correct outputs for sigmoid, of correct argmax for
-    softmax), ``val_loss`` and ``val_accuracy`` (on the validation data after the epoch, without
-    dropout; the loss without the L2 term) and ``learning_rate`` (α used in the epoch).
-    ``history.epoch`` lists the epoch numbers. ``history["loss"]`` and ``history.loss`` also work.
-    """
-
-    KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
-
-    def __init__(self) -> None:
-        self.epoch: list[int] = []
-        self.history: dict[str, list[float]] = {}
-
-    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
-        """Record one epoch."""
-        self.epoch.append(int(epoch))
-        for k, v in logs.items():
-            self.history.setdefault(k, []).append(float(v))
-
-    def extend(self, other: History) -> None:
-        """Append every epoch of ``other`` (used to accumulate over ``partial_fit`` calls)."""
-        for i, e in enumerate(other.epoch):
-            self.append(e, {k: v[i] for k, v in other.history.items()})
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.history
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def __repr__(self) -> str:
-        return f"History(epochs={len(self)}, keys={sorted(self.history)})"
-
-    def _get(self, key: str) -> list[float]:
-        return self.history.get(key, [])
-
-    @property
-    def loss(self) -> list[float]:
-        return self._get("loss")
-
-    @property
-    def accuracy(self) -> list[float]:
-        return self._get("accuracy")
-
-    @property
-    def val_loss(self) -> list[float]:
-        return self._get("val_loss")
-
-    @property
-    def val_accuracy(self) -> list[float]:
-        return self._get("val_accuracy")
-
-    @property
-    def learning_rate(self) -> list[float]:
-        return self._get("learning_rate")
-
-
-def _optimizer_factories() -> dict[str, Callable[..., Optimizer]]:
-    return {**_optimizers.OPTIMIZERS, "sgd": _optimizers.sgd}
-
-
-def make_optimizer(name: str, **hyperparams: Any) -> Optimizer:
-    """Build an optimizer by name, "sgd" (scikit-learn's momentum form) included."""
-    factories = _optimizer_factories()
-    if name not in factories:
-        raise ValueError(f"unknown optimizer {name!r}: expected one of {', '.join(factories)}")
-    if "nesterov" in hyperparams:
-        hyperparams["nesterov"] = bool(hyperparams["nesterov"])
-    return factories[name](**hyperparams)
-
-
-#: ``_kernels`` accuracy codes of the output activations with an accuracy.
-_ACCURACY_CODES = {"sigmoid": 1, "softmax": 2}
+#: Kept for code written against nnlab 0.2: the optimizer registry's ``get_optimizer``.
+make_optimizer = get_optimizer
 
 
 def _has_batch_hook(callback: Callback) -> bool:
@@ -278,6 +197,51 @@ def _as_rows(X: Any, name: str = "X") -> np.ndarray:
     return X
 
 
+class _FitCallbacks(LoopCallback):
+    """``Model.fit``'s part of the epoch loop: the model's (Keras-style) callbacks, the
+    ``History`` first among them, the validation data, and callbacks that replace the weights,
+    the optimizer or the learning rate between epochs."""
+
+    def __init__(self, model: Model, callbacks: list[Callback], X_val: np.ndarray | None,
+                 Y_val: np.ndarray | None, dtype: np.dtype):
+        self.model, self.callbacks = model, callbacks
+        self.X_val, self.Y_val, self.dtype = X_val, Y_val, dtype
+        self.per_batch = any(_has_batch_hook(cb) for cb in callbacks)
+        self.loop: EpochLoop | None = None
+
+    def on_epoch_begin(self, epoch: int, loop: EpochLoop) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, {})
+        loop.learning_rate = self.model.learning_rate  # a schedule callback may have set it
+
+    def on_batch_end(self, batch: int, cost: float, size: int, loop: EpochLoop) -> None:
+        for cb in self.callbacks:
+            cb.on_batch_end(batch, {"loss": cost, "size": float(size)})
+        if self.model.stop_training:
+            loop.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
+        model = self.model
+        model.params, model.opt_state = snapshot = loop.stepper.state()
+        record = {"loss": logs["loss"]}
+        if "accuracy" in logs:
+            record["accuracy"] = logs["accuracy"]
+        if self.X_val is not None:
+            assert self.Y_val is not None
+            record.update(model._evaluate_arrays(self.X_val, self.Y_val, prefix="val_"))
+        record["learning_rate"] = logs["learning_rate"]
+        optimizer, l2 = model.optimizer, model.l2
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, dict(record))
+        # A callback may have replaced the weights, the optimizer state, the optimizer or λ.
+        if model.optimizer is not optimizer or model.l2 != l2:
+            loop.replace_stepper(model._stepper(self.dtype))
+        elif model.params is not snapshot[0] or model.opt_state is not snapshot[1]:
+            loop.stepper.load_state(model.params, model.opt_state)
+        if model.stop_training:
+            loop.stop_training = True
+
+
 class Model:
     """A fully-connected network from ``Dense`` layer specs, with ``fit / evaluate / predict``.
 
@@ -294,6 +258,8 @@ class Model:
             shuffle and dropout mask are drawn from it, in that order.
         input_dim: n_x; when given the weights are initialized now, else at the first ``fit``.
         fused: use ``dZ[L] = A[L] - Y`` when the loss and output activation allow it.
+        fast: the fast path's switch, as for ``nnlab.train``: True, "exact" or False
+            (``explain_path`` says which stepper ``fit`` runs).
 
     Attributes:
         params: ``{"W1": (n_1, n_x), "b1": (n_1, 1), ...}`` once built.
@@ -315,7 +281,9 @@ class Model:
         random_state: RandomLike = None,
         input_dim: int | None = None,
         fused: bool = True,
+        fast: bool | str = True,
     ):
+        self.fast = check_fast(fast)
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("a Model needs at least one layer")
@@ -406,11 +374,7 @@ class Model:
         state = dict(self.__dict__)
         opt = state.pop("optimizer")
         spec = (opt.name, dict(opt.hyperparams))
-        try:
-            rebuilt = make_optimizer(spec[0], **dict(spec[1]))
-        except (ValueError, TypeError):
-            rebuilt = None
-        if rebuilt is None or rebuilt.hyperparams != opt.hyperparams:
+        if registered_spec(opt) is None:
             raise TypeError(
                 f"cannot pickle a Model whose optimizer {opt.name!r} is not one of nnlab's "
                 "named optimizers (its functions cannot be saved)"
@@ -459,55 +423,29 @@ class Model:
     def _accuracy_sum(self, AL: np.ndarray, Y: np.ndarray) -> float | None:
         """Σ over the batch's examples of their accuracy (None for non-classification outputs)."""
         out = self.layers[-1].activation
-        if out == "softmax":
-            return float(np.sum(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
-        if out == "sigmoid":
-            return float(np.sum(np.mean((AL > 0.5) == (Y > 0.5), axis=0)))
-        return None
+        return batch_accuracy_sum(AL, Y, out) if out in ("sigmoid", "softmax") else None
 
     # ------------------------------------------------------------------------------ training
-    def _steps(self, fast: FastTrainer | None, batches: list[Any], X: np.ndarray,
-               Y: np.ndarray, lr: float, callbacks: list[Callback]) -> Iterator[tuple]:
-        """One epoch's updates, one ``(cost, batch size, accuracy sum or None)`` per batch.
+    def explain_path(self, X: Any = None) -> Any:
+        """Which stepper ``fit`` runs (``nnlab.explain_path``), for data like X (default: the
+        model's dtype)."""
+        self._require_built()
+        assert self.params is not None
+        dtype = self.params["W1"].dtype if X is None else _as_rows(X).dtype
+        return explain_path(optimizer=self.optimizer, dtype=dtype, activations=self.activations,
+                            dims=self.layer_dims, loss=self.loss, fused=self.fused,
+                            lambd=self.l2, params=self.params, fast=getattr(self, "fast", True))
 
-        Three ways, the same math: whole epochs compiled (``FastTrainer.run_batches``) when the
-        network is small and no callback looks at single batches (one compiled call per batch
-        when one does); ``FastTrainer.step`` per batch; the textbook step otherwise.
-        """
-        if fast is not None and fast.compiled:
-            code = _ACCURACY_CODES.get(self.layers[-1].activation, 0)
-            X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
-            rows = [np.arange(X.shape[0]) if isinstance(i, slice) else i for i in batches]
-            sizes = [len(r) for r in rows]
-            if not self.stop_training and not any(_has_batch_hook(cb) for cb in callbacks):
-                rows, groups = [np.concatenate(rows)], [sizes]
-            else:
-                groups = [[n] for n in sizes]
-            for part, part_sizes in zip(rows, groups, strict=True):
-                costs, corrects = fast.run_batches(X, Y, part, part_sizes[0], lr, code,
-                                                   self.rng)
-                for cost, mb, acc in zip(costs, part_sizes, corrects, strict=False):
-                    yield float(cost), mb, (float(acc) if code else None)
-                self.params = fast.params
-            return
-        acts, kp, lambd, loss = self.activations, self.keep_probs, self.l2, self.loss
-        for idx in batches:
-            X_batch, Y_batch = X[idx].T, Y[idx].T  # (n_x, m_b), (n_L, m_b)
-            if fast is not None:
-                cost = fast.step(X_batch, Y_batch, lr, self.rng)
-                AL, self.params = fast.output, fast.params
-            else:
-                params = self.params
-                assert params is not None
-                AL, caches = model_forward(X_batch, params, acts, kp, self.rng)
-                cost = float(compute_cost(AL, Y_batch, params, lambd, loss=loss))
-                grads = model_backward(AL, Y_batch, caches, lambd=lambd, loss=loss,
-                                       fused=self.fused)
-                updates, self.opt_state = self.optimizer.update(
-                    grads, self.opt_state, learning_rate=lr
-                )
-                self.params = apply_updates(params, updates)
-            yield cost, X_batch.shape[1], self._accuracy_sum(AL, Y_batch)
+    def _stepper(self, dtype: np.dtype) -> Stepper:
+        """The stepper ``explain_path`` chooses, holding the model's weights and state."""
+        assert self.params is not None
+        fast = getattr(self, "fast", True)  # (models pickled by nnlab 0.2 have no switch)
+        path = explain_path(optimizer=self.optimizer, dtype=dtype, activations=self.activations,
+                            dims=self.layer_dims, loss=self.loss, fused=self.fused,
+                            lambd=self.l2, params=self.params, fast=fast)
+        return make_stepper(path, self.params, self.activations, self.optimizer,
+                            self.opt_state, lambd=self.l2, keep_probs=self.keep_probs,
+                            loss=self.loss, fused=self.fused, dtype=dtype, fast=fast)
 
     def fit(
         self,
@@ -588,69 +526,32 @@ class Model:
         if verbose:
             callbacks.append(ProgressBar(per_epoch_lines=verbose >= 2))
         terminate = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
+        history = History()  # the first callback: it records each epoch before the others see it
+        callbacks.insert(0, history)
         for cb in callbacks:
             cb.set_model(self)
             cb.set_params({"epochs": int(epochs), "steps": steps, "samples": m,
                            "batch_size": min(bs, m)})
-        history = History()
         self.history = history
         self.stop_training = False
         for cb in callbacks:
             cb.on_train_begin({})
-
-        # nnlab.fast: the same steps on flat preallocated buffers (None where it does not apply)
-        from .fast import FastTrainer
-
-        fast = FastTrainer.for_model(self, X.dtype)
-        for epoch in range(int(initial_epoch), int(epochs)):
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch, {})
-            lr = self.learning_rate
-            previous, previous_state = self.params, self.opt_state
-            if bs >= m:
-                batches: list[Any] = [slice(None)]
-            elif shuffle:
-                order = permutation(self.rng, m)
-                batches = [order[k : k + bs] for k in range(0, m, bs)]
-            else:
-                batches = [slice(k, k + bs) for k in range(0, m, bs)]
-            total, correct, seen = 0.0, 0.0, 0
-            has_accuracy = True
-            for b, (cost, mb, acc) in enumerate(self._steps(fast, batches, X, Y, lr, callbacks)):
-                total += cost * mb
-                seen += mb
-                if acc is None:
-                    has_accuracy = False
-                else:
-                    correct += acc
-                for cb in callbacks:
-                    cb.on_batch_end(b, {"loss": cost, "size": float(mb)})
-                if self.stop_training:
-                    break
-            if fast is not None:  # copies, as the textbook step leaves them
-                self.params, self.opt_state = fast.snapshot()
-            epoch_cost = total / seen
-            if not math.isfinite(epoch_cost):
-                self.params, self.opt_state = previous, previous_state
-                if terminate and self.stop_training:
-                    _warn_terminated(epoch)
-                    break
-                assert previous is not None
-                raise DivergenceError(epoch, epoch_cost, previous, lr)
-            logs = {"loss": epoch_cost}
-            if has_accuracy:
-                logs["accuracy"] = correct / seen
-            if X_val is not None:
-                assert Y_val is not None
-                logs.update(self._evaluate_arrays(X_val, Y_val, prefix="val_"))
-            logs["learning_rate"] = lr
-            history.append(epoch, logs)
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, dict(logs))
-            if fast is not None:  # a callback may have replaced the weights or the optimizer
-                fast = fast.resync(self)
-            if self.stop_training:
-                break
+        link = _FitCallbacks(self, callbacks, X_val, Y_val, X.dtype)
+        # The one epoch loop, on the columns X^T (n_x, m): a view of the rows, no copy.
+        loop = EpochLoop(self._stepper(X.dtype), X.T, Y.T, batch_size=bs, shuffle=shuffle,
+                         rng=self.rng, learning_rate=self.learning_rate, callbacks=[link],
+                         accuracy=self.layers[-1].activation in ("sigmoid", "softmax"),
+                         first_epoch=int(initial_epoch))
+        link.loop = loop
+        try:
+            loop.run(max(0, int(epochs) - int(initial_epoch)))
+        except DivergenceError as error:
+            # the weights and optimizer state from before that epoch
+            self.opt_state = loop.stepper.state()[1]
+            self.params = error.params
+            if not (terminate and self.stop_training):
+                raise
+            _warn_terminated(error.epoch)
         for cb in callbacks:
             cb.on_train_end({})
         return history

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -45,6 +46,20 @@ def num_layers(params: Mapping[str, np.ndarray]) -> int:
     if L == 0:
         raise ValueError("params holds no W1: expected keys W1, b1, ..., WL, bL")
     return L
+
+
+def parameter_keys(params: Mapping[str, np.ndarray]) -> list[str]:
+    """W1, ..., WL, b1, ..., bL: the one order in which nnlab flattens the parameters into θ
+    (``gradcheck.params_to_vector``, the fast path's flat buffer, the L-BFGS solver's vector):
+    the weights first, so that the L2 term touches one slice.
+
+    >>> import numpy as np
+    >>> parameter_keys({"W1": np.zeros((3, 2)), "b1": np.zeros((3, 1)),
+    ...                 "W2": np.zeros((1, 3)), "b2": np.zeros((1, 1))})
+    ['W1', 'W2', 'b1', 'b2']
+    """
+    L = num_layers(params)
+    return [f"W{l}" for l in range(1, L + 1)] + [f"b{l}" for l in range(1, L + 1)]
 
 
 def check_activations(activations: Sequence[str], L: int) -> list[str]:
@@ -176,18 +191,38 @@ def compute_cost(
     Y: np.ndarray,
     params: Mapping[str, np.ndarray] | None = None,
     lambd: float = 0.0,
-    loss: str = "binary_crossentropy",
+    loss: str | None = None,
+    *,
+    output_activation: str | None = None,
 ) -> np.floating:
     """J = loss(AL, Y) + (λ/2m) Σ_l ||W[l]||²_F.
 
-    The default loss is binary cross-entropy, -(1/m) Σ (y log a + (1-y) log(1-a)); it stays finite
-    even for outputs of exactly 0 or 1. The L2 term needs ``params`` when ``lambd > 0``.
-    Returns a NumPy scalar of AL's dtype.
+    The loss is chosen as ``model_backward`` chooses it: the one named by ``loss``, else the
+    natural loss of ``output_activation`` (sigmoid → binary cross-entropy, softmax →
+    categorical cross-entropy, identity → squared error). With neither, a single-row AL in
+    [0, 1] (a sigmoid output, the course's ``compute_cost(AL, Y)``) gets binary cross-entropy,
+    -(1/m) Σ (y log a + (1-y) log(1-a)), finite even for outputs of exactly 0 or 1; any other
+    AL is refused rather than given a loss it may not have been made for. The L2 term needs
+    ``params`` when ``lambd > 0``. Returns a NumPy scalar of AL's dtype.
+
+    >>> import numpy as np
+    >>> AL = np.array([[0.7, 0.2], [0.3, 0.8]]); Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> round(float(compute_cost(AL, Y, output_activation="softmax")), 6)
+    0.289909
     """
     if AL.shape != Y.shape:
         raise ValueError(f"AL has shape {AL.shape} but Y has shape {Y.shape}; they must match")
     if lambd < 0:
         raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
+    if loss is None and output_activation is not None:
+        loss = resolve_loss(output_activation, None)
+    if loss is None:
+        if AL.shape[0] != 1 or not (np.all(AL >= 0) and np.all(AL <= 1)):
+            raise ValueError(
+                f"compute_cost cannot tell the loss of an output of shape {AL.shape}: pass "
+                "output_activation (e.g. 'softmax') or loss (e.g. 'categorical_crossentropy')"
+            )
+        loss = "binary_crossentropy"
     cost = get_loss(loss).cost(AL, Y)
     if lambd:
         if params is None:
@@ -195,6 +230,17 @@ def compute_cost(
         cost = cost + l2_penalty(params, lambd, Y.shape[1])
     dtype = AL.dtype if np.issubdtype(AL.dtype, np.floating) else np.dtype(np.float64)
     return dtype.type(cost)
+
+
+def batch_accuracy_sum(AL: np.ndarray, Y: np.ndarray, output_activation: str) -> float:
+    """The batch's count of correctly classified examples: for softmax, the columns whose
+    argmax matches Y's; for sigmoid, per column the share of outputs on the right side of 0.5
+    (so one output counts 0 or 1). NaN for other outputs (no accuracy)."""
+    if output_activation == "softmax":
+        return float(np.sum(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
+    if output_activation == "sigmoid":
+        return float(np.sum(np.mean((AL > 0.5) == (Y > 0.5), axis=0)))
+    return math.nan
 
 
 def predict_from_output(AL: np.ndarray, output_activation: str) -> np.ndarray:

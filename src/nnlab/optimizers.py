@@ -15,6 +15,14 @@ like the parameters, ``W1, b1, ...``. The update rules, with g = dθ and t the s
 - rmsprop:   s = β2 s + (1-β2) g²;                                θ -= α g / (sqrt(s) + ε)
 - adam:      v = β1 v + (1-β1) g,  s = β2 s + (1-β2) g²,
              v̂ = v / (1-β1^t),     ŝ = s / (1-β2^t);              θ -= α v̂ / (sqrt(ŝ) + ε)
+- sgd:       scikit-learn's momentum, v = μ v - α g;  θ += v (Nesterov: θ += μ v - α g)
+
+``OPTIMIZERS`` is the one registry: an entry per optimizer (its factory, its hyperparameters with
+their defaults and the settings keys that set them, whether the fast path has its update).
+``get_optimizer`` builds one by name, ``optimizer_hyperparams`` reads its keywords from named
+settings (``lr``, ``beta``, ...) and ``registered_spec`` tells whether a factory built an
+``Optimizer``. Adding an optimizer is a factory and one entry. ``SCHEDULES`` holds the
+learning-rate schedules and ``schedule_from`` makes the course's decay from a run's settings.
 
 >>> import numpy as np
 >>> opt = adam(learning_rate=0.1)
@@ -27,8 +35,11 @@ like the parameters, ``W1, b1, ...``. The update rules, with g = dθ and t the s
 
 from __future__ import annotations
 
+import inspect
 import math
+import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -102,6 +113,20 @@ def _zeros_like(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: np.zeros_like(p) for k, p in params.items()}
 
 
+#: What each factory built: its ``update`` function → (name, hyperparameters). An ``Optimizer``
+#: is registered (``registered_spec``) only when its own ``update`` is in here with the same name
+#: and hyperparameters; the entries go when the functions do.
+_BUILT: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, dict[str, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _registered(optimizer: Optimizer) -> Optimizer:
+    """Record that a factory of this module built ``optimizer`` (see ``registered_spec``)."""
+    _BUILT[optimizer.update] = (optimizer.name, dict(optimizer.hyperparams))
+    return optimizer
+
+
 def gd(learning_rate: float = 0.0075) -> Optimizer:
     """Gradient descent: θ -= α g."""
     alpha0 = _check_positive("learning_rate", learning_rate)
@@ -116,7 +141,7 @@ def gd(learning_rate: float = 0.0075) -> Optimizer:
         updates = {k: -(alpha * _grad(grads, k)) for k in _param_keys(grads)}
         return updates, GDState(t=state.t + 1)
 
-    return Optimizer(init, update, "gd", {"learning_rate": alpha0})
+    return _registered(Optimizer(init, update, "gd", {"learning_rate": alpha0}))
 
 
 def momentum(learning_rate: float = 0.0075, beta: float = 0.9) -> Optimizer:
@@ -137,7 +162,9 @@ def momentum(learning_rate: float = 0.0075, beta: float = 0.9) -> Optimizer:
             updates[k] = -(alpha * v[k])
         return updates, MomentumState(t=state.t + 1, v=v)
 
-    return Optimizer(init, update, "momentum", {"learning_rate": alpha0, "beta": beta})
+    return _registered(
+        Optimizer(init, update, "momentum", {"learning_rate": alpha0, "beta": beta})
+    )
 
 
 def rmsprop(learning_rate: float = 0.001, beta2: float = 0.999, epsilon: float = 1e-8) -> Optimizer:
@@ -161,7 +188,7 @@ def rmsprop(learning_rate: float = 0.001, beta2: float = 0.999, epsilon: float =
         return updates, RMSpropState(t=state.t + 1, s=s)
 
     hp = {"learning_rate": alpha0, "beta2": beta2, "epsilon": epsilon}
-    return Optimizer(init, update, "rmsprop", hp)
+    return _registered(Optimizer(init, update, "rmsprop", hp))
 
 
 def adam(
@@ -193,7 +220,7 @@ def adam(
         return updates, AdamState(t=t, v=v, s=s)
 
     hp = {"learning_rate": alpha0, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
-    return Optimizer(init, update, "adam", hp)
+    return _registered(Optimizer(init, update, "adam", hp))
 
 
 class SGDState(NamedTuple):
@@ -234,27 +261,134 @@ def sgd(learning_rate: float = 0.001, momentum: float = 0.9, nesterov: bool = Tr
         return updates, SGDState(t=state.t + 1, v=v)
 
     hp = {"learning_rate": alpha0, "momentum": mu, "nesterov": float(nesterov)}
-    return Optimizer(init, update, "sgd", hp)
+    return _registered(Optimizer(init, update, "sgd", hp))
 
 
-OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
-    "gd": gd,
-    "momentum": momentum,
-    "rmsprop": rmsprop,
-    "adam": adam,
+# ---------------------------------------------------------------------------------------------
+# The registry: one entry per optimizer. Every way in (``train``, ``Model``, ``TrainConfig``, the
+# CLI, the playground, the sweeps, the estimators, the fast path) reads this table.
+
+#: The settings key (``TrainConfig``, the playground, the CLI) that a hyperparameter is read from,
+#: where it differs from the hyperparameter's own name (``learning_rate`` is the setting ``lr``).
+SETTING_NAMES: dict[str, str] = {"learning_rate": "lr"}
+
+
+@dataclass(frozen=True)
+class Hyperparam:
+    """One keyword of an optimizer's factory: its name, its default, and the settings key that
+    sets it (``optimizer_hyperparams`` reads that key)."""
+
+    name: str
+    default: Any
+    setting: str
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A registry entry: how to build one optimizer and what it takes.
+
+    Attributes:
+        name: the optimizer's name (also ``Optimizer.name``).
+        factory: builds it: ``factory(**hyperparams) -> Optimizer``; calling the entry does too.
+        hyperparams: the factory's keywords with their defaults and settings keys, in order.
+        fast: whether the fast path has this optimizer's update (only for an ``Optimizer`` the
+            factory built: see ``registered_spec``).
+        course: one of the course's optimizers, offered by ``TrainConfig`` (so the CLI and the
+            sweeps) and the playground; the others (``sgd``) by ``Model`` and the estimators.
+
+    >>> OPTIMIZERS["adam"].defaults()
+    {'learning_rate': 0.001, 'beta1': 0.9, 'beta2': 0.999, 'epsilon': 1e-08}
+    >>> OPTIMIZERS["momentum"](learning_rate=0.1).hyperparams
+    {'learning_rate': 0.1, 'beta': 0.9}
+    """
+
+    name: str
+    factory: Callable[..., Optimizer]
+    hyperparams: tuple[Hyperparam, ...]
+    fast: bool
+    course: bool
+
+    def __call__(self, **hyperparams: Any) -> Optimizer:
+        return self.factory(**hyperparams)
+
+    def defaults(self) -> dict[str, Any]:
+        """The hyperparameters' defaults, by name."""
+        return {h.name: h.default for h in self.hyperparams}
+
+
+def _spec(factory: Callable[..., Optimizer], *, fast: bool, course: bool) -> OptimizerSpec:
+    """An entry whose hyperparameters are read off the factory's signature (one source)."""
+    hps = tuple(
+        Hyperparam(p.name, p.default, SETTING_NAMES.get(p.name, p.name))
+        for p in inspect.signature(factory).parameters.values()
+    )
+    return OptimizerSpec(factory.__name__, factory, hps, fast=fast, course=course)
+
+
+#: Every optimizer, by name: ``OPTIMIZERS["adam"](learning_rate=0.01)`` builds one.
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(gd, fast=True, course=True),
+        _spec(momentum, fast=True, course=True),
+        _spec(rmsprop, fast=True, course=True),
+        _spec(adam, fast=True, course=True),
+        _spec(sgd, fast=False, course=False),
+    )
 }
 
+#: The course's optimizers (``OptimizerSpec.course``): what ``TrainConfig`` and the playground
+#: offer.
+COURSE_OPTIMIZERS: tuple[str, ...] = tuple(n for n, s in OPTIMIZERS.items() if s.course)
 
-def get_optimizer(name: str, **hyperparams: float) -> Optimizer:
-    """Build an optimizer by name: ``get_optimizer("adam", learning_rate=0.01)``."""
+
+def optimizer_spec(name: str) -> OptimizerSpec:
+    """The registry entry of ``name``, with a clear error for an unknown one."""
     try:
-        factory = OPTIMIZERS[name]
+        return OPTIMIZERS[name]
     except (KeyError, TypeError):
         raise ValueError(
             f"unknown optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}"
         ) from None
-    return factory(**hyperparams)
 
+
+def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:
+    """Build an optimizer by name: ``get_optimizer("adam", learning_rate=0.01)``; ``sgd``'s
+    ``nesterov`` may be any truth value (its factory makes it a bool)."""
+    return optimizer_spec(name)(**hyperparams)
+
+
+def optimizer_hyperparams(name: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of optimizer ``name``, read from a mapping of named settings (the
+    keys of ``Hyperparam.setting``: ``lr``, ``beta``, ``beta1``, ``beta2``, ``epsilon``,
+    ``momentum``, ``nesterov``). Other keys are ignored; a missing one keeps the default.
+
+    >>> optimizer_hyperparams("rmsprop", {"lr": 0.01, "beta": 0.5, "beta2": 0.99, "epsilon": 1e-7})
+    {'learning_rate': 0.01, 'beta2': 0.99, 'epsilon': 1e-07}
+    """
+    spec = optimizer_spec(name)
+    return {h.name: values[h.setting] for h in spec.hyperparams if h.setting in values}
+
+
+def registered_spec(optimizer: Any) -> OptimizerSpec | None:
+    """The registry entry that built ``optimizer``, or None: None for an ``Optimizer`` made by
+    hand (even one named "adam"), or one whose name or hyperparameters were changed afterwards.
+
+    >>> registered_spec(adam(0.01)).name
+    'adam'
+    >>> hand_made = Optimizer(adam().init, lambda g, s, learning_rate=None: ({}, s), "adam", {})
+    >>> registered_spec(hand_made) is None
+    True
+    """
+    if not isinstance(optimizer, Optimizer):
+        return None
+    try:
+        built = _BUILT.get(optimizer.update)
+    except TypeError:  # not a function (cannot be weakly referenced)
+        return None
+    if built is None or built[0] != optimizer.name or built[1] != optimizer.hyperparams:
+        return None
+    return OPTIMIZERS.get(optimizer.name)
 
 def apply_updates(params: Mapping[str, np.ndarray], updates: Mapping[str, np.ndarray]) -> Params:
     """θ + update for every parameter (a new dict; the inputs are not changed)."""
@@ -315,3 +449,35 @@ def constant(learning_rate: float) -> Schedule:
         return alpha0
 
     return schedule
+
+
+#: Every learning-rate schedule, by name: ``SCHEDULES[name](learning_rate, ...) -> Schedule``.
+SCHEDULES: dict[str, Callable[..., Schedule]] = {
+    "constant": constant,
+    "inverse_time_decay": inverse_time_decay,
+    "scheduled_inverse_time_decay": scheduled_inverse_time_decay,
+    "exponential": exponential_decay,
+}
+
+
+def schedule_from(
+    learning_rate: float, decay: float = 0.0, decay_interval: int | None = None
+) -> Schedule | None:
+    """The course's learning-rate decay from a run's settings (``TrainConfig``'s ``lr``,
+    ``decay``, ``decay_interval``; the playground's; the estimators' ``learning_rate_init``,
+    ``decay_rate``, ``decay_interval``): None when ``decay`` is 0 (α stays α0); else
+    α = α0 / (1 + decay · epoch), or with ``decay_interval``
+    α = α0 / (1 + decay · floor(epoch / decay_interval)).
+
+    >>> schedule_from(0.1) is None
+    True
+    >>> [round(schedule_from(0.1, 1.0)(e), 4) for e in range(3)]
+    [0.1, 0.05, 0.0333]
+    >>> [schedule_from(0.1, 1.0, decay_interval=2)(e) for e in range(3)]
+    [0.1, 0.1, 0.05]
+    """
+    if not decay:
+        return None
+    if decay_interval is not None:
+        return SCHEDULES["scheduled_inverse_time_decay"](learning_rate, decay, decay_interval)
+    return SCHEDULES["inverse_time_decay"](learning_rate, decay)

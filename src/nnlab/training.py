@@ -1,43 +1,186 @@
-"""The training loop: the course's ``model()`` generalized to any depth, optimizer and batch size.
+"""The training loop: the one epoch loop of nnlab, and the textbook stepper it drives.
 
-One epoch = one pass over the data. With ``batch_size=None`` (full batch) an epoch is one
-iteration of gradient descent; with mini-batches the columns are shuffled every epoch and each
-batch makes one update. Each step is forward → cost → backward → optimizer update.
+One epoch = one pass over the data. With the full batch an epoch is one iteration of gradient
+descent; with mini-batches the columns are shuffled every epoch (``rng.permutation(m)``) and
+cut into batches of ``batch_size``, each making one update. ``EpochLoop`` owns everything
+around the updates — the shuffles, the partition, the learning rate of each epoch, the epoch
+cost, divergence, stopping, callbacks and the record of costs — and hands the updates to a
+*stepper*. Every way in (``nnlab.train``, ``Model.fit`` and the estimators over it, the
+playground, the sweeps, the experiments, ``nnlab train``) builds a stepper and runs this loop.
+
+**The stepper protocol** (``Stepper``): a stepper holds the parameters and the optimizer state
+and makes the updates of whole epochs:
+
+- ``bind(X, Y)``: the training data, X ``(n_x, m)`` and Y ``(n_y, m)``, once per loop;
+- ``run(plan) -> list[EpochSteps]``: the updates of ``len(plan.orders)`` epochs (an order is
+  the epoch's permutation of the examples, None for the examples in order), on batches of
+  ``plan.batch_size``, at learning rate ``plan.learning_rate``; one entry per epoch with every
+  batch's cost (before its update). When an epoch's cost (``epoch_cost``) is not finite, the
+  stepper stops after it and goes back to its parameters and state from before that epoch;
+- ``max_epochs_per_call(m, batch_size)``: how many epochs one ``run`` may take (1 for steppers
+  that make one call per batch; many for compiled whole-epoch ones);
+- ``params`` (the current parameters), ``state()`` (copies of the parameters and the optimizer
+  state) and ``load_state(params, opt_state)`` (for callbacks that restore weights, and resume);
+- ``draws_masks``: whether its updates draw dropout masks.
+
+Two steppers implement it: ``TextbookStepper`` below (``train_step``: the course's formulas of
+``network.py`` and ``optimizers.py``, one call per batch), and ``nnlab.fast.FastTrainer`` (the
+same formulas on flat preallocated buffers, optionally whole epochs compiled).
+``nnlab.engine.explain_path`` chooses between them and says why.
 
 >>> import numpy as np
->>> from nnlab import train
+>>> from nnlab import initialize_parameters, optimizers
 >>> rng = np.random.RandomState(0)
 >>> X = rng.randn(2, 200); Y = (X[0:1] * X[1:2] > 0).astype(float)
->>> result = train(X, Y, [2, 8, 1], ["tanh", "sigmoid"], init="xavier", optimizer="adam",
-...                learning_rate=0.05, num_epochs=300, random_state=1)
->>> result.costs[-1] < result.costs[0]
+>>> params = initialize_parameters([2, 8, 1], "xavier", random_state=1)
+>>> stepper = TextbookStepper(params, ["tanh", "sigmoid"], optimizers.adam(0.05))
+>>> loop = EpochLoop(stepper, X, Y, batch_size=50, rng=np.random.RandomState(1))
+>>> loop.run(300)
+300
+>>> loop.costs[-1] < loop.costs[0]
 True
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from ._random import RandomLike, Rng
-from .data import random_mini_batches
-from .initializers import WeightInit
+from ._random import RandomLike, Rng, check_random_state, permutation
+from .data import check_batch_size
+from .initializers import WeightInit, check_layer_dims, initialize_parameters
 from .network import (
+    batch_accuracy_sum,
+    check_activations,
+    check_keep_probs,
     compute_cost,
     model_backward,
     model_forward,
+    num_layers,
     resolve_loss,
 )
-from .optimizers import Optimizer, Schedule, apply_updates
-from .training_setup import (
-    DivergenceError,
-    EpochCallback,
-    Params,
-    TrainResult,
-    prepare_training,
-)
+from .optimizers import Optimizer, Schedule, apply_updates, get_optimizer
+
+Params = dict[str, np.ndarray]
+#: Called after every epoch with (epoch, params, cost); returning True stops training.
+EpochCallback = Callable[[int, Params, float], bool | None]
+
+
+class DivergenceError(FloatingPointError):
+    """The cost became NaN or infinite. ``params`` holds the last weights with a finite cost."""
+
+    def __init__(self, epoch: int, cost: float, params: Params, learning_rate: float | None):
+        self.epoch, self.cost, self.params = epoch, cost, params
+        hint = (
+            f"; try a smaller learning rate than {learning_rate:g}"
+            if learning_rate
+            else "; try a smaller learning rate"
+        )
+        super().__init__(
+            f"training diverged at epoch {epoch}: the cost became {cost}{hint} "
+            "(the last weights with a finite cost are kept)"
+        )
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns.
+
+    Attributes:
+        params: the trained ``W1, b1, ..., WL, bL``.
+        costs: the cost of every epoch (for mini-batches, the example-weighted mean over batches).
+        optimizer_state: the optimizer's final state (e.g. Adam's v, s and t).
+        epochs: how many epochs ran.
+        learning_rates: the learning rate used in each epoch (None where the optimizer has
+            no ``learning_rate`` of its own and no ``decay`` is given).
+        path: which stepper trained the network (see ``nnlab.engine.explain_path``).
+    """
+
+    params: Params
+    costs: list[float]
+    optimizer_state: Any
+    epochs: int
+    learning_rates: list[float | None] = field(default_factory=list)
+    path: str = "textbook"
+
+
+# ------------------------------------------------------------------------------ the protocol
+
+
+class Plan(NamedTuple):
+    """What one ``Stepper.run`` call does: an epoch per entry of ``orders``.
+
+    Attributes:
+        orders: per epoch, the permutation of the m examples (batches are its consecutive
+            slices), or None for the examples in order.
+        batch_size: examples per update (m or more: the full batch).
+        learning_rate: α for every update of the call.
+        rng: the generator of the dropout masks (the loop's, shared with the shuffles).
+        dropout_rng: instead, ``step -> generator`` for the masks of update number ``step``.
+        first_step: the number of the call's first update (counted from the loop's start).
+        on_batch: called after every update with (batch index in its epoch, cost, batch size);
+            returning True stops the call after that update.
+        accuracy: also count each batch's correct examples (``network.batch_accuracy_sum``).
+    """
+
+    orders: list[np.ndarray | None]
+    batch_size: int
+    learning_rate: float | None
+    rng: Rng | None = None
+    dropout_rng: Callable[[int], Rng] | None = None
+    first_step: int = 0
+    on_batch: Callable[[int, float, int], bool | None] | None = None
+    accuracy: bool = False
+
+
+class EpochSteps(NamedTuple):
+    """One epoch's updates: every batch's cost before its update (and its count of correct
+    examples when the plan asked for them). Shorter than the epoch's batches when the epoch
+    stopped early (an ``on_batch`` stop, or a batch whose cost is not finite)."""
+
+    costs: np.ndarray
+    corrects: np.ndarray | None = None
+
+
+class Stepper(Protocol):
+    """Makes the updates of whole epochs for ``EpochLoop`` (see the module docstring)."""
+
+    path: str
+    draws_masks: bool
+
+    @property
+    def params(self) -> Params: ...
+
+    def bind(self, X: np.ndarray, Y: np.ndarray) -> None: ...
+
+    def max_epochs_per_call(self, m: int, batch_size: int) -> int: ...
+
+    def run(self, plan: Plan) -> list[EpochSteps]: ...
+
+    def state(self) -> tuple[Params, Any]: ...
+
+    def load_state(self, params: Mapping[str, np.ndarray], opt_state: Any) -> None: ...
+
+
+def batch_sizes(m: int, batch_size: int) -> np.ndarray:
+    """The sizes of an epoch's batches: ``batch_size`` each, the remainder last (float64)."""
+    return np.array([min(batch_size, m - k) for k in range(0, m, batch_size)], np.float64)
+
+
+def epoch_cost(costs: np.ndarray, sizes: np.ndarray) -> float:
+    """J of an epoch: Σ_b cost_b · m_b / Σ_b m_b over its batches, summed in batch order (the
+    same bits as adding the batches one by one); NaN for an epoch that has no batch."""
+    if costs.size == 0:
+        return math.nan
+    weighted = np.multiply(costs, sizes[: costs.size])
+    return float(np.cumsum(weighted)[-1] / np.cumsum(sizes[: costs.size])[-1])
+
+
+# ------------------------------------------------------------------------- the textbook step
 
 
 def train_step(
@@ -59,134 +202,416 @@ def train_step(
 
     Returns the new parameters, the new optimizer state and the batch's cost (before the update).
     """
-    loss_name = resolve_loss(activations[-1], loss)
+    params, opt_state, cost, _ = _step(params, optimizer, opt_state, X, Y, activations, lambd,
+                                       keep_probs, rng, resolve_loss(activations[-1], loss),
+                                       fused, learning_rate)
+    return params, opt_state, cost
+
+
+def _step(params: Params, optimizer: Optimizer, opt_state: Any, X: np.ndarray, Y: np.ndarray,
+          activations: Sequence[str], lambd: float, keep_probs: Sequence[float] | None,
+          rng: Rng | None, loss: str, fused: bool, learning_rate: float | None
+          ) -> tuple[Params, Any, float, np.ndarray]:
+    """``train_step`` that also returns A[L] (for the batch's accuracy)."""
     AL, caches = model_forward(X, params, activations, keep_probs, rng)
-    cost = float(compute_cost(AL, Y, params, lambd, loss=loss_name))
-    grads = model_backward(AL, Y, caches, lambd=lambd, loss=loss_name, fused=fused)
+    cost = float(compute_cost(AL, Y, params, lambd, loss=loss))
+    grads = model_backward(AL, Y, caches, lambd=lambd, loss=loss, fused=fused)
     updates, opt_state = optimizer.update(grads, opt_state, learning_rate=learning_rate)
-    return apply_updates(params, updates), opt_state, cost
+    return apply_updates(params, updates), opt_state, cost, AL
 
 
-def train(
-    X: np.ndarray,
-    Y: np.ndarray,
-    layer_dims: Sequence[int] | None = None,
-    activations: Sequence[str] | None = None,
-    *,
-    init: str | WeightInit = "he",
-    init_scale: float | None = None,
-    params: Mapping[str, np.ndarray] | None = None,
-    optimizer: str | Optimizer = "gd",
-    learning_rate: float = 0.0075,
-    num_epochs: int = 3000,
-    batch_size: int | None = None,
-    lambd: float = 0.0,
-    keep_probs: float | Sequence[float] | None = None,
-    loss: str | None = None,
-    fused: bool = True,
-    decay: Schedule | None = None,
-    random_state: RandomLike = None,
-    shuffle_rng: Callable[[int], Rng] | None = None,
-    dropout_rng: Callable[[int], Rng] | None = None,
-    callback: EpochCallback | None = None,
-    print_every: int = 0,
-    fast: bool | str = True,
-) -> TrainResult:
-    """Train an L-layer network on X ``(n_x, m)`` and Y ``(n_y, m)``.
+class TextbookStepper:
+    """The course's step as a ``Stepper``: per batch ``model_forward`` → ``compute_cost`` →
+    ``model_backward`` → ``optimizer.update`` → ``apply_updates`` (``train_step``).
 
     Args:
-        layer_dims: ``[n_x, n_1, ..., n_L]`` (may be omitted when ``params`` is given).
-        activations: one per layer; default relu for hidden layers and sigmoid for the output.
-        init, init_scale: the initializer (see ``initialize_parameters``), unless ``params``
-            is given.
-        params: start from these parameters instead of initializing.
-        optimizer: "gd", "momentum", "rmsprop", "adam" (built with ``learning_rate``), or an
-            ``Optimizer`` such as ``nnlab.optimizers.adam(0.001, beta1=0.9)``.
-        learning_rate: α, used when ``optimizer`` is given by name.
-        num_epochs: passes over the data (with the full batch, iterations).
-        batch_size: examples per update; None for the full batch, 1 for stochastic descent.
-        lambd: the L2 strength λ.  keep_probs: dropout keep probability per hidden layer.
-        loss: defaults to the natural loss of the output activation.
-        fused: use dZ[L] = A[L] - Y when the loss and output activation allow it.
-        decay: a schedule ``epoch -> α`` (see ``nnlab.optimizers``), applied each epoch.
-        random_state: seeds everything: the initialization, then the shuffles and dropout masks,
-            all drawn in order from one generator.
-        shuffle_rng: ``epoch -> rng`` for the shuffle of each epoch instead (the course's optimizer
-            notebook reseeds every epoch: ``lambda e: np.random.RandomState(11 + e)``).
-        dropout_rng: ``step -> rng`` for the dropout masks of each update instead (the course's
-            dropout notebook reseeds every forward pass: ``lambda t: np.random.RandomState(1)``).
-            A callable with a true ``constant`` attribute promises a generator in the same
-            state at every call (as that one): the fast path then draws the masks once.
-        callback: ``(epoch, params, cost) -> stop?`` called after every epoch.
-        print_every: print "Cost after iteration i: J" every that many epochs (0: never).
-        fast: True: run on ``nnlab.fast`` when it applies (textbook optimizers, float32 /
-            float64): the same formulas and random draws on flat preallocated buffers; for
-            small networks, when Numba is installed, whole epochs compiled, and for full-batch
-            descent on inputs wider than twice the examples, W[1] carried in their span (both
-            give the same results to float rounding). "exact" (or ``NNLAB_EXACT=1``): only the
-            steps that give the code below's results bit for bit. False: the code below.
-
-    Returns:
-        A ``TrainResult``. Raises ``DivergenceError`` (with the last finite weights) if the cost
-        becomes NaN or infinite.
+        params: the starting ``W1, b1, ..., WL, bL`` (not changed: every update makes new ones).
+        activations: g[1], ..., g[L].
+        optimizer: any ``Optimizer``;  opt_state: its state (default: ``optimizer.init``).
+        lambd: L2 strength λ.  keep_probs: dropout keep probabilities of the hidden layers.
+        loss: the loss (default: the output activation's natural loss).
+        fused: dZ[L] = A[L] - Y when the loss's canonical link is the output activation.
     """
-    if fast not in (True, False, "exact"):
-        raise ValueError(f"fast must be True, False or 'exact', not {fast!r}")
-    if fast:  # the fast path (fast.py): same arguments, same result; tests/test_fast.py
-        from .fast import fast_path_applies, fast_train
 
-        if fast_path_applies(X, params=params, optimizer=optimizer, activations=activations,
-                             loss=loss):
-            return fast_train(
-                X, Y, layer_dims, activations, init=init, init_scale=init_scale, params=params,
-                optimizer=optimizer, learning_rate=learning_rate, num_epochs=num_epochs,
-                batch_size=batch_size, lambd=lambd, keep_probs=keep_probs, loss=loss,
-                fused=fused, decay=decay, random_state=random_state, shuffle_rng=shuffle_rng,
-                dropout_rng=dropout_rng, callback=callback, print_every=print_every,
-                compiled=fast is True,
-            )
-    p = prepare_training(
-        X, Y, layer_dims, activations, init=init, init_scale=init_scale, params=params,
-        optimizer=optimizer, learning_rate=learning_rate, num_epochs=num_epochs,
-        batch_size=batch_size, lambd=lambd, keep_probs=keep_probs, loss=loss,
-        random_state=random_state,
-    )
-    X, Y, rng, params, activations, kp = p.X, p.Y, p.rng, p.params, p.activations, p.keep_probs
-    m, batch_size, optimizer, base_lr = p.m, p.batch_size, p.optimizer, p.base_lr
-    opt_state = optimizer.init(params)
-    loss_name = p.loss
+    path = "textbook"
 
-    costs: list[float] = []
-    lrs: list[float | None] = []
-    step = 0
-    epoch = -1
-    # A diverging run overflows on its way to inf / NaN: it is reported once, as a
-    # DivergenceError naming the epoch, instead of as a stream of RuntimeWarnings.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(num_epochs):
-            lr = decay(epoch) if decay is not None else base_lr
-            lrs.append(lr)
-            if batch_size >= m:
+    def __init__(
+        self,
+        params: Mapping[str, np.ndarray],
+        activations: Sequence[str],
+        optimizer: Optimizer,
+        opt_state: Any = None,
+        *,
+        lambd: float = 0.0,
+        keep_probs: float | Sequence[float] | None = None,
+        loss: str | None = None,
+        fused: bool = True,
+    ):
+        L = num_layers(params)
+        self._params = dict(params)
+        self.activations = check_activations(activations, L)
+        self.keep_probs = check_keep_probs(keep_probs, L)
+        self.draws_masks = any(k < 1.0 for k in self.keep_probs)
+        self.optimizer = optimizer
+        self.opt_state = optimizer.init(self._params) if opt_state is None else opt_state
+        self.lambd = float(lambd)
+        self.loss = resolve_loss(self.activations[-1], loss)
+        self.fused = fused
+
+    @property
+    def params(self) -> Params:
+        return self._params
+
+    def bind(self, X: np.ndarray, Y: np.ndarray) -> None:
+        self.X, self.Y = X, Y
+
+    def max_epochs_per_call(self, m: int, batch_size: int) -> int:
+        return 1
+
+    def state(self) -> tuple[Params, Any]:
+        """The parameters and the optimizer state (no copies needed: updates make new arrays)."""
+        return self._params, self.opt_state
+
+    def load_state(self, params: Mapping[str, np.ndarray], opt_state: Any) -> None:
+        self._params, self.opt_state = dict(params), opt_state
+
+    def run(self, plan: Plan) -> list[EpochSteps]:
+        X, Y = self.X, self.Y
+        m = X.shape[1]
+        sizes = batch_sizes(m, min(plan.batch_size, m))
+        step = plan.first_step
+        out: list[EpochSteps] = []
+        for order in plan.orders:
+            previous = (self._params, self.opt_state)
+            if order is None and plan.batch_size >= m:
                 batches = [(X, Y)]
+            elif order is None:
+                batches = [(X[:, k : k + plan.batch_size], Y[:, k : k + plan.batch_size])
+                           for k in range(0, m, plan.batch_size)]
             else:
-                shuffler = shuffle_rng(epoch) if shuffle_rng is not None else rng
-                batches = random_mini_batches(X, Y, batch_size, shuffler)
-            previous, total = params, 0.0
-            for X_batch, Y_batch in batches:
-                step_rng = dropout_rng(step) if dropout_rng is not None else rng
-                params, opt_state, cost = train_step(
-                    params, optimizer, opt_state, X_batch, Y_batch, activations,
-                    lambd=lambd, keep_probs=kp, rng=step_rng, loss=loss_name, fused=fused,
-                    learning_rate=lr,
+                X_shuffled, Y_shuffled = X[:, order], Y[:, order]
+                batches = [(X_shuffled[:, k : k + plan.batch_size],
+                            Y_shuffled[:, k : k + plan.batch_size])
+                           for k in range(0, m, plan.batch_size)]
+            costs: list[float] = []
+            corrects: list[float] = []
+            for b, (X_batch, Y_batch) in enumerate(batches):
+                rng = plan.dropout_rng(step) if plan.dropout_rng is not None else plan.rng
+                self._params, self.opt_state, cost, AL = _step(
+                    self._params, self.optimizer, self.opt_state, X_batch, Y_batch,
+                    self.activations, self.lambd, self.keep_probs, rng, self.loss, self.fused,
+                    plan.learning_rate,
                 )
-                total += cost * X_batch.shape[1]
                 step += 1
-            epoch_cost = total / m
-            if not np.isfinite(epoch_cost):
-                raise DivergenceError(epoch, epoch_cost, previous, lr)
-            costs.append(epoch_cost)
-            if print_every and epoch % print_every == 0:
-                print(f"Cost after iteration {epoch}: {epoch_cost:f}")
-            if callback is not None and callback(epoch, params, epoch_cost):
+                costs.append(cost)
+                if plan.accuracy:
+                    corrects.append(batch_accuracy_sum(AL, Y_batch, self.activations[-1]))
+                if plan.on_batch is not None and plan.on_batch(b, cost, X_batch.shape[1]):
+                    break
+            steps = EpochSteps(np.array(costs), np.array(corrects) if plan.accuracy else None)
+            out.append(steps)
+            if not math.isfinite(epoch_cost(steps.costs, sizes)):
+                self._params, self.opt_state = previous
                 break
-    return TrainResult(params, costs, opt_state, epoch + 1, lrs)
+            if len(costs) < len(batches):  # stopped by on_batch
+                break
+        return out
+
+
+# ------------------------------------------------------------------------------- the loop
+
+
+class LoopCallback:
+    """What ``EpochLoop`` calls. Subclasses override what they need; ``loop.stop_training =
+    True`` stops the loop after the current batch (from ``on_batch_end``) or epoch.
+
+    ``per_batch``: the loop calls ``on_batch_end`` (the compiled stepper then makes one call per
+    batch). ``logs_only``: the callback reads only the logs, never the weights, and never stops
+    training: the loop may then run several epochs per stepper call and call ``on_epoch_end``
+    for each of them afterwards.
+    """
+
+    per_batch = False
+    logs_only = False
+
+    def on_epoch_begin(self, epoch: int, loop: EpochLoop) -> None:
+        """Before the epoch's shuffle (a learning-rate schedule may set ``loop.learning_rate``)."""
+
+    def on_batch_end(self, batch: int, cost: float, size: int, loop: EpochLoop) -> None:
+        """After every update (only when ``per_batch``)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
+        """After every epoch: ``logs`` holds ``loss`` (the epoch cost), ``learning_rate`` (unless
+        the optimizer keeps its own) and, when the loop counts them, ``accuracy``."""
+
+
+class EpochLoop:
+    """The epoch loop: shuffle, partition, update through a ``Stepper``, record, call back.
+
+    Args:
+        stepper: makes the updates (``TextbookStepper`` or ``nnlab.fast.FastTrainer``).
+        X, Y: the training data, ``(n_x, m)`` and ``(n_y, m)``.
+        batch_size: examples per update; None for the full batch.
+        shuffle: shuffle the examples every epoch (mini-batches only).
+        rng: draws every shuffle and dropout mask, in the order the updates need them.
+        shuffle_rng: ``epoch -> rng`` for each epoch's shuffle instead.
+        dropout_rng: ``step -> rng`` for the masks of each update instead.
+        learning_rate: α of every epoch, or a schedule ``epoch -> α``; callbacks may also set
+            ``loop.learning_rate`` in ``on_epoch_begin``.
+        callbacks: ``LoopCallback`` objects.
+        accuracy: also log each epoch's training accuracy (of the batches, before their update).
+        first_epoch: the number of the first epoch (what schedules and logs see).
+        record_batches: also keep every batch's cost (``batch_costs``).
+
+    After ``run``: ``costs``, ``learning_rates`` (and ``accuracies``) of every epoch, ``epoch``
+    (the next epoch's number), ``step`` (updates made). A non-finite epoch cost raises
+    ``DivergenceError``; the stepper is then back at the weights and state before that epoch.
+    """
+
+    def __init__(
+        self,
+        stepper: Stepper,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        rng: RandomLike = None,
+        shuffle_rng: Callable[[int], Rng] | None = None,
+        dropout_rng: Callable[[int], Rng] | None = None,
+        learning_rate: float | Schedule | None = None,
+        callbacks: Sequence[LoopCallback] = (),
+        accuracy: bool = False,
+        first_epoch: int = 0,
+        record_batches: bool = False,
+    ):
+        self.stepper = stepper
+        self.record_batches = record_batches
+        self.batch_costs: list[float] = []
+        self.m = X.shape[1]
+        self.batch_size = min(check_batch_size(batch_size, self.m), self.m)
+        self.sizes = batch_sizes(self.m, self.batch_size)
+        self.full_batch = self.batch_size >= self.m
+        self.shuffle = shuffle
+        self.rng = check_random_state(rng)
+        self.shuffle_rng, self.dropout_rng = shuffle_rng, dropout_rng
+        self.schedule = learning_rate if callable(learning_rate) else None
+        self.learning_rate: float | None = None if callable(learning_rate) else learning_rate
+        self.callbacks = list(callbacks)
+        self.accuracy = accuracy
+        self.epoch = int(first_epoch)
+        self.step = 0
+        self.stop_training = False
+        self.costs: list[float] = []
+        self.learning_rates: list[float | None] = []  # None: the optimizer's own
+        self.accuracies: list[float] = []
+        self._X, self._Y = X, Y
+        stepper.bind(X, Y)
+
+    def replace_stepper(self, stepper: Stepper) -> None:
+        """Go on with another stepper (e.g. a callback changed the optimizer) on the same data."""
+        stepper.bind(self._X, self._Y)
+        self.stepper = stepper
+
+    def _epochs_per_call(self, remaining: int) -> int:
+        """Several epochs in one stepper call when nothing between them needs a look: a
+        constant α, callbacks that read only the logs, and no shuffle sharing a generator with
+        the dropout masks (its draws alternate with theirs)."""
+        if (self.schedule is not None or remaining <= 1
+                or not all(cb.logs_only for cb in self.callbacks)
+                or not (self.full_batch or not self.shuffle or not self.stepper.draws_masks)):
+            return 1
+        return max(1, min(remaining, self.stepper.max_epochs_per_call(self.m, self.batch_size)))
+
+    def _order(self, epoch: int) -> np.ndarray | None:
+        if self.full_batch or not self.shuffle:
+            return None
+        shuffler = self.shuffle_rng(epoch) if self.shuffle_rng is not None else self.rng
+        return permutation(shuffler, self.m)  # the course's shuffle
+
+    def run(self, epochs: int) -> int:
+        """Train ``epochs`` more epochs (fewer when a callback stops); returns how many ran."""
+        done = 0
+        self.stop_training = False
+        per_batch = [cb for cb in self.callbacks if cb.per_batch]
+
+        def on_batch(b: int, cost: float, size: int) -> bool:
+            for cb in per_batch:
+                cb.on_batch_end(b, cost, size, self)
+            return self.stop_training
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            while done < epochs and not self.stop_training:
+                n = self._epochs_per_call(epochs - done)
+                first = self.epoch
+                for cb in self.callbacks:
+                    cb.on_epoch_begin(first, self)
+                if self.schedule is not None:
+                    self.learning_rate = self.schedule(first)
+                lr = self.learning_rate  # None: the optimizer's own
+                orders = [self._order(first + e) for e in range(n)]
+                results = self.stepper.run(Plan(
+                    orders, self.batch_size, lr, self.rng, self.dropout_rng, self.step,
+                    on_batch if per_batch else None, self.accuracy,
+                ))
+                for e, steps in enumerate(results):
+                    epoch = first + e
+                    if e:
+                        for cb in self.callbacks:
+                            cb.on_epoch_begin(epoch, self)
+                    self.step += steps.costs.size
+                    if self.record_batches:
+                        self.batch_costs.extend(steps.costs.tolist())
+                    cost = epoch_cost(steps.costs, self.sizes)
+                    if not math.isfinite(cost):
+                        raise DivergenceError(epoch, cost, _copies(self.stepper.params), lr)
+                    logs = {"loss": cost}
+                    if steps.corrects is not None:
+                        seen = float(np.cumsum(self.sizes[: steps.costs.size])[-1])
+                        logs["accuracy"] = float(np.cumsum(steps.corrects)[-1]) / seen
+                        self.accuracies.append(logs["accuracy"])
+                    if lr is not None:
+                        logs["learning_rate"] = lr
+                    self.costs.append(cost)
+                    self.learning_rates.append(lr)
+                    self.epoch = epoch + 1
+                    done += 1
+                    for cb in self.callbacks:
+                        cb.on_epoch_end(epoch, logs, self)
+        return done
+
+
+def _copies(params: Mapping[str, np.ndarray]) -> Params:
+    return {k: np.array(v, copy=True) for k, v in params.items()}
+
+
+class PrintCost(LoopCallback):
+    """Print "Cost after iteration i: J" every ``every`` epochs, as the course's loops do."""
+
+    logs_only = True
+
+    def __init__(self, every: int):
+        self.every = every
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
+        if self.every and epoch % self.every == 0:
+            print(f"Cost after iteration {epoch}: {logs['loss']:f}")
+
+
+class CallEachEpoch(LoopCallback):
+    """``callback(epoch, params, cost) -> stop?`` after every epoch, with a copy of the
+    parameters (``train``'s ``callback``)."""
+
+    def __init__(self, callback: EpochCallback):
+        self.callback = callback
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
+        if self.callback(epoch, _copies(loop.stepper.params), logs["loss"]):
+            loop.stop_training = True
+
+
+# ------------------------------------------------------------------------- checked inputs
+
+
+def check_training_data(X: np.ndarray, Y: np.ndarray, n_x: int, n_y: int) -> None:
+    """X must be (n_x, m) and Y (n_y, m), finite, with m >= 1."""
+    if X.ndim != 2 or X.shape[0] != n_x:
+        raise ValueError(f"X has shape {X.shape}; expected (n_x, m) = ({n_x}, m)")
+    if Y.ndim != 2 or Y.shape != (n_y, X.shape[1]):
+        raise ValueError(f"Y has shape {Y.shape}; expected (n_y, m) = ({n_y}, {X.shape[1]})")
+    if X.shape[1] == 0:
+        raise ValueError("X holds no examples (m = 0)")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
+        raise ValueError("X and Y must be finite: they contain NaN or infinity")
+
+
+class TrainingInputs(NamedTuple):
+    """``train``'s checked inputs: data in one float dtype, initial parameters (drawn from
+    ``rng``), activations, keep probabilities, batch size, optimizer and loss."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    dtype: np.dtype
+    rng: Rng
+    params: Params
+    activations: list[str]
+    keep_probs: list[float]
+    m: int
+    batch_size: int
+    optimizer: Optimizer
+    base_lr: float | None
+    loss: str
+
+
+def prepare_training(
+    X: np.ndarray,
+    Y: np.ndarray,
+    layer_dims: Sequence[int] | None,
+    activations: Sequence[str] | None,
+    *,
+    init: str | WeightInit,
+    init_scale: float | None,
+    params: Mapping[str, np.ndarray] | None,
+    optimizer: str | Optimizer,
+    learning_rate: float,
+    num_epochs: int,
+    batch_size: int | None,
+    lambd: float,
+    keep_probs: float | Sequence[float] | None,
+    loss: str | None,
+    random_state: RandomLike,
+) -> TrainingInputs:
+    """Check ``train``'s arguments and draw the initial parameters (the first draws from the
+    generator), whichever stepper then trains."""
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    dtype = X.dtype
+    Y = np.asarray(Y, dtype=dtype)
+    rng = check_random_state(random_state)
+    if params is None:
+        if layer_dims is None:
+            raise ValueError("train needs layer_dims (e.g. [2, 4, 1]) or initial params")
+        dims = check_layer_dims(layer_dims)
+        params = initialize_parameters(dims, init, rng, dtype=dtype, scale=init_scale)
+    else:
+        params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
+    L = num_layers(params)
+    dims = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    if layer_dims is not None and check_layer_dims(layer_dims) != dims:
+        raise ValueError(f"layer_dims={list(layer_dims)} do not match the params' sizes {dims}")
+    if activations is None:
+        activations = ["relu"] * (L - 1) + ["sigmoid"]
+    activations = check_activations(activations, L)
+    kp = check_keep_probs(keep_probs, L)
+    if lambd < 0:
+        raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
+        raise ValueError(f"num_epochs={num_epochs!r} must be an int >= 0")
+    check_training_data(X, Y, dims[0], dims[-1])
+    m = X.shape[1]
+    batch_size = check_batch_size(batch_size, m)
+    if isinstance(optimizer, str):
+        optimizer = get_optimizer(optimizer, learning_rate=learning_rate)
+    base_lr = optimizer.hyperparams.get("learning_rate")
+    return TrainingInputs(X, Y, dtype, rng, params, activations, kp, m, batch_size, optimizer,
+                          base_lr, resolve_loss(activations[-1], loss))
+
+
+__all__ = [
+    "CallEachEpoch",
+    "DivergenceError",
+    "EpochLoop",
+    "EpochSteps",
+    "LoopCallback",
+    "Plan",
+    "PrintCost",
+    "Stepper",
+    "TextbookStepper",
+    "TrainResult",
+    "TrainingInputs",
+    "batch_sizes",
+    "epoch_cost",
+    "prepare_training",
+    "train_step",
+]

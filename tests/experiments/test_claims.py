@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from nnlab.datasets import load_football
-from nnlab.experiments import Row, Run, run_experiments
+from nnlab.experiments import ExperimentRun, Row, run_experiments
 from nnlab.experiments import early_stopping as stopping_module
 from nnlab.experiments import gradient_checking as gc_module
 from nnlab.experiments.normalization import ALPHAS, standardize
 from nnlab.experiments.report import _markdown_table, format_table, summary_line
-from nnlab.experiments.runner import ExperimentResult, Report
+from nnlab.experiments.scheduler import ExperimentResult, Report
 from nnlab.gradcheck import THRESHOLD
 
 
@@ -190,5 +190,5 @@ def test_claims_are_counted_apart_from_the_course_numbers():
 
 
 def test_timings_stay_out_of_the_json():
-    run = Run("k", "label", {}, timings={"updates": 1.5})
+    run = ExperimentRun("k", "label", {}, timings={"updates": 1.5})
     assert "timings" not in run.to_json()

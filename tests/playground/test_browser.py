@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nnlab.config import TrainConfig
-from nnlab.io import load_params
+from nnlab.files.format import load_params
+from nnlab.runs.config import TrainConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -10,10 +10,10 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from nnlab.config import TrainConfig
-from nnlab.io import load_params
+from nnlab.files.format import load_params
 from nnlab.playground.server import CSP, create_app
 from nnlab.playground.settings import Limits
+from nnlab.runs.config import TrainConfig
 
 CSV = "x1,x2,label\n" + "".join(
     f"{x:.2f},{y:.2f},{'in' if x * x + y * y < 1 else 'out'}\n"

@@ -22,7 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from nnlab.config import nesting_depth as json_depth  # the one scan, for JSON too
 from nnlab.playground import lab as lab_module
 from nnlab.playground.server import (
     HEADER_TIMEOUT,
@@ -32,6 +31,7 @@ from nnlab.playground.server import (
     max_connections,
 )
 from nnlab.playground.settings import Limits
+from nnlab.runs.config import nesting_depth as json_depth  # the one scan, for JSON too
 
 #: The heaviest settings the default limits allow: 6 layers of 16 units, 2000 points, one point
 #: per update, four compared runs.

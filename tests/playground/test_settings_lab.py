@@ -7,18 +7,23 @@ import numpy as np
 import pytest
 
 from nnlab import train
-from nnlab.config import TrainConfig
-from nnlab.optimizers import get_optimizer, inverse_time_decay
+from nnlab.activations import ACTIVATIONS
+from nnlab.optimizers import COURSE_OPTIMIZERS, get_optimizer, inverse_time_decay
 from nnlab.playground.data import UploadStore, build_data, parse_csv, split
-from nnlab.playground.lab import GRID, MAX_HISTORY, UNIT_GRID, History, Lab, load_model_bytes
+from nnlab.playground.lab import GRID, MAX_HISTORY, UNIT_GRID, Curves, Lab, load_model_bytes
 from nnlab.playground.settings import (
+    HIDDEN_ACTIVATIONS,
+    OPTIMIZER_NAMES,
     PRESETS,
+    SHARED,
     Limits,
     Settings,
     SettingsError,
     parse_compare,
     parse_settings,
+    shared,
 )
+from nnlab.runs.config import CONSTRAINTS, Options, TrainConfig
 
 # -- settings -------------------------------------------------------------------------------------
 
@@ -125,6 +130,46 @@ def test_compare_presets_and_custom_variants():
 def test_bad_comparisons(raw, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_compare(raw, Settings())
+
+
+def test_the_page_narrows_train_configs_constraints_and_never_widens_them():
+    limits = Limits(max_units=10**6, max_points=10**7)  # a server that allows more than a run
+    for key, config_key in SHARED.items():
+        page, run = shared(key), CONSTRAINTS[config_key]
+        run = getattr(run, "each", run)
+        if isinstance(run, Options):
+            assert set(page.choices) <= set(run.choices), key
+            continue
+        assert run.low <= page.low and page.high <= run.high, key
+        assert page.contains(page.low) or run.low_open, key
+    # every page at its largest values is a valid run
+    top = {k: shared(k).high for k in ("noise", "test_fraction", "init_scale", "l2", "lr",
+                                       "beta", "beta1", "beta2", "epsilon", "decay")}
+    top = {k: v if shared(k).contains(v) else v * (1 - 1e-9) for k, v in top.items()}
+    assert parse_settings({**top, "init": "random"}).to_train_config(epochs=3).lr == 10.0
+    # the server's limits cannot take a setting past what a run allows
+    with pytest.raises(SettingsError, match="allowed 10 ≤ n_points ≤ 1000000"):
+        parse_settings({"n_points": 10**7}, limits)
+    with pytest.raises(SettingsError, match="allowed 1 ≤ layers ≤ 100000"):
+        parse_settings({"layers": [10**6], "activations": "relu"}, limits)
+    assert OPTIMIZER_NAMES == list(COURSE_OPTIMIZERS)
+    assert HIDDEN_ACTIVATIONS == [a for a in ACTIVATIONS if a != "softmax"]
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
+def test_settings_give_the_optimizers_hyperparameters_and_the_decay(optimizer):
+    s = parse_settings({"optimizer": optimizer, "lr": 0.02, "beta": 0.8, "beta1": 0.7,
+                        "beta2": 0.95, "epsilon": 1e-6, "decay": 0.5})
+    before = {  # the table the lab kept before the registry
+        "gd": {"learning_rate": 0.02},
+        "momentum": {"learning_rate": 0.02, "beta": 0.8},
+        "rmsprop": {"learning_rate": 0.02, "beta2": 0.95, "epsilon": 1e-6},
+        "adam": {"learning_rate": 0.02, "beta1": 0.7, "beta2": 0.95, "epsilon": 1e-6},
+    }[optimizer]
+    assert s.optimizer_hyperparams() == before
+    assert [s.schedule()(e) for e in range(6)] == [inverse_time_decay(0.02, 0.5)(e)
+                                                   for e in range(6)]
+    assert parse_settings({"decay": 0}).schedule() is None
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -261,7 +306,7 @@ def test_training_lowers_the_loss_and_snapshots_are_json():
 
 
 def test_history_keeps_its_shape_in_bounded_memory():
-    h = History()
+    h = Curves()
     for epoch in range(5000):
         if h.wants(epoch):
             h.add([epoch, 0.0, 0.0, 1.0, 1.0])

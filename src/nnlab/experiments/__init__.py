@@ -23,19 +23,19 @@ with figures, each tested on nnlab's numbers (``Row.claim``).
 
 from __future__ import annotations
 
-from ._core import Accuracy, Expected, Figure, Row, Run, Task
+from ._core import Accuracy, Expected, ExperimentRun, Figure, Row, Task
 from ._registry import EXPERIMENTS, resolve
-from .runner import ExperimentResult, Report, run_experiments
+from .scheduler import ExperimentResult, Report, run_experiments
 
 __all__ = [
     "EXPERIMENTS",
     "Accuracy",
     "ExperimentResult",
+    "ExperimentRun",
     "Expected",
     "Figure",
     "Report",
     "Row",
-    "Run",
     "Task",
     "resolve",
     "run_experiments",

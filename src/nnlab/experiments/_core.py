@@ -4,9 +4,9 @@ An experiment module (``logistic``, ``planar``, ...) defines:
 
 - ``NAME``, ``LETTER``, ``TITLE``: how ``--only`` and the report name it;
 - ``load(data_dir)``: reads its data (raising ``DataFileError`` if a file is missing), so that the
-  runner can skip it with a clear message before starting anything;
+  scheduler can skip it with a clear message before starting anything;
 - ``tasks(data_dir) -> list[Task]``: its independent training runs, each a picklable call that
-  the runner may send to another process;
+  the scheduler may send to another process;
 - ``rows(runs) -> list[Row]``: the course's numbers beside nnlab's, for the table;
 - ``figures(runs, data_dir, out_dir) -> list[Figure]`` and ``notebook(runs, figures) -> str``:
   its pictures and its section of ``report.md``.
@@ -133,7 +133,8 @@ def accuracy_row(
 CourseNumbers = dict[str, dict[str, "Expected | None"]]
 
 
-def accuracy_rows(experiment: str, runs: Mapping[str, Run], numbers: CourseNumbers) -> list[Row]:
+def accuracy_rows(experiment: str, runs: Mapping[str, ExperimentRun],
+                  numbers: CourseNumbers) -> list[Row]:
     """One row per run and split, in the order of ``numbers``."""
     return [
         accuracy_row(experiment, f"{runs[key].label}: {split}", expected,
@@ -144,7 +145,7 @@ def accuracy_rows(experiment: str, runs: Mapping[str, Run], numbers: CourseNumbe
 
 
 @dataclass
-class Run:
+class ExperimentRun:
     """What one training run produced.
 
     Attributes:
@@ -181,19 +182,19 @@ class Run:
 
 @dataclass(frozen=True)
 class Task:
-    """One independent run: ``fn(**kwargs) -> Run``, with ``fn`` a module-level function so that
-    the task can be sent to a worker process. ``weight`` is its rough cost in seconds here, used
-    only to start the longest runs first. ``sklearn``: the run imports scikit-learn (the
-    scheduler keeps such runs off the worker started before the import; see ``runner``)."""
+    """One independent run: ``fn(**kwargs) -> ExperimentRun``, with ``fn`` a module-level
+    function so that the task can be sent to a worker process. ``weight`` is its rough cost in
+    seconds here, used only to start the longest runs first. ``sklearn``: the run imports
+    scikit-learn (the scheduler keeps such runs off the worker started before the import)."""
 
     experiment: str
     key: str
-    fn: Callable[..., Run]
+    fn: Callable[..., ExperimentRun]
     kwargs: Mapping[str, Any]
     weight: float = 1.0
     sklearn: bool = False
 
-    def __call__(self) -> Run:
+    def __call__(self) -> ExperimentRun:
         return self.fn(**self.kwargs)
 
 

@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from ..datasets import TrainTest, load_cat, load_cat_images
+from ..engine import train
 from ..network import predict
-from ..training import train
 from ._core import (
     CourseNumbers,
+    ExperimentRun,
     Figure,
     Row,
-    Run,
     Task,
     accuracy_rows,
     count_correct,
@@ -55,7 +55,7 @@ def activations_for(hidden: list[int]) -> list[str]:
     return ["relu"] * len(hidden) + ["sigmoid"]
 
 
-def run(key: str, data_dir: str | None) -> Run:
+def run(key: str, data_dir: str | None) -> ExperimentRun:
     """Train the network ``key`` of ``SETTINGS`` on the 209 training pictures (12288, 209)."""
     label, hidden, _, _ = SETTINGS[key]
     data = load_cat(data_dir)
@@ -72,7 +72,7 @@ def run(key: str, data_dir: str | None) -> Run:
         num_epochs=2500, fused=False, **init_options,
     )
     test_predictions = predict(data.X_test, result.params, acts)
-    return Run(
+    return ExperimentRun(
         key, label,
         {"layer_dims": layers, "activations": acts, "init": init_name, "random_state": 1,
          "learning_rate": 0.0075, "iterations": 2500, "batch": "full",
@@ -91,11 +91,11 @@ def tasks(data_dir: str | None) -> list[Task]:
     ]
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     return accuracy_rows(f"{LETTER} {NAME}", runs, COURSE_NUMBERS)
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import new_figure, plot_costs, plot_images, save_figure
 
     fig, axes = new_figure(1, panel_size=(6.0, 3.8))
@@ -118,7 +118,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
     return figs
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     two, four = runs["2-layer"], runs["4-layer"]
     return f"""\
 The same pictures as in (a), now with hidden relu layers. The 2-layer network fits every

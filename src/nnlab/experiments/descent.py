@@ -27,14 +27,22 @@ from typing import Any
 import numpy as np
 
 from .. import optimizers
-from .._random import permutation
-from ..data import random_mini_batches
 from ..datasets import load_moons
+from ..engine import explain_path, make_stepper
 from ..fast import FastTrainer
 from ..initializers import initialize_parameters
 from ..network import compute_cost, model_forward
-from ..training import train_step
-from ._core import Figure, Params, Reseeded, Row, Run, Task, claim_row, settled_at_or_below
+from ..training import EpochLoop, LoopCallback
+from ._core import (
+    ExperimentRun,
+    Figure,
+    Params,
+    Reseeded,
+    Row,
+    Task,
+    claim_row,
+    settled_at_or_below,
+)
 
 #: Its data come from scikit-learn (runs and figures import it; see ``runner``).
 SKLEARN = True
@@ -80,14 +88,14 @@ def descend(
     cost_after_every_update: bool = False,
     fast: bool = True,
 ) -> dict[str, Any]:
-    """Train 2-5-2-1 (He weights from ``RandomState(3)``) with ``train_step``, recording costs.
+    """Train 2-5-2-1 (He weights from ``RandomState(3)``) in the epoch loop, recording costs.
 
     Every epoch the m columns of X ``(n_x, m)`` are shuffled with ``shuffle_rng(epoch)`` and cut
     into batches of ``batch_size`` (None: one full batch, not shuffled); the default
-    ``shuffle_rng`` is the course's, ``RandomState(11 + epoch)``. Each batch makes one
-    ``train_step``; with ``fast`` (and Numba, and no ``cost_after_every_update``) an epoch's
-    updates run in one compiled call instead (``FastTrainer.run_batches``: the same batches and
-    updates, equal to ``train_step``'s to float rounding). Returns a dict with:
+    ``shuffle_rng`` is the course's, ``RandomState(11 + epoch)``. Each batch makes one update of
+    the stepper ``explain_path`` chooses for ``fast`` (with Numba, every update of an epoch in
+    one compiled call, equal to ``train_step``'s to float rounding; ``fast=False``: the textbook
+    step; with ``cost_after_every_update``, the textbook step too). Returns a dict with:
 
     - ``iteration_costs``: the cost of every update's batch before the update;
     - ``epoch_costs``: J on the whole set before training, then after every epoch (epochs + 1);
@@ -97,48 +105,44 @@ def descend(
     """
     shuffle_rng = Reseeded(11) if shuffle_rng is None else shuffle_rng
     params = initialize_parameters(LAYERS, "he", np.random.RandomState(3))
-    state = optimizer.init(params)
-    iteration_costs: list[float] = []
-    update_costs: list[float] = []
-    epoch_costs = [full_cost(X, Y, params)]
-    seconds = 0.0
-    trainer = None
-    if fast and not cost_after_every_update:
-        trainer = FastTrainer(params, ACTIVATIONS, optimizer=optimizer, dtype=X.dtype)
-        trainer = trainer if trainer.compiled else None
-    if trainer is not None:
-        X_rows, Y_rows = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
-        m = X.shape[1]
-        # no batches: loads the compiled code before the clock starts (no update, no draw)
-        trainer.run_batches(X_rows, Y_rows, np.arange(0), batch_size or m, 0.0)
-    for epoch in range(epochs):
-        if trainer is not None:
-            rows = np.arange(m) if batch_size is None else permutation(shuffle_rng(epoch), m)
-            started = time.perf_counter()
-            costs, _ = trainer.run_batches(X_rows, Y_rows, rows, batch_size or m,
-                                           trainer.hyper["learning_rate"])
-            seconds += time.perf_counter() - started
-            iteration_costs += costs.tolist()
-            params = trainer.params
-            epoch_costs.append(full_cost(X, Y, params))
-            continue
-        if batch_size is None:
-            batches = [(X, Y)]
-        else:
-            batches = random_mini_batches(X, Y, batch_size, shuffle_rng(epoch))
-        for X_batch, Y_batch in batches:
-            started = time.perf_counter()
-            params, state, cost = train_step(params, optimizer, state, X_batch, Y_batch,
-                                             ACTIVATIONS)
-            seconds += time.perf_counter() - started
-            iteration_costs.append(cost)
-            if cost_after_every_update:
-                update_costs.append(full_cost(X, Y, params))
-        epoch_costs.append(full_cost(X, Y, params))
-    if trainer is not None:
-        params = {k: v.copy() for k, v in trainer.params.items()}
-    return {"iteration_costs": iteration_costs, "epoch_costs": epoch_costs,
-            "update_costs": update_costs, "params": params, "seconds": seconds}
+    fast = False if cost_after_every_update else fast
+    path = explain_path(optimizer=optimizer, dtype=X.dtype, activations=ACTIVATIONS,
+                        dims=LAYERS, fast=fast)
+    stepper = make_stepper(path, params, ACTIVATIONS, optimizer, fast=fast)
+    recorder = _CostRecorder(X, Y, per_update=cost_after_every_update)
+    loop = EpochLoop(stepper, X, Y, batch_size=batch_size, shuffle_rng=shuffle_rng,
+                     learning_rate=optimizer.hyperparams.get("learning_rate"),
+                     callbacks=[recorder], record_batches=True)
+    if isinstance(stepper, FastTrainer):
+        stepper.load_kernels(batch_size or X.shape[1])  # before the clock starts
+    recorder.epoch_costs.append(full_cost(X, Y, params))
+    started = time.perf_counter()
+    loop.run(epochs)
+    seconds = time.perf_counter() - started - recorder.seconds
+    return {"iteration_costs": loop.batch_costs, "epoch_costs": recorder.epoch_costs,
+            "update_costs": recorder.update_costs, "params": stepper.state()[0],
+            "seconds": seconds}
+
+
+class _CostRecorder(LoopCallback):
+    """J on the whole set after every epoch (and after every update when ``per_update``),
+    timing itself so that ``descend`` can report the updates' time alone."""
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, per_update: bool):
+        self.X, self.Y, self.per_batch = X, Y, per_update
+        self.epoch_costs: list[float] = []
+        self.update_costs: list[float] = []
+        self.seconds = 0.0
+
+    def on_batch_end(self, batch: int, cost: float, size: int, loop: EpochLoop) -> None:
+        started = time.perf_counter()
+        self.update_costs.append(full_cost(self.X, self.Y, loop.stepper.params))
+        self.seconds += time.perf_counter() - started
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
+        started = time.perf_counter()
+        self.epoch_costs.append(full_cost(self.X, self.Y, loop.stepper.params))
+        self.seconds += time.perf_counter() - started
 
 
 def roughness(costs: Sequence[float]) -> float:
@@ -151,13 +155,13 @@ def roughness(costs: Sequence[float]) -> float:
     return float(np.sqrt(np.mean(d**2))) if d.size else 0.0
 
 
-def run(key: str) -> Run:
+def run(key: str) -> ExperimentRun:
     """Train with the batch size of ``key`` for ``EPOCHS`` epochs."""
     X, Y = load_moons()
     label, batch_size = SETTINGS[key]
     out = descend(X, Y, optimizers.gd(ALPHA), batch_size, EPOCHS)
     epoch_costs, iteration_costs = out["epoch_costs"], out["iteration_costs"]
-    return Run(
+    return ExperimentRun(
         key, label,
         {"layer_dims": LAYERS, "activations": ACTIVATIONS, "init": "he", "random_state": 3,
          "optimizer": "gd", "learning_rate": ALPHA, "epochs": EPOCHS,
@@ -185,7 +189,7 @@ def _epochs_text(epochs: int | None) -> str:
     return "—" if epochs is None else str(epochs)
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     exp = f"{LETTER} {NAME}"
     b, mb, s = (runs[k].extra for k in SETTINGS)
     noisy = s["roughness"] > mb["roughness"] > b["roughness"]
@@ -238,7 +242,7 @@ def plot_iteration_costs(ax, costs: Sequence[float], window: int, title: str,
     ax.set_title(title, fontsize=10)
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import new_figure, plot_costs, save_figure
 
     fig, axes = new_figure(4, ncols=2, panel_size=(5.2, 3.6))
@@ -266,7 +270,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    "on the whole set per epoch (dotted: the costs 0.68 and 0.6).")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     b, mb, s = (runs[k] for k in SETTINGS)
     t0, t1 = (str(t) for t in TARGETS)
     lines = [

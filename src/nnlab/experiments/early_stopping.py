@@ -18,6 +18,7 @@ points is recorded too. The run is capped at 200 epochs.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -26,14 +27,15 @@ import numpy as np
 
 from .. import optimizers
 from ..datasets import TrainTest, load_football
+from ..engine import explain_path, make_stepper
 from ..initializers import initialize_parameters
 from ..network import compute_cost, model_forward, predict
-from ..training import train_step
+from ..training import EpochLoop, LoopCallback
 from ._core import (
+    ExperimentRun,
     Figure,
     Params,
     Row,
-    Run,
     Task,
     accuracy_row,
     claim_row,
@@ -74,47 +76,60 @@ def train_with_validation_stopping(
     max_epochs: int = MAX_EPOCHS,
     seed: int = SHUFFLE_SEED,
 ) -> dict[str, Any]:
-    """The algorithm of the module docstring. Returns the best parameters, the epoch they
-    come from, the epoch it stopped at, and per epoch (0: before training) the training and
-    validation cost and error."""
+    """The algorithm of the module docstring, in the epoch loop (batches of one example, the
+    shuffles from one generator, a callback keeping the best weights and stopping). Returns the
+    best parameters, the epoch they come from, the epoch it stopped at, and per epoch (0: before
+    training) the training and validation cost and error."""
     params = initialize_parameters(LAYERS, divide_by_sqrt_fan_in, np.random.RandomState(3))
     optimizer = optimizers.gd(learning_rate)
-    state = optimizer.init(params)
+    path = explain_path(optimizer=optimizer, dtype=data.X_train.dtype, activations=ACTIVATIONS,
+                        dims=LAYERS, fast="exact")
+    stepper = make_stepper(path, params, ACTIVATIONS, optimizer, fast="exact")
     shuffles = np.random.RandomState(seed)
-    X, Y = data.X_train, data.Y_train
-    m = X.shape[1]
-    history: dict[str, list[float]] = {"train_cost": [], "val_cost": [], "train_error": [],
-                                       "val_error": []}
-
-    def record(p: Params) -> float:
-        for split, (Xs, Ys) in (("train", (X, Y)), ("val", (data.X_test, data.Y_test))):
-            cost, error = cost_and_error(Xs, Ys, p)
-            history[f"{split}_cost"].append(cost)
-            history[f"{split}_error"].append(error)
-        return history["val_cost"][-1]
-
-    best_cost, best_epoch, best_params = record(params), 0, params
-    epoch = 0
-    while epoch < max_epochs:
-        epoch += 1
-        for i in shuffles.permutation(m):
-            params, state, _ = train_step(params, optimizer, state, X[:, i : i + 1],
-                                          Y[:, i : i + 1], ACTIVATIONS)
-        val_cost = record(params)
-        if val_cost < best_cost:
-            best_cost, best_epoch, best_params = val_cost, epoch, params
-        elif epoch - best_epoch >= patience:
-            break
-    return {"params": best_params, "best_epoch": best_epoch, "stopped_epoch": epoch,
-            "stopped_early": epoch - best_epoch >= patience, "updates": epoch * m,
-            "history": history}
+    stopper = _ValidationStopping(data, patience)
+    stopper.record(params)
+    loop = EpochLoop(stepper, data.X_train, data.Y_train, batch_size=1,
+                     shuffle_rng=lambda epoch: shuffles, learning_rate=learning_rate,
+                     callbacks=[stopper])
+    loop.run(max_epochs)
+    epoch, m = loop.epoch, data.X_train.shape[1]
+    return {"params": stopper.best_params, "best_epoch": stopper.best_epoch,
+            "stopped_epoch": epoch, "stopped_early": epoch - stopper.best_epoch >= patience,
+            "updates": epoch * m, "history": stopper.history}
 
 
-def run(data_dir: str | None) -> Run:
+class _ValidationStopping(LoopCallback):
+    """After every epoch: the training and validation cost and error; keep the weights of the
+    lowest validation cost; stop when it has not fallen for ``patience`` epochs."""
+
+    def __init__(self, data: TrainTest, patience: int):
+        self.data, self.patience = data, patience
+        self.history: dict[str, list[float]] = {"train_cost": [], "val_cost": [],
+                                                "train_error": [], "val_error": []}
+        self.best_cost, self.best_epoch = math.inf, 0
+        self.best_params: Params = {}
+
+    def record(self, params: Params, epoch: int = 0) -> None:
+        d = self.data
+        for split, (Xs, Ys) in (("train", (d.X_train, d.Y_train)), ("val", (d.X_test, d.Y_test))):
+            cost, error = cost_and_error(Xs, Ys, params)
+            self.history[f"{split}_cost"].append(cost)
+            self.history[f"{split}_error"].append(error)
+        if self.history["val_cost"][-1] < self.best_cost:
+            self.best_cost, self.best_epoch = self.history["val_cost"][-1], epoch
+            self.best_params = {k: v.copy() for k, v in params.items()}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
+        self.record(loop.stepper.params, epoch + 1)  # epoch 0 is before training
+        if epoch + 1 - self.best_epoch >= self.patience:
+            loop.stop_training = True
+
+
+def run(data_dir: str | None) -> ExperimentRun:
     data = load_football(data_dir)
     out = train_with_validation_stopping(data)
     h, best = out["history"], out["best_epoch"]
-    return Run(
+    return ExperimentRun(
         "sgd", SETTINGS["sgd"],
         {"layer_dims": LAYERS, "activations": ACTIVATIONS, "init": "randn / sqrt(n[l-1])",
          "random_state": 3, "optimizer": "gd", "learning_rate": ALPHA, "batch_size": 1,
@@ -140,7 +155,7 @@ def tasks(data_dir: str | None) -> list[Task]:
     return [Task(NAME, "sgd", run, {"data_dir": data_dir}, weight=0.6)]
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     exp = f"{LETTER} {NAME}"
     r = runs["sgd"]
     e = r.extra
@@ -160,7 +175,7 @@ def rows(runs: dict[str, Run]) -> list[Row]:
     ]
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import network_classifier, new_figure, plot_decision_boundary, save_figure
 
     r = runs["sgd"]
@@ -196,7 +211,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    f"{PATIENCE} epochs and keeps the weights of the best epoch (star).")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     r = runs["sgd"]
     e = r.extra
     m = e["updates"] // max(e["stopped_epoch"], 1)

@@ -38,7 +38,7 @@ from ..gradcheck import (
 )
 from ..losses import binary_crossentropy, binary_crossentropy_from_logits
 from ..network import model_backward, model_forward
-from ._core import Figure, Params, Row, Run, Task, claim_row
+from ._core import ExperimentRun, Figure, Params, Row, Task, claim_row
 
 NAME = "gradcheck"
 LETTER = "g"
@@ -172,7 +172,7 @@ def diagnose(X: np.ndarray, Y: np.ndarray, params: Params) -> dict:
     }
 
 
-def run() -> Run:
+def run() -> ExperimentRun:
     X, Y, params = course_test_case()
     buggy = gradient_check(params, X, Y, ACTIVATIONS, epsilon=EPSILON, grad_fn=buggy_backward)
     right = gradient_check(params, X, Y, ACTIVATIONS, epsilon=EPSILON)
@@ -180,7 +180,7 @@ def run() -> Run:
                                 grad_fn=buggy_backward)
     right_fine = gradient_check(params, X, Y, ACTIVATIONS, epsilon=EPSILON_PER_ARRAY)
     one_d = check_1d()
-    return Run(
+    return ExperimentRun(
         "checks", "gradient checks",
         {"epsilon": EPSILON, "threshold_1d": ONE_D_THRESHOLD, "threshold": THRESHOLD,
          "network": [4, 5, 3, 1], "activations": ACTIVATIONS, "m": 3},
@@ -216,7 +216,7 @@ def _named(names: list[str]) -> str:
     return ", ".join(names) if names else "none"
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     e = runs["checks"].extra
     exp = f"{LETTER} {NAME}"
     d1, bug, ok = e["1d"], e["buggy"], e["nnlab"]
@@ -245,7 +245,7 @@ def rows(runs: dict[str, Run]) -> list[Row]:
     ]
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import new_figure, plot_relative_differences, save_figure
 
     e = runs["checks"].extra
@@ -289,7 +289,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    "bugs stand out; and the error of the finite differences against ε.")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     e = runs["checks"].extra
     fine, diag = e["per_array"], e["diagnosis"]
     bug7, ok7 = e["buggy"]["per_parameter"], e["nnlab"]["per_parameter"]

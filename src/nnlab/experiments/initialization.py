@@ -15,12 +15,12 @@ import os
 from pathlib import Path
 
 from ..datasets import TrainTest, load_circles
-from ..training import train
+from ..engine import train
 from ._core import (
     CourseNumbers,
+    ExperimentRun,
     Figure,
     Row,
-    Run,
     Task,
     accuracy_rows,
     count_correct,
@@ -28,7 +28,7 @@ from ._core import (
     sample_costs,
 )
 
-#: Its data come from scikit-learn (runs and figures import it; see ``runner``).
+#: Its data come from scikit-learn (runs and figures import it; see ``scheduler``).
 SKLEARN = True
 NAME = "initialization"
 LETTER = "c"
@@ -50,7 +50,7 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> TrainTest:
     return load_circles()
 
 
-def run(key: str) -> Run:
+def run(key: str) -> ExperimentRun:
     """Train 2-10-5-1 on the circles (2, 300) from the initialization ``key``."""
     label, init, scale, _, _ = SETTINGS[key]
     data = load_circles()
@@ -58,7 +58,7 @@ def run(key: str) -> Run:
         data.X_train, data.Y_train, LAYERS, ACTIVATIONS, init=init, init_scale=scale,
         random_state=3, learning_rate=0.01, num_epochs=15000,
     )
-    return Run(
+    return ExperimentRun(
         key, label,
         {"layer_dims": LAYERS, "activations": ACTIVATIONS, "init": label, "random_state": 3,
          "learning_rate": 0.01, "iterations": 15000, "batch": "full"},
@@ -72,11 +72,11 @@ def tasks(data_dir: str | None) -> list[Task]:
     return [Task(NAME, key, run, {"key": key}, weight=2.2) for key in SETTINGS]
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     return accuracy_rows(f"{LETTER} {NAME}", runs, COURSE_NUMBERS)
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import (
         network_classifier,
         new_figure,
@@ -101,7 +101,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    "The three initializations side by side (training points), and their costs.")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     z, big, he = runs["zeros"], runs["large"], runs["he"]
     return f"""\
 Same network, same data, same 15000 iterations; only the starting weights differ.

@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 
 from ..datasets import TrainTest, load_cat
-from ..training import train
+from ..engine import train
 from ._core import (
     CourseNumbers,
+    ExperimentRun,
     Figure,
     Row,
-    Run,
     Task,
     accuracy_rows,
     count_correct,
@@ -45,7 +45,7 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> TrainTest:
     return load_cat(data_dir)
 
 
-def run(key: str, data_dir: str | None) -> Run:
+def run(key: str, data_dir: str | None) -> ExperimentRun:
     """Train logistic regression with the setting ``key`` of ``SETTINGS``."""
     alpha, iterations = SETTINGS[key][:2]
     data = load_cat(data_dir)
@@ -54,7 +54,7 @@ def run(key: str, data_dir: str | None) -> Run:
         data.X_train, data.Y_train, [n_x, 1], ACTIVATIONS, init="zeros",
         learning_rate=alpha, num_epochs=iterations,
     )
-    return Run(
+    return ExperimentRun(
         key, f"α = {alpha:g}, {iterations} it.",
         {"layer_dims": [n_x, 1], "activations": ACTIVATIONS, "init": "zeros",
          "learning_rate": alpha, "iterations": iterations, "batch": "full"},
@@ -71,11 +71,11 @@ def tasks(data_dir: str | None) -> list[Task]:
     ]
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     return accuracy_rows(f"{LETTER} {NAME}", runs, COURSE_NUMBERS)
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import new_figure, plot_costs, save_figure
 
     fig, (left, right) = new_figure(2, panel_size=(5.0, 3.6))
@@ -90,7 +90,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    "Logistic regression on the cat pictures: the cost per iteration.")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     main = runs["alpha=0.005"]
     return f"""\
 The simplest network: one sigmoid unit on the 12288 pixel values of a 64 × 64 picture, weights

@@ -23,10 +23,10 @@ import numpy as np
 
 from .. import optimizers
 from ..datasets import load_moons
-from ._core import Figure, Row, Run, Task, claim_row
+from ._core import ExperimentRun, Figure, Row, Task, claim_row
 from .descent import ACTIVATIONS, LAYERS, descend, plot_iteration_costs, roughness
 
-#: Its data come from scikit-learn (runs and figures import it; see ``runner``).
+#: Its data come from scikit-learn (runs and figures import it; see ``scheduler``).
 SKLEARN = True
 NAME = "momentum"
 LETTER = "i"
@@ -48,13 +48,13 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np
     return load_moons()
 
 
-def run(key: str) -> Run:
+def run(key: str) -> ExperimentRun:
     """Mini-batch descent with (``key="momentum"``) or without (``"gd"``) momentum."""
     X, Y = load_moons()
     opt = optimizers.gd(ALPHA) if key == "gd" else optimizers.momentum(ALPHA, beta=BETA)
     out = descend(X, Y, opt, BATCH_SIZE, EPOCHS, cost_after_every_update=True)
     batch, path = out["iteration_costs"], out["update_costs"]
-    return Run(
+    return ExperimentRun(
         key, SETTINGS[key],
         {"layer_dims": LAYERS, "activations": ACTIVATIONS, "init": "he", "random_state": 3,
          "optimizer": opt.name, **opt.hyperparams, "epochs": EPOCHS, "batch_size": BATCH_SIZE,
@@ -78,7 +78,7 @@ def tasks(data_dir: str | None) -> list[Task]:
     return [Task(NAME, key, run, {"key": key}, weight=0.3) for key in SETTINGS]
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     exp = f"{LETTER} {NAME}"
     gd, mom = runs["gd"].extra, runs["momentum"].extra
     return [
@@ -93,7 +93,7 @@ def rows(runs: dict[str, Run]) -> list[Row]:
     ]
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import new_figure, save_figure
 
     fig, axes = new_figure(3, panel_size=(4.6, 3.6))
@@ -127,7 +127,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    "variance is reported).")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     gd, mom = runs["gd"].extra, runs["momentum"].extra
     ratio = gd["path_cost_variance"] / max(mom["path_cost_variance"], 1e-300)
     return f"""\

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets import load_cat, load_cat_images
-from ..training import train
-from ._core import Figure, Row, Run, Task, claim_row, settled_at_or_below
+from ..engine import train
+from ._core import ExperimentRun, Figure, Row, Task, claim_row, settled_at_or_below
 
 NAME = "normalization"
 LETTER = "k"
@@ -75,7 +75,7 @@ def standardize(X: np.ndarray) -> np.ndarray:
     return (X - mu) / np.where(sigma > 0, sigma, 1.0)
 
 
-def run(key: str, data_dir: str | None) -> Run:
+def run(key: str, data_dir: str | None) -> ExperimentRun:
     """Logistic regression on the inputs and α of ``key`` (see ``SETTINGS``)."""
     kind, alpha = SETTINGS[key]
     X, Y = inputs(kind, data_dir)
@@ -83,7 +83,7 @@ def run(key: str, data_dir: str | None) -> Run:
     result = train(X, Y, [n_x, 1], ACTIVATIONS, init="zeros", learning_rate=alpha,
                    num_epochs=ITERATIONS)
     costs = [float(c) for c in result.costs]
-    return Run(
+    return ExperimentRun(
         key, f"{INPUTS[kind]}, α = {alpha:g}",
         {"inputs": kind, "layer_dims": [n_x, 1], "activations": ACTIVATIONS, "init": "zeros",
          "learning_rate": alpha, "iterations": ITERATIONS, "batch": "full"},
@@ -112,7 +112,7 @@ def _iterations(n: int | None) -> str:
     return "—" if n is None else str(n)
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     exp = f"{LETTER} {NAME}"
 
     def needed(kind: str, a: float) -> float:
@@ -138,7 +138,7 @@ def rows(runs: dict[str, Run]) -> list[Row]:
     ]
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import new_figure, plot_costs, save_figure
 
     fig, axes = new_figure(len(ALPHAS), panel_size=(4.6, 3.8))
@@ -153,7 +153,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    "and standardized pixels at each learning rate.")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     lines = ["| α | " + " | ".join(INPUTS.values()) + " |",
              "| --- | " + " | ".join("---" for _ in INPUTS) + " |"]
     for a in ALPHAS:

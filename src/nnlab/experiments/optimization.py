@@ -18,13 +18,13 @@ import numpy as np
 
 from .. import optimizers
 from ..datasets import load_moons
-from ..training import train
+from ..engine import train
 from ._core import (
     CourseNumbers,
+    ExperimentRun,
     Figure,
     Reseeded,
     Row,
-    Run,
     Task,
     accuracy_rows,
     count_correct,
@@ -32,7 +32,7 @@ from ._core import (
     sample_costs,
 )
 
-#: Its data come from scikit-learn (runs and figures import it; see ``runner``).
+#: Its data come from scikit-learn (runs and figures import it; see ``scheduler``).
 SKLEARN = True
 NAME = "optimization"
 LETTER = "e"
@@ -56,15 +56,12 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np
 
 
 def make_optimizer(key: str) -> optimizers.Optimizer:
-    """The course's gd, momentum (β = 0.9) or Adam (0.9, 0.999, 1e-8), all with α = 0.0007."""
-    if key == "gd":
-        return optimizers.gd(ALPHA)
-    if key == "momentum":
-        return optimizers.momentum(ALPHA, beta=0.9)
-    return optimizers.adam(ALPHA, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    """The course's gd, momentum (β = 0.9) or Adam (0.9, 0.999, 1e-8: the registry's defaults),
+    all with α = 0.0007."""
+    return optimizers.get_optimizer(key, learning_rate=ALPHA)
 
 
-def run(key: str) -> Run:
+def run(key: str) -> ExperimentRun:
     """Train 2-5-2-1 on the moons (2, 300) with the optimizer ``key``."""
     X, Y = load_moons()
     opt = make_optimizer(key)
@@ -72,7 +69,7 @@ def run(key: str) -> Run:
         X, Y, LAYERS, ACTIVATIONS, init="he", random_state=3, optimizer=opt,
         num_epochs=10000, batch_size=64, shuffle_rng=Reseeded(11),
     )
-    return Run(
+    return ExperimentRun(
         key, SETTINGS[key][0],
         {"layer_dims": LAYERS, "activations": ACTIVATIONS, "init": "he", "random_state": 3,
          "optimizer": opt.name, **opt.hyperparams, "epochs": 10000, "batch_size": 64,
@@ -87,11 +84,11 @@ def tasks(data_dir: str | None) -> list[Task]:
     return [Task(NAME, key, run, {"key": key}, weight=weights[key]) for key in SETTINGS]
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     return accuracy_rows(f"{LETTER} {NAME}", runs, COURSE_NUMBERS)
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import (
         network_classifier,
         new_figure,
@@ -115,7 +112,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
                    "Mini-batch gradient descent, momentum and Adam side by side, and their costs.")]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     gd, mom, adam = runs["gd"], runs["momentum"], runs["adam"]
     return f"""\
 With the small learning rate α = 0.0007, plain mini-batch gradient descent has not got far after

@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets import load_flower
-from ..training import train
+from ..engine import train
 from ._core import (
     Accuracy,
     CourseNumbers,
+    ExperimentRun,
     Figure,
     Row,
-    Run,
     Task,
     accuracy_rows,
     count_correct,
@@ -73,7 +73,7 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np
     return load_flower()
 
 
-def run_baseline() -> Run:
+def run_baseline() -> ExperimentRun:
     """scikit-learn's ``LogisticRegressionCV()`` (default settings) on the flower."""
     from sklearn.linear_model import LogisticRegressionCV
 
@@ -84,7 +84,7 @@ def run_baseline() -> Run:
         clf.fit(X.T, Y.ravel())
     predictions = clf.predict(X.T).reshape(1, -1)
     line = {"W1": clf.coef_.astype(np.float64), "b1": clf.intercept_.reshape(1, 1)}
-    return Run(
+    return ExperimentRun(
         "baseline", "LogisticRegressionCV()",
         {"model": "sklearn.linear_model.LogisticRegressionCV()"},
         {"train": Accuracy(int(np.sum(predictions == Y)), M)},
@@ -92,7 +92,7 @@ def run_baseline() -> Run:
     )
 
 
-def run_network(n_h: int, iterations: int) -> Run:
+def run_network(n_h: int, iterations: int) -> ExperimentRun:
     """2 → n_h tanh → 1 sigmoid, ``randn * 0.01`` from RandomState(2), α = 1.2."""
     X, Y = load_flower()
     # fast="exact": the textbook's arithmetic bit for bit. At α = 1.2 the path is chaotic
@@ -103,7 +103,7 @@ def run_network(n_h: int, iterations: int) -> Run:
         learning_rate=1.2, num_epochs=iterations, fast="exact",
     )
     key = f"n_h={n_h}" if iterations == 5000 else f"n_h={n_h}, {iterations} iterations"
-    return Run(
+    return ExperimentRun(
         key, f"2-{n_h}-1 tanh, {iterations} it.",
         {"layer_dims": [2, n_h, 1], "activations": ACTIVATIONS, "init": "randn * 0.01",
          "random_state": 2, "learning_rate": 1.2, "iterations": iterations, "batch": "full"},
@@ -126,11 +126,11 @@ def tasks(data_dir: str | None) -> list[Task]:
     return out
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     return accuracy_rows(f"{LETTER} {NAME}", runs, COURSE_NUMBERS)
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import (
         network_classifier,
         new_figure,
@@ -166,7 +166,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
     ]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     base, net = runs["baseline"], runs["n_h=4, 10000 iterations"]
     sizes = ", ".join(f"{n}: {format_short(runs[f'n_h={n}'].accuracy['train'])}"
                       for n in HIDDEN_SIZES)

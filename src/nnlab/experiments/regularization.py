@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..datasets import TrainTest, load_football
-from ..training import train
+from ..engine import train
 from ._core import (
     CourseNumbers,
+    ExperimentRun,
     Figure,
     Reseeded,
     Row,
-    Run,
     Task,
     accuracy_rows,
     count_correct,
@@ -55,7 +55,7 @@ def load(data_dir: str | os.PathLike[str] | None = None) -> TrainTest:
     return load_football(data_dir)
 
 
-def run(key: str, data_dir: str | None) -> Run:
+def run(key: str, data_dir: str | None) -> ExperimentRun:
     """Train 2-20-3-1 on the football data (2, 211) with the regularization ``key``."""
     data = load_football(data_dir)
     options: dict[str, Any] = {}
@@ -74,7 +74,7 @@ def run(key: str, data_dir: str | None) -> Run:
         data.X_train, data.Y_train, LAYERS, ACTIVATIONS, init=divide_by_sqrt_fan_in,
         random_state=3, learning_rate=0.3, num_epochs=30000, **options,
     )
-    return Run(
+    return ExperimentRun(
         key, SETTINGS[key][0],
         {"layer_dims": LAYERS, "activations": ACTIVATIONS, "init": "randn / sqrt(n[l-1])",
          "random_state": 3, "learning_rate": 0.3, "iterations": 30000, "batch": "full",
@@ -91,11 +91,11 @@ def tasks(data_dir: str | None) -> list[Task]:
             for key in SETTINGS]
 
 
-def rows(runs: dict[str, Run]) -> list[Row]:
+def rows(runs: dict[str, ExperimentRun]) -> list[Row]:
     return accuracy_rows(f"{LETTER} {NAME}", runs, COURSE_NUMBERS)
 
 
-def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[Figure]:
+def figures(runs: dict[str, ExperimentRun], data_dir: str | None, out_dir: Path) -> list[Figure]:
     from ..plotting import (
         network_classifier,
         new_figure,
@@ -132,7 +132,7 @@ def figures(runs: dict[str, Run], data_dir: str | None, out_dir: Path) -> list[F
     ]
 
 
-def notebook(runs: dict[str, Run], figs: list[Figure]) -> str:
+def notebook(runs: dict[str, ExperimentRun], figs: list[Figure]) -> str:
     none, l2, dc, df = (runs[k] for k in SETTINGS)
     return f"""\
 Without regularization the network draws small islands around noisy training points: train

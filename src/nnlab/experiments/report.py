@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from ._core import Row
-from .runner import Report
+from .scheduler import Report
 
 HEADER = ("experiment", "setting", "course", "nnlab", "match")
 

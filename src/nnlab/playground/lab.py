@@ -1,9 +1,12 @@
-"""Training on the server: one ``Run`` per network, a ``Lab`` holding a session's runs and data.
+"""Training on the server: one ``LabRun`` per network, a ``Lab`` holding a session's runs and
+data.
 
-A ``Run`` trains exactly as ``nnlab.train(..., fast="exact")`` does with ``random_state=seed``: one
-``RandomState(seed)`` draws the initial weights, then every epoch's shuffle and every dropout mask,
-in that order; each mini-batch makes one ``train_step``. So the same settings and seed give the same
-run, epoch for epoch, whatever the pace at which the page watches it.
+A ``LabRun`` trains exactly as ``nnlab.train(..., fast="exact")`` does with
+``random_state=seed``: one ``RandomState(seed)`` draws the initial weights, then every epoch's
+shuffle and every dropout mask, in that order; the stepper ``explain_path`` chooses for
+``fast="exact"`` runs the epochs of the one epoch loop (``nnlab.training.EpochLoop``), a tick at a
+time. So the same settings and seed give the same run, epoch for epoch, whatever the pace at
+which the page watches it.
 
 The page is sent snapshots: the output over a grid covering the points (the decision boundary as a
 heatmap), each hidden unit's output over a coarser grid, the weights, and the train / test loss and
@@ -28,15 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from ..data import random_mini_batches
-from ..features import expand_features
+from ..datasets.features import expand_features
+from ..engine import explain_path, make_stepper
+from ..files.format import save_params
 from ..gradcheck import gradient_check
 from ..initializers import initialize_parameters
-from ..io import save_params
 from ..losses import get_loss
 from ..network import model_forward
-from ..optimizers import get_optimizer, inverse_time_decay
-from ..training import DivergenceError, train_step
+from ..optimizers import get_optimizer
+from ..training import DivergenceError, EpochLoop
 from .data import Data, UploadStore, build_data
 from .settings import Limits, Settings, Variant
 
@@ -85,7 +88,7 @@ def encode_grid(values: np.ndarray, symmetric: bool) -> dict[str, Any]:
     return {"scale": 1.0, "data": _b64(np.round(np.clip(v, 0, 1) * 255))}
 
 
-class History:
+class Curves:
     """The curves of one run: rows ``[epoch, train loss, test loss, train accuracy, test
     accuracy]`` recorded every ``stride`` epochs; ``version`` changes when rows are dropped."""
 
@@ -105,7 +108,7 @@ class History:
             self.version += 1
 
 
-class Run:
+class LabRun:
     """One network trained on the lab's data with one ``Settings``."""
 
     def __init__(self, label: str, settings: Settings, data: Data, limits: Limits):
@@ -121,62 +124,52 @@ class Run:
         self.activations = [*s.activations, "sigmoid"]
         self.keep_probs = [s.keep_prob] * len(s.layers)
         self.rng = np.random.RandomState(s.seed)
-        self.params = initialize_parameters(
+        params = initialize_parameters(
             self.layer_dims, s.init, self.rng, scale=s.init_scale if s.init == "random" else None
         )
-        self.optimizer = get_optimizer(s.optimizer, **self._hyperparams())
-        self.opt_state = self.optimizer.init(self.params)
-        self.schedule = inverse_time_decay(s.lr, s.decay) if s.decay > 0 else None
-        self.epoch = 0
-        self.steps = 0
+        self.optimizer = get_optimizer(s.optimizer, **s.optimizer_hyperparams())
+        self.path = explain_path(optimizer=self.optimizer, dtype=self.X_train.dtype,
+                                 activations=self.activations, dims=self.layer_dims,
+                                 params=params, fast="exact")
+        stepper = make_stepper(self.path, params, self.activations, self.optimizer,
+                               keep_probs=self.keep_probs, lambd=s.l2, fast="exact")
+        schedule = s.schedule()
+        # The one epoch loop, a tick at a time (``train_epoch``).
+        self.loop = EpochLoop(stepper, self.X_train, self.Y_train, batch_size=s.batch_size,
+                              rng=self.rng, learning_rate=schedule or s.lr)
         self.lr = s.lr
         self.diverged: str | None = None
         self.stopped: str | None = None
-        self.history = History()
+        self.history = Curves()
         self.record()
 
-    def _hyperparams(self) -> dict[str, float]:
-        s = self.settings
-        return {
-            "gd": {"learning_rate": s.lr},
-            "momentum": {"learning_rate": s.lr, "beta": s.beta},
-            "rmsprop": {"learning_rate": s.lr, "beta2": s.beta2, "epsilon": s.epsilon},
-            "adam": {"learning_rate": s.lr, "beta1": s.beta1, "beta2": s.beta2,
-                     "epsilon": s.epsilon},
-        }[s.optimizer]
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The current weights (the stepper's: read them before the next epoch)."""
+        return self.loop.stepper.params
+
+    @property
+    def epoch(self) -> int:
+        return self.loop.epoch
+
+    @property
+    def steps(self) -> int:
+        return self.loop.step
 
     @property
     def active(self) -> bool:
         return self.diverged is None and self.stopped is None
 
     def train_epoch(self) -> None:
-        """One pass over the training points, as ``nnlab.train`` makes it."""
+        """One epoch of the loop, as ``nnlab.train`` makes it."""
         if not self.active:
             return
-        m = self.X_train.shape[1]
-        batch = self.settings.batch_size or m
-        lr = self.schedule(self.epoch) if self.schedule is not None else self.settings.lr
-        if batch >= m:
-            batches = [(self.X_train, self.Y_train)]
-        else:
-            batches = random_mini_batches(self.X_train, self.Y_train, batch, self.rng)
-        params, opt_state, total = self.params, self.opt_state, 0.0
-        with np.errstate(all="ignore"):
-            for X_batch, Y_batch in batches:
-                params, opt_state, cost = train_step(
-                    params, self.optimizer, opt_state, X_batch, Y_batch, self.activations,
-                    lambd=self.settings.l2, keep_probs=self.keep_probs, rng=self.rng,
-                    learning_rate=lr,
-                )
-                total += cost * X_batch.shape[1]
-        self.steps += len(batches)
-        cost = total / m
-        if not math.isfinite(cost):
-            # keep the last weights with a finite cost, as nnlab.train does
-            self.diverged = str(DivergenceError(self.epoch, cost, self.params, lr))
+        try:
+            self.loop.run(1)
+        except DivergenceError as error:  # the last weights with a finite cost are kept
+            self.diverged = str(error)
             return
-        self.params, self.opt_state, self.lr = params, opt_state, lr
-        self.epoch += 1
+        self.lr = self.loop.learning_rates[-1] or self.settings.lr
         if self.steps >= self.limits.max_steps:
             self.stopped = (
                 f"{self.label}: paused after {self.steps} updates, the limit per run "
@@ -256,7 +249,7 @@ class Lab:
         self.data = build_data(settings, uploads)
         chosen = list(variants) or [Variant("", settings)]
         self.comparing = bool(variants)
-        self.runs = [Run(v.label, v.settings, self.data, self.limits) for v in chosen]
+        self.runs = [LabRun(v.label, v.settings, self.data, self.limits) for v in chosen]
         self._sent: list[tuple[int, int]] = [(-1, 0)] * len(self.runs)  # (version, rows sent)
         self._reported: set[int] = set()
         #: Set (from any thread) when the page has gone: training stops after the current epoch.
@@ -365,8 +358,8 @@ class Lab:
         )
 
     def model_file(self, run_index: int = 0) -> bytes:
-        """The run's current weights as an nnlab model file (``nnlab.io.save_params``), with the
-        activations, layer sizes, features and training settings in its JSON config."""
+        """The run's current weights as an nnlab model file (``nnlab.files.format.save_params``),
+        with the activations, layer sizes, features and training settings in its JSON config."""
         run = self.runs[run_index]
         with tempfile.TemporaryDirectory(prefix="nnlab-playground-") as folder:
             path = os.path.join(folder, "model.npz")
@@ -382,7 +375,7 @@ class Lab:
 
 def load_model_bytes(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a model file from bytes (for tests and tools): ``(params, config)``."""
-    from ..io import load_params
+    from ..files.format import load_params
 
     with tempfile.TemporaryDirectory(prefix="nnlab-playground-") as folder:
         path = os.path.join(folder, "model.npz")
@@ -391,4 +384,4 @@ def load_model_bytes(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]
         return load_params(path)
 
 
-__all__ = ["GRID", "UNIT_GRID", "History", "Lab", "Run", "grid_points", "load_model_bytes"]
+__all__ = ["GRID", "UNIT_GRID", "Curves", "Lab", "LabRun", "grid_points", "load_model_bytes"]

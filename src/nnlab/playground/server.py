@@ -61,7 +61,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .._version import __version__
-from ..config import nesting_depth
+from ..runs.config import nesting_depth
 from .data import UploadStore, parse_csv
 from .lab import Lab
 from .settings import (

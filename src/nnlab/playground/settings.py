@@ -28,8 +28,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import TrainConfig
-from ..features import DEFAULT_FEATURES, FEATURES, check_feature_names
+from .. import activations, initializers, optimizers
+from ..datasets.features import DEFAULT_FEATURES, FEATURES, check_feature_names
+from ..runs.config import CONSTRAINTS, Interval, Options, PerLayer, TrainConfig
 
 #: The data sets offered, in the page's order: name → (label, default noise or None when the set
 #: has no noise setting, whether the number of points can be chosen).
@@ -43,10 +44,28 @@ DATASETS: dict[str, tuple[str, float | None, bool]] = {
     "football": ("football (course file)", None, False),
     "csv": ("uploaded CSV", None, False),
 }
-HIDDEN_ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "identity"]
-INITS = ["zeros", "random", "he", "xavier"]
-OPTIMIZER_NAMES = ["gd", "momentum", "rmsprop", "adam"]
+HIDDEN_ACTIVATIONS = list(activations.HIDDEN_ACTIVATIONS)
+INITS = list(initializers.INITIALIZERS)
+OPTIMIZER_NAMES = list(optimizers.COURSE_OPTIMIZERS)
 FULL_BATCH = "full"
+
+#: The page's settings that are a run's settings: the name ``TrainConfig`` gives each. They are
+#: checked with ``TrainConfig``'s constraints (``nnlab.runs.config.CONSTRAINTS``), narrowed
+#: where the page allows less (``_LIMITS``).
+SHARED = {
+    "n_points": "n_samples", "noise": "noise", "test_fraction": "val_split", "seed": "seed",
+    "layers": "layers", "activations": "activation", "init": "init", "init_scale": "init_scale",
+    "l2": "l2", "keep_prob": "keep_prob", "optimizer": "optimizer", "lr": "lr", "beta": "beta",
+    "beta1": "beta1", "beta2": "beta2", "epsilon": "epsilon", "decay": "decay",
+    "batch_size": "batch_size",
+}
+#: Where the page narrows the shared limits: (low, high), None keeping the shared end; the
+#: largest sizes come from the server's ``Limits``.
+_LIMITS: dict[str, tuple[float | None, float | None]] = {
+    "n_points": (10, None), "noise": (None, 2.0), "test_fraction": (0.05, 0.9),
+    "init_scale": (None, 100.0), "l2": (None, 10.0), "keep_prob": (0.05, None),
+    "lr": (None, 10.0), "decay": (None, 100.0),
+}
 
 #: Settings that define the data: compared runs share them.
 DATA_KEYS = ("dataset", "upload", "n_points", "noise", "test_fraction", "seed")
@@ -64,6 +83,8 @@ LABELS = {
     "beta": "momentum β", "beta1": "Adam β1", "beta2": "β2", "epsilon": "ε",
     "decay": "learning-rate decay", "batch_size": "batch size", "compare": "compare",
 }
+#: A run's default settings.
+_RUN = TrainConfig()
 UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_LABEL = 40
 
@@ -130,13 +151,14 @@ class Settings:
     init_scale: float = 0.01
     l2: float = 0.0
     keep_prob: float = 1.0
-    optimizer: str = "adam"
-    lr: float = 0.01
-    beta: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
-    decay: float = 0.0
+    # how the network learns: a run's defaults (``TrainConfig``'s)
+    optimizer: str = _RUN.optimizer
+    lr: float = _RUN.lr
+    beta: float = _RUN.beta
+    beta1: float = _RUN.beta1
+    beta2: float = _RUN.beta2
+    epsilon: float = _RUN.epsilon
+    decay: float = _RUN.decay
     batch_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +171,14 @@ class Settings:
     @property
     def dropout(self) -> bool:
         return self.keep_prob < 1.0 and bool(self.layers)
+
+    def optimizer_hyperparams(self) -> dict[str, Any]:
+        """The keyword arguments of the chosen optimizer (``nnlab.optimizers``' one mapping)."""
+        return optimizers.optimizer_hyperparams(self.optimizer, dataclasses.asdict(self))
+
+    def schedule(self) -> optimizers.Schedule | None:
+        """The learning rate's decay, α = α0 / (1 + decay · epoch) (None: no decay)."""
+        return optimizers.schedule_from(self.lr, self.decay)
 
     def to_train_config(
         self, epochs: int, dataset: str | None = None, target: str | None = None
@@ -217,35 +247,47 @@ def _number(key: str, value: Any) -> float:
     return float(value)
 
 
-def _ranged(
-    key: str, value: Any, low: float, high: float, low_open: bool = False,
-    high_open: bool = False,
-) -> float:
+def shared(key: str, low: float | None = None, high: float | None = None) -> Any:
+    """The constraint of the page's setting ``key``: ``TrainConfig``'s (for a per-layer list,
+    its entries'), narrowed to the page's limits (``_LIMITS``, then ``low`` / ``high``).
+
+    >>> shared("lr").describe("lr", le="≤")
+    '0 < lr ≤ 10'
+    """
+    constraint = CONSTRAINTS[SHARED[key]]
+    if isinstance(constraint, PerLayer):
+        constraint = constraint.each
+    if isinstance(constraint, Interval):
+        page_low, page_high = _LIMITS.get(key, (None, None))
+        constraint = constraint.narrow(page_low, page_high).narrow(low, high)
+    return constraint
+
+
+def _ranged(key: str, value: Any) -> float:
+    interval = shared(key)
     x = _number(key, value)
-    ok = (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
-    if not ok:
-        left = "<" if low_open else "≤"
-        right = "<" if high_open else "≤"
+    if not interval.contains(x):
         raise SettingsError(
-            key, f"{_name(key)} = {x:g} is out of range: allowed {low:g} {left} {key} {right} "
-            f"{high:g}"
+            key, f"{_name(key)} = {x:g} is out of range: allowed {interval.describe(key, '≤')}"
         )
     return x
 
 
-def _whole(key: str, value: Any, low: int, high: int, what: str | None = None) -> int:
+def _whole(key: str, value: Any, interval: Interval, what: str | None = None) -> int:
     x = _number(key, value)
     if x != int(x):
         raise SettingsError(key, f"{_name(key)} = {x:g} must be a whole number")
-    if not low <= x <= high:
+    if not interval.contains(x):
         raise SettingsError(
-            key, f"{_name(key)} = {int(x)} is out of range: allowed {low} ≤ {key} ≤ {high}"
+            key, f"{_name(key)} = {int(x)} is out of range: allowed {interval.describe(key, '≤')}"
             + (f" ({what})" if what else "")
         )
     return int(x)
 
 
-def _choice(key: str, value: Any, choices: Sequence[str]) -> str:
+def _choice(key: str, value: Any, choices: Sequence[str] | Options) -> str:
+    if isinstance(choices, Options):
+        choices = choices.choices
     if not isinstance(value, str) or value not in choices:
         raise SettingsError(
             key, f"{_name(key)} = {_show(value)} is unknown: choose one of {', '.join(choices)}"
@@ -298,11 +340,11 @@ def parse_settings(
         out["upload"] = upload
     else:
         out["upload"] = None
-    out["n_points"] = _whole("n_points", v["n_points"], 10, limits.max_points,
+    out["n_points"] = _whole("n_points", v["n_points"], shared("n_points", high=limits.max_points),
                              "raise the limit with --max-points")
-    out["noise"] = _ranged("noise", v["noise"], 0.0, 2.0)
-    out["test_fraction"] = _ranged("test_fraction", v["test_fraction"], 0.05, 0.9)
-    out["seed"] = _whole("seed", v["seed"], 0, 2**32 - 1)
+    out["noise"] = _ranged("noise", v["noise"])
+    out["test_fraction"] = _ranged("test_fraction", v["test_fraction"])
+    out["seed"] = _whole("seed", v["seed"], shared("seed"))
 
     features = _list("features", v["features"])
     try:
@@ -329,30 +371,28 @@ def parse_settings(
             "activations", f"activations: {len(acts)} given for {len(layers)} hidden layers: "
             "give one per hidden layer"
         )
-    out["activations"] = [_choice("activations", a, HIDDEN_ACTIVATIONS) for a in acts]
-    out["init"] = _choice("init", v["init"], INITS)
-    out["init_scale"] = _ranged("init_scale", v["init_scale"], 0.0, 100.0, low_open=True)
-    out["l2"] = _ranged("l2", v["l2"], 0.0, 10.0)
-    out["keep_prob"] = _ranged("keep_prob", v["keep_prob"], 0.05, 1.0)
-    out["optimizer"] = _choice("optimizer", v["optimizer"], OPTIMIZER_NAMES)
-    out["lr"] = _ranged("lr", v["lr"], 0.0, 10.0, low_open=True)
-    out["beta"] = _ranged("beta", v["beta"], 0.0, 1.0, high_open=True)
-    out["beta1"] = _ranged("beta1", v["beta1"], 0.0, 1.0, high_open=True)
-    out["beta2"] = _ranged("beta2", v["beta2"], 0.0, 1.0, high_open=True)
-    out["epsilon"] = _ranged("epsilon", v["epsilon"], 0.0, 1.0, low_open=True)
-    out["decay"] = _ranged("decay", v["decay"], 0.0, 100.0)
+    hidden = shared("activations").narrow(HIDDEN_ACTIVATIONS)
+    out["activations"] = [_choice("activations", a, hidden) for a in acts]
+    out["init"] = _choice("init", v["init"], shared("init"))
+    for key in ("init_scale", "l2", "keep_prob"):
+        out[key] = _ranged(key, v[key])
+    out["optimizer"] = _choice("optimizer", v["optimizer"], shared("optimizer"))
+    for key in ("lr", "beta", "beta1", "beta2", "epsilon", "decay"):
+        out[key] = _ranged(key, v[key])
     batch = v["batch_size"]
     if batch is None or (isinstance(batch, str) and batch.strip().lower() == FULL_BATCH):
         out["batch_size"] = None
     else:
-        out["batch_size"] = _whole("batch_size", batch, 1, limits.max_points,
+        out["batch_size"] = _whole("batch_size", batch,
+                                   shared("batch_size", high=limits.max_points),
                                    'or "full" for the full batch')
     return Settings(**out)
 
 
 def _units(i: int, n: Any, limits: Limits) -> int:
     try:
-        return _whole("layers", n, 1, limits.max_units, "raise the limit with --max-units")
+        return _whole("layers", n, shared("layers", high=limits.max_units),
+                      "raise the limit with --max-units")
     except SettingsError as exc:
         raise SettingsError("layers", f"hidden layer {i + 1}: {exc}") from None
 

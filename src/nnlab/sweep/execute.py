@@ -1,7 +1,7 @@
 """Running a sweep's trials: in this process, in local worker processes, or on a Dask cluster.
 
 Whatever runs them, a trial is ``run_trial(payload) -> record``: it trains ``payload["config"]``
-with ``nnlab.runner.run_config`` (BLAS limited to one thread, so its numbers do not depend on the
+with ``nnlab.runs.run.run_config`` (BLAS limited to one thread, so its numbers do not depend on the
 machine's load or on how many trials run beside it) and returns a JSON-ready record. The trial's
 own errors are part of the record (``status`` "diverged" or "failed", with ``error``); they never
 stop the sweep.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .._threads import one_blas_thread
-from ..io import atomic_write_bytes
+from ..files.format import atomic_write_bytes
 from .result import SweepResult
 from .spec import SweepError, SweepSpec, Trial, expand, format_value
 
@@ -94,8 +94,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     >>> rec["status"], rec["error"][:25]
     ('diverged', 'training diverged at epoc')
     """
-    from ..config import TrainConfig
-    from ..runner import run_config
+    from ..runs.config import TrainConfig
+    from ..runs.run import run_config
     from ..training import DivergenceError
 
     record: dict[str, Any] = {"id": payload["id"], "config": payload["config"]}

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import atomic_write_bytes
+from ..files.format import atomic_write_bytes
 from .result import SweepResult
 from .spec import format_value
 

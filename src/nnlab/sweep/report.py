@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import TrainConfig
-from ..io import atomic_write_bytes
+from ..files.format import atomic_write_bytes
+from ..runs.config import TrainConfig
 from .result import SweepResult
 from .spec import SPLITS, Point, Trial
 

@@ -70,7 +70,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import FULL_BATCH, ConfigError, TrainConfig
+from ..runs.config import CONSTRAINTS, FULL_BATCH, ConfigError, Interval, TrainConfig
 
 #: The splits and quantities a metric can name.
 SPLITS = ("train", "val", "test")
@@ -307,6 +307,8 @@ def parse_spec(
     if n_samples and not random:
         raise SweepError(f"{where}: [sweep] n_samples = {n_samples} needs a [random] table of "
                          "distributions to draw from")
+    for key, dist in random.items():
+        _check_draws(key, dist, f"{where}: [random] {key}")
     seen: dict[str, str] = {k: "cases" for settings in cases.values() for k in settings}
     for table, keys in (("grid", grid), ("random", random)):
         for key in keys:
@@ -434,6 +436,25 @@ def _random(table: Mapping[str, Any], where: str) -> dict[str, Distribution]:
             raise SweepError(f"{here}: dist=\"loguniform\" needs 0 < low (got low={low})")
         out[key] = Distribution(kind, low=low, high=high)
     return out
+
+
+def _check_draws(key: str, dist: Distribution, where: str) -> None:
+    """Refuse a distribution that can draw values the setting does not allow (its constraint in
+    ``nnlab.runs.config.CONSTRAINTS``): found here, whatever the draws turn out to be."""
+    constraint: Any = CONSTRAINTS[key]
+    interval = getattr(constraint, "each", constraint)
+    if dist.kind == "choice" or not isinstance(interval, Interval):
+        return
+    assert dist.low is not None and dist.high is not None
+    if interval.kind is int and dist.kind != "int":
+        raise SweepError(f"{where}: dist={dist.kind!r} draws fractions, but {key} is a whole "
+                         "number: use dist = \"int\"")
+    # uniform and loguniform draw from [low, high): high may be an open end of the setting's
+    high_ok = interval.contains(dist.high) or (
+        dist.kind != "int" and interval.high_open and dist.high == interval.high)
+    if not (interval.contains(dist.low) and high_ok):
+        raise SweepError(f"{where}: {dist.describe()} can draw values outside what {key} "
+                         f"allows: {interval.describe(key)}")
 
 
 def _expect(claims: Any, spec: SweepSpec, where: str) -> list[tuple[str, str]]:
