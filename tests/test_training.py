@@ -263,3 +263,23 @@ def test_no_other_module_keeps_an_epoch_loop():
     # the playground's one train/test split of its points is not an epoch's shuffle
     assert found == ["playground/data.py:170: order = np.random.RandomState(seed)"
                      ".permutation(m)"]
+
+
+def test_the_epoch_cost_is_the_course_loops_sum_bit_for_bit():
+    """``epoch_cost`` (Python floats) and ``epoch_costs`` (NumPy, many epochs at once) both give
+    the course loop's ``total += cost * m_b`` then ``total / m``, to the last bit."""
+    from nnlab.training import batch_sizes, epoch_cost, epoch_costs
+
+    rng = np.random.RandomState(0)
+    for _ in range(300):
+        m = int(rng.randint(1, 400))
+        sizes = batch_sizes(m, int(rng.randint(1, m + 1)))
+        costs = rng.rand(3, sizes.size) * rng.choice([1e-3, 1.0, 1e3])
+        for row, vectorized in zip(costs, epoch_costs(costs, sizes, m), strict=True):
+            total = 0.0
+            for cost, size in zip(row.tolist(), sizes.tolist(), strict=True):
+                total += cost * int(size)
+            assert epoch_cost(row, sizes) == float(vectorized) == total / m
+    sizes = batch_sizes(10, 4)
+    assert epoch_cost(np.array([1.0, 2.0]), sizes) == (4 + 8) / 8  # a stopped epoch: its part
+    assert np.isnan(epoch_cost(np.array([]), sizes))

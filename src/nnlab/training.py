@@ -43,6 +43,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -140,10 +141,12 @@ class Plan(NamedTuple):
 class EpochSteps(NamedTuple):
     """One epoch's updates: every batch's cost before its update (and its count of correct
     examples when the plan asked for them). Shorter than the epoch's batches when the epoch
-    stopped early (an ``on_batch`` stop, or a batch whose cost is not finite)."""
+    stopped early (an ``on_batch`` stop, or a batch whose cost is not finite). ``cost``: the
+    epoch cost (``epoch_cost``), when the stepper computed it already."""
 
     costs: np.ndarray
     corrects: np.ndarray | None = None
+    cost: float | None = None
 
 
 class Stepper(Protocol):
@@ -166,18 +169,32 @@ class Stepper(Protocol):
     def load_state(self, params: Mapping[str, np.ndarray], opt_state: Any) -> None: ...
 
 
+@functools.lru_cache(maxsize=64)
 def batch_sizes(m: int, batch_size: int) -> np.ndarray:
-    """The sizes of an epoch's batches: ``batch_size`` each, the remainder last (float64)."""
-    return np.array([min(batch_size, m - k) for k in range(0, m, batch_size)], np.float64)
+    """The sizes of an epoch's batches: ``batch_size`` each, the remainder last (float64,
+    read-only: one array per (m, batch_size), shared)."""
+    sizes = np.array([min(batch_size, m - k) for k in range(0, m, batch_size)], np.float64)
+    sizes.flags.writeable = False
+    return sizes
 
 
 def epoch_cost(costs: np.ndarray, sizes: np.ndarray) -> float:
     """J of an epoch: Σ_b cost_b · m_b / Σ_b m_b over its batches, summed in batch order (the
-    same bits as adding the batches one by one); NaN for an epoch that has no batch."""
+    same bits as adding the batches one by one, as the course's loop does); NaN for an epoch
+    that has no batch."""
     if costs.size == 0:
         return math.nan
-    weighted = np.multiply(costs, sizes[: costs.size])
-    return float(np.cumsum(weighted)[-1] / np.cumsum(sizes[: costs.size])[-1])
+    total, seen = 0.0, 0.0
+    for cost, size in zip(costs.tolist(), sizes.tolist(), strict=False):
+        total += cost * size
+        seen += size
+    return total / seen
+
+
+def epoch_costs(costs: np.ndarray, sizes: np.ndarray, m: int) -> np.ndarray:
+    """``epoch_cost`` of every row of ``costs`` ``(epochs, batches)`` (whole epochs of m
+    examples), at once: the same operations, so the same bits."""
+    return np.add.accumulate(np.multiply(costs, sizes), axis=1)[:, -1] / m
 
 
 # ------------------------------------------------------------------------- the textbook step
@@ -308,9 +325,11 @@ class TextbookStepper:
                     corrects.append(batch_accuracy_sum(AL, Y_batch, self.activations[-1]))
                 if plan.on_batch is not None and plan.on_batch(b, cost, X_batch.shape[1]):
                     break
-            steps = EpochSteps(np.array(costs), np.array(corrects) if plan.accuracy else None)
+            cost_array = np.array(costs)
+            steps = EpochSteps(cost_array, np.array(corrects) if plan.accuracy else None,
+                               epoch_cost(cost_array, sizes))
             out.append(steps)
-            if not math.isfinite(epoch_cost(steps.costs, sizes)):
+            if not math.isfinite(steps.cost):  # type: ignore[arg-type]
                 self._params, self.opt_state = previous
                 break
             if len(costs) < len(batches):  # stopped by on_batch
@@ -413,13 +432,15 @@ class EpochLoop:
         stepper.bind(self._X, self._Y)
         self.stepper = stepper
 
-    def _epochs_per_call(self, remaining: int) -> int:
-        """Several epochs in one stepper call when nothing between them needs a look: a
-        constant α, callbacks that read only the logs, and no shuffle sharing a generator with
-        the dropout masks (its draws alternate with theirs)."""
-        if (self.schedule is not None or remaining <= 1
-                or not all(cb.logs_only for cb in self.callbacks)
-                or not (self.full_batch or not self.shuffle or not self.stepper.draws_masks)):
+    def _chunks(self) -> bool:
+        """Whether several epochs may go in one stepper call: nothing between them needs a
+        look (a constant α, callbacks that read only the logs), and no shuffle shares a
+        generator with the dropout masks (its draws alternate with theirs)."""
+        return (self.schedule is None and all(cb.logs_only for cb in self.callbacks)
+                and (self.full_batch or not self.shuffle or not self.stepper.draws_masks))
+
+    def _epochs_per_call(self, remaining: int, chunks: bool) -> int:
+        if not chunks or remaining <= 1:
             return 1
         return max(1, min(remaining, self.stepper.max_epochs_per_call(self.m, self.batch_size)))
 
@@ -441,8 +462,9 @@ class EpochLoop:
             return self.stop_training
 
         with np.errstate(over="ignore", invalid="ignore"):
+            chunks = self._chunks()
             while done < epochs and not self.stop_training:
-                n = self._epochs_per_call(epochs - done)
+                n = self._epochs_per_call(epochs - done, chunks)
                 first = self.epoch
                 for cb in self.callbacks:
                     cb.on_epoch_begin(first, self)
@@ -454,31 +476,40 @@ class EpochLoop:
                     orders, self.batch_size, lr, self.rng, self.dropout_rng, self.step,
                     on_batch if per_batch else None, self.accuracy,
                 ))
-                for e, steps in enumerate(results):
-                    epoch = first + e
-                    if e:
-                        for cb in self.callbacks:
-                            cb.on_epoch_begin(epoch, self)
-                    self.step += steps.costs.size
-                    if self.record_batches:
-                        self.batch_costs.extend(steps.costs.tolist())
-                    cost = epoch_cost(steps.costs, self.sizes)
-                    if not math.isfinite(cost):
-                        raise DivergenceError(epoch, cost, _copies(self.stepper.params), lr)
-                    logs = {"loss": cost}
-                    if steps.corrects is not None:
-                        seen = float(np.cumsum(self.sizes[: steps.costs.size])[-1])
-                        logs["accuracy"] = float(np.cumsum(steps.corrects)[-1]) / seen
-                        self.accuracies.append(logs["accuracy"])
-                    if lr is not None:
-                        logs["learning_rate"] = lr
-                    self.costs.append(cost)
-                    self.learning_rates.append(lr)
-                    self.epoch = epoch + 1
-                    done += 1
-                    for cb in self.callbacks:
-                        cb.on_epoch_end(epoch, logs, self)
+                done += self._record(first, results, lr)
         return done
+
+
+    def _record(self, first: int, results: list[EpochSteps], lr: float | None) -> int:
+        """Book the epochs of one stepper call (costs, learning rates, accuracies, the update
+        count), calling back after each; raise ``DivergenceError`` at a non-finite cost."""
+        callbacks = self.callbacks
+        for e, steps in enumerate(results):
+            epoch = first + e
+            if e:
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch, self)
+            self.step += steps.costs.size
+            if self.record_batches:
+                self.batch_costs.extend(steps.costs.tolist())
+            cost = epoch_cost(steps.costs, self.sizes) if steps.cost is None else steps.cost
+            if not math.isfinite(cost):
+                raise DivergenceError(epoch, cost, _copies(self.stepper.params), lr)
+            self.costs.append(cost)
+            self.learning_rates.append(lr)
+            self.epoch = epoch + 1
+            if not callbacks and steps.corrects is None:
+                continue
+            logs = {"loss": cost}
+            if steps.corrects is not None:  # summed batch by batch, as the course's loops do
+                seen = sum(self.sizes[: steps.costs.size].tolist())
+                logs["accuracy"] = sum(steps.corrects.tolist()) / seen
+                self.accuracies.append(logs["accuracy"])
+            if lr is not None:
+                logs["learning_rate"] = lr
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs, self)
+        return len(results)
 
 
 def _copies(params: Mapping[str, np.ndarray]) -> Params:
@@ -612,6 +643,7 @@ __all__ = [
     "TrainingInputs",
     "batch_sizes",
     "epoch_cost",
+    "epoch_costs",
     "prepare_training",
     "train_step",
 ]

@@ -68,7 +68,7 @@ from ..optimizers import (
     RMSpropState,
     get_optimizer,
 )
-from ..training import EpochSteps, Plan, batch_sizes, epoch_cost
+from ..training import EpochSteps, Plan, batch_sizes, epoch_cost, epoch_costs
 from . import kernels as _kernels
 from . import rounded_kernels as _rounded
 from .path import COMPILED, DUAL, FAST_DTYPES, IN_PLACE, exact_only, fast_optimizer, whole_epochs
@@ -702,6 +702,19 @@ class FastTrainer:
             return self._run_compiled(plan, lr)
         return self._run_steps(plan, lr)
 
+    def _buffers(self) -> tuple:
+        """Copies of θ, v, s and t (flat: no per-parameter views), for ``_load_buffers``."""
+        return (self.theta.copy(), None if self.v is None else self.v.copy(),
+                None if self.s is None else self.s.copy(), self.t)
+
+    def _load_buffers(self, saved: tuple) -> None:
+        theta, v, s, self.t = saved
+        np.copyto(self.theta, theta)
+        if v is not None and self.v is not None:
+            np.copyto(self.v, v)
+        if s is not None and self.s is not None:
+            np.copyto(self.s, s)
+
     def _save(self) -> Any:
         """The state before an epoch (into preallocated buffers), for ``_restore``."""
         np.copyto(self._prev, self.theta)
@@ -768,9 +781,11 @@ class FastTrainer:
                                                        self.activations[-1]))
                 if plan.on_batch is not None and plan.on_batch(b, cost, X_batch.shape[1]):
                     break
-            steps = EpochSteps(np.array(costs), np.array(corrects) if plan.accuracy else None)
-            out.append(steps)
-            if not math.isfinite(epoch_cost(steps.costs, sizes)):
+            cost_array = np.array(costs)
+            total = epoch_cost(cost_array, sizes)
+            out.append(EpochSteps(cost_array, np.array(corrects) if plan.accuracy else None,
+                                  total))
+            if not math.isfinite(total):
                 self._restore(saved)
                 break
             if len(costs) < len(batches):
@@ -788,13 +803,16 @@ class FastTrainer:
         n = len(plan.orders)
         sizes = batch_sizes(m, bs)
         per_pass = sizes.size
-        if all(o is None for o in plan.orders):
+        first = plan.orders[0]
+        if n == 1 and first is not None:
+            rows, passes = first, 1
+        elif all(o is None for o in plan.orders):
             rows, passes = np.arange(m), n
         else:
             rows = np.stack([np.arange(m) if o is None else o for o in plan.orders])
             passes = n
         code = ACCURACY_CODES.get(self.activations[-1], 0) if plan.accuracy else 0
-        start = (self.theta.copy(), self.optimizer_state())
+        start = self._buffers()
         masks = None
         if plan.on_batch is not None:  # one epoch (a per-batch callback never shares a call)
             costs, corrects = self._run_batch_by_batch(plan, X_rows, Y_rows, rows, bs, lr, code)
@@ -804,17 +822,21 @@ class FastTrainer:
                                     bs, passes)
             costs, corrects = self.run_batches(X_rows, Y_rows, rows, bs, lr, code,
                                                passes=passes, masks=masks)
+        whole = min(n, costs.size // per_pass)  # epochs run to their end
+        matrix = costs[: whole * per_pass].reshape(whole, per_pass)
+        if whole > 8:  # (the same bits either way: epoch_costs does epoch_cost's operations)
+            totals = epoch_costs(matrix, sizes, m).tolist()
+        else:
+            totals = [epoch_cost(row, sizes) for row in matrix]
+        if whole < n and costs.size > whole * per_pass:  # stopped inside an epoch
+            totals.append(epoch_cost(costs[whole * per_pass :], sizes))
         out = []
-        for e in range(n):
+        for e, total in enumerate(totals):
             part = slice(e * per_pass, (e + 1) * per_pass)
-            steps = EpochSteps(costs[part], corrects[part] if plan.accuracy else None)
-            if steps.costs.size == 0:
-                break
-            out.append(steps)
-            if not math.isfinite(epoch_cost(steps.costs, sizes)):
-                theta, state = start  # back to the call's start, then up to epoch e
-                self.theta[...] = theta
-                self.set_optimizer_state(state)
+            steps = matrix[e] if e < whole else costs[part]
+            out.append(EpochSteps(steps, corrects[part] if plan.accuracy else None, total))
+            if not math.isfinite(total):
+                self._load_buffers(start)  # back to the call's start, then up to epoch e
                 if e:
                     rows_e = rows if rows.ndim == 1 else rows[:e]
                     used = None if masks is None else masks[: masks.size // n * e]
