@@ -325,3 +325,28 @@ def test_the_fast_switch_of_a_model_and_the_path_it_explains():
     assert "'sgd' has no update on the fast path" in sgd.explain_path().reason
     with pytest.raises(ValueError, match="fast must be True, False or 'exact'"):
         Model([Dense(1, "sigmoid")], fast="always")
+
+
+@pytest.mark.parametrize("fast", [True, "exact", False])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_divergence_leaves_weights_and_optimizer_state_of_the_last_finite_epoch(fast, batch_size):
+    """Every stepper goes back to the state before the diverging epoch: the weights that
+    training to the epoch before gives, and momentum's step count and velocity with them."""
+    X, y = _data(m=64)
+
+    def model():
+        return Model([Dense(16, "relu"), Dense(1, "identity")], optimizer="momentum",
+                     learning_rate=10.0, random_state=0, fast=fast)
+
+    diverging = model()
+    with pytest.raises(DivergenceError) as info:
+        diverging.fit(X * 100, y, epochs=200, batch_size=batch_size, verbose=0)
+    epoch = info.value.epoch
+    assert epoch >= 1
+    reference = model()
+    reference.fit(X * 100, y, epochs=epoch, batch_size=batch_size, verbose=0)
+    for k in reference.params:
+        np.testing.assert_array_equal(diverging.params[k], reference.params[k])
+    assert diverging.opt_state.t == reference.opt_state.t
+    for k in reference.opt_state.v:
+        np.testing.assert_array_equal(diverging.opt_state.v[k], reference.opt_state.v[k])
