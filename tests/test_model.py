@@ -350,3 +350,39 @@ def test_divergence_leaves_weights_and_optimizer_state_of_the_last_finite_epoch(
     assert diverging.opt_state.t == reference.opt_state.t
     for k in reference.opt_state.v:
         np.testing.assert_array_equal(diverging.opt_state.v[k], reference.opt_state.v[k])
+
+
+@pytest.mark.parametrize("fast", [True, "exact"])
+def test_no_reference_cycle_keeps_a_stepper_and_its_data_alive(fast):
+    """A stepper holds copies of the data (shuffled rows, work arrays): once ``train`` or
+    ``fit`` returns, it must go at once, not at the next garbage collection (a cycle would keep
+    ~100 MB alive through the next run and slow its first epoch)."""
+    import gc
+    import weakref
+
+    import nnlab.engine
+    import nnlab.model
+
+    made = []
+
+    def spy(make):
+        def wrapped(*args, **kwargs):
+            stepper = make(*args, **kwargs)
+            made.append(weakref.ref(stepper))
+            return stepper
+        return wrapped
+
+    X, y = _data()
+    gc.disable()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(nnlab.engine, "make_stepper", spy(nnlab.engine.make_stepper))
+            mp.setattr(nnlab.model, "make_stepper", spy(nnlab.model.make_stepper))
+            for batch_size in (None, 32):
+                nnlab.train(X.T, y[None], [5, 6, 1], optimizer="adam", num_epochs=2,
+                            batch_size=batch_size, fast=fast)
+                Model([Dense(6), Dense(1, "sigmoid")], fast=fast).fit(
+                    X, y, epochs=2, batch_size=batch_size, verbose=0)
+        assert len(made) == 4 and all(ref() is None for ref in made)
+    finally:
+        gc.enable()

@@ -207,7 +207,10 @@ class _FitCallbacks(LoopCallback):
         self.model, self.callbacks = model, callbacks
         self.X_val, self.Y_val, self.dtype = X_val, Y_val, dtype
         self.per_batch = any(_has_batch_hook(cb) for cb in callbacks)
-        self.loop: EpochLoop | None = None
+        #: Only the History looks, and only at the logs: the loop may then run many epochs per
+        #: stepper call (``fit`` takes the weights once, at the end).
+        self.logs_only = (X_val is None and len(callbacks) == 1
+                          and isinstance(callbacks[0], History))
 
     def on_epoch_begin(self, epoch: int, loop: EpochLoop) -> None:
         for cb in self.callbacks:
@@ -222,6 +225,9 @@ class _FitCallbacks(LoopCallback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
         model = self.model
+        if self.logs_only:
+            self.callbacks[0].on_epoch_end(epoch, logs)
+            return
         model.params, model.opt_state = snapshot = loop.stepper.state()
         record = {"loss": logs["loss"]}
         if "accuracy" in logs:
@@ -542,9 +548,10 @@ class Model:
                          rng=self.rng, learning_rate=self.learning_rate, callbacks=[link],
                          accuracy=self.layers[-1].activation in ("sigmoid", "softmax"),
                          first_epoch=int(initial_epoch))
-        link.loop = loop
         try:
             loop.run(max(0, int(epochs) - int(initial_epoch)))
+            if link.logs_only:  # the weights, once (no callback asked for them per epoch)
+                self.params, self.opt_state = loop.stepper.state()
         except DivergenceError as error:
             # the weights and optimizer state from before that epoch
             self.opt_state = loop.stepper.state()[1]

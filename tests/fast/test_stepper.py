@@ -169,7 +169,7 @@ def test_the_backend_is_the_one_the_fixture_chose(backend, monkeypatch):
     params = initialize_parameters([3, 5, 1], random_state=0)
     trainer = FastTrainer(params, ["relu", "sigmoid"], optimizer="momentum")
     assert trainer.kernels == trainer.compiled == (backend == "numba")
-    assert (trainer._update == trainer._update_momentum) == (backend == "numpy")
+    assert (trainer._update is FastTrainer._update_momentum) == (backend == "numpy")
     path = explain_path(optimizer="momentum", dtype=np.float64, activations=["relu", "sigmoid"],
                         dims=[3, 5, 1], m=150, batch_size=32)
     assert path.name == (nnlab.fast.path.COMPILED if backend == "numba"

@@ -387,11 +387,13 @@ class FastTrainer:
         name = optimizer.name
         self.v = np.zeros(self.size, self.dtype) if name in ("momentum", "adam") else None
         self.s = np.zeros(self.size, self.dtype) if name in ("rmsprop", "adam") else None
-        self._update = getattr(self, f"_update_{name}")
+        # The update as a plain function of (self, lr, w): a bound method kept on the instance
+        # would be a reference cycle, keeping the data's copies alive until a garbage collection.
+        self._update: Callable = getattr(FastTrainer, f"_update_{name}")
         #: The compiled update (``_kernels.py``, same bits) when Numba is there; else NumPy's.
         self.kernels = _kernels.enabled()
         if self.kernels:
-            self._update = self._update_compiled
+            self._update = FastTrainer._update_compiled
             self._hp = np.zeros(_kernels.HP_SIZE, self.dtype)
         #: Whether ``run_batches`` runs whole epochs compiled (``_rounded.run_batches``).
         self.compiled = whole_epochs(self.dims, self.activations, self.loss, self.fused,
@@ -563,7 +565,7 @@ class FastTrainer:
         self._dual = _DualFirstLayer(self.W[0], X)
         self._rest_step = np.empty(self.size - self.dims[0] * self.dims[1], self.dtype)
         self._update_all = self._update
-        self._update = self._update_dual
+        self._update = FastTrainer._update_dual
 
     def finish_dual(self, C: np.ndarray | None = None) -> None:
         """Back to the plain mode, W[1] = W[1]₀ - C X^T formed (C: the current one, or one
@@ -687,9 +689,10 @@ class FastTrainer:
 
     def max_epochs_per_call(self, m: int, batch_size: int) -> int:
         """Compiled: up to ``EPOCHS_PER_CALL`` epochs per call (fewer when their dropout masks
-        or shuffles would take too much memory); else 1."""
-        if not self.compiled:
-            return 1
+        or shuffles would take too much memory); in place: as many full-batch epochs, and one
+        epoch of mini-batches."""
+        if not self.compiled:  # full-batch epochs share a call (one Python loop fewer)
+            return EPOCHS_PER_CALL if batch_size >= m else 1
         if batch_size >= m:
             units = sum(d for d, drop in zip(self.dims[1:], self.dropout, strict=False) if drop)
             return max(1, min(EPOCHS_PER_CALL, MASK_ELEMENTS_PER_CALL // max(1, units * m)))
@@ -765,11 +768,12 @@ class FastTrainer:
         """One ``_step`` per batch (the in-place NumPy path)."""
         sizes = batch_sizes(self._m, min(plan.batch_size, self._m))
         step, out = plan.first_step, []
+        full = self._batches(None, plan.batch_size) if plan.batch_size >= self._m else None
         for order in plan.orders:
             saved = self._save()
             costs: list[float] = []
             corrects: list[float] = []
-            batches = self._batches(order, plan.batch_size)
+            batches = full if full is not None else self._batches(order, plan.batch_size)
             for b, (X_batch, Y_batch) in enumerate(batches):
                 rng = plan.dropout_rng(step) if plan.dropout_rng is not None else plan.rng
                 cost = self._step(X_batch, Y_batch, lr,
@@ -929,7 +933,7 @@ class FastTrainer:
         cost = float(self.dtype.type(cost))
         self._backward(X, Y, w)
         self.t += 1
-        self._update(lr, w)
+        self._update(self, lr, w)
         return cost
 
     def _forward(self, X: np.ndarray, w: _Work, rng: Rng | None) -> np.ndarray:
