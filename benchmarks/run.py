@@ -187,7 +187,8 @@ def _checkout(src: Path) -> str:
     commit = git("rev-parse", "--short", "HEAD")
     if not commit:
         return "not a git checkout"
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                ":!benchmarks/RESULTS.md")  # the report a run rewrites is not the code it times
     return commit + (" + uncommitted changes" if dirty else "")
 
 
