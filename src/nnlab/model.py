@@ -437,7 +437,9 @@ class Model:
         model's dtype)."""
         self._require_built()
         assert self.params is not None
-        dtype = self.params["W1"].dtype if X is None else _as_rows(X).dtype
+        return self._path(self.params["W1"].dtype if X is None else _as_rows(X).dtype)
+
+    def _path(self, dtype: np.dtype) -> Any:
         return explain_path(optimizer=self.optimizer, dtype=dtype, activations=self.activations,
                             dims=self.layer_dims, loss=self.loss, fused=self.fused,
                             lambd=self.l2, params=self.params, fast=getattr(self, "fast", True))
@@ -446,10 +448,7 @@ class Model:
         """The stepper ``explain_path`` chooses, holding the model's weights and state."""
         assert self.params is not None
         fast = getattr(self, "fast", True)  # (models pickled by nnlab 0.2 have no switch)
-        path = explain_path(optimizer=self.optimizer, dtype=dtype, activations=self.activations,
-                            dims=self.layer_dims, loss=self.loss, fused=self.fused,
-                            lambd=self.l2, params=self.params, fast=fast)
-        return make_stepper(path, self.params, self.activations, self.optimizer,
+        return make_stepper(self._path(dtype), self.params, self.activations, self.optimizer,
                             self.opt_state, lambd=self.l2, keep_probs=self.keep_probs,
                             loss=self.loss, fused=self.fused, dtype=dtype, fast=fast)
 

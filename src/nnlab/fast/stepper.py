@@ -297,9 +297,9 @@ class _DualFirstLayer:
         np.matmul(self.C, self.G, out=self.P)
         np.subtract(self.P0, self.P, out=self.P)
 
-    def form_W1(self, W1: np.ndarray, C: np.ndarray | None = None) -> None:
+    def form_W1(self, W1: np.ndarray) -> None:
         """W[1] = W[1]₀ - C X^T, into W1."""
-        np.subtract(self.W1_0, (self.C if C is None else C) @ self.X.T, out=W1)
+        np.subtract(self.W1_0, self.C @ self.X.T, out=W1)
 
 
 class FastTrainer:
@@ -567,13 +567,12 @@ class FastTrainer:
         self._update_all = self._update
         self._update = FastTrainer._update_dual
 
-    def finish_dual(self, C: np.ndarray | None = None) -> None:
-        """Back to the plain mode, W[1] = W[1]₀ - C X^T formed (C: the current one, or one
-        saved by ``dual_coefficients``)."""
+    def finish_dual(self) -> None:
+        """Back to the plain mode, W[1] = W[1]₀ - C X^T formed."""
         dual, self._dual = self._dual, None
         assert dual is not None
         self._update = self._update_all
-        dual.form_W1(self.W[0], C)
+        dual.form_W1(self.W[0])
 
     def dual_coefficients(self) -> np.ndarray:
         """A copy of C, from which ``finish_dual`` forms W[1] as it is now."""
@@ -705,19 +704,6 @@ class FastTrainer:
             return self._run_compiled(plan, lr)
         return self._run_steps(plan, lr)
 
-    def _buffers(self) -> tuple:
-        """Copies of θ, v, s and t (flat: no per-parameter views), for ``_load_buffers``."""
-        return (self.theta.copy(), None if self.v is None else self.v.copy(),
-                None if self.s is None else self.s.copy(), self.t)
-
-    def _load_buffers(self, saved: tuple) -> None:
-        theta, v, s, self.t = saved
-        np.copyto(self.theta, theta)
-        if v is not None and self.v is not None:
-            np.copyto(self.v, v)
-        if s is not None and self.s is not None:
-            np.copyto(self.s, s)
-
     def _save(self) -> Any:
         """The state before an epoch (into preallocated buffers), for ``_restore``."""
         np.copyto(self._prev, self.theta)
@@ -816,7 +802,7 @@ class FastTrainer:
             rows = np.stack([np.arange(m) if o is None else o for o in plan.orders])
             passes = n
         code = ACCURACY_CODES.get(self.activations[-1], 0) if plan.accuracy else 0
-        start = self._buffers()
+        start = self._save()  # the state before the call, for a replay
         masks = None
         if plan.on_batch is not None:  # one epoch (a per-batch callback never shares a call)
             costs, corrects = self._run_batch_by_batch(plan, X_rows, Y_rows, rows, bs, lr, code)
@@ -840,7 +826,7 @@ class FastTrainer:
             steps = matrix[e] if e < whole else costs[part]
             out.append(EpochSteps(steps, corrects[part] if plan.accuracy else None, total))
             if not math.isfinite(total):
-                self._load_buffers(start)  # back to the call's start, then up to epoch e
+                self._restore(start)  # back to the call's start, then up to epoch e
                 if e:
                     rows_e = rows if rows.ndim == 1 else rows[:e]
                     used = None if masks is None else masks[: masks.size // n * e]
