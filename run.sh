@@ -33,9 +33,14 @@ want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
-  # compile the Numba kernels once, into their on-disk cache, rather than in every process
-  .venv/bin/python -c "from nnlab.fast import warm_up; warm_up()"
   echo "$want" > "$stamp"
+fi
+# Compile the Numba kernels once, into their on-disk cache, rather than in a user's command:
+# again whenever their source changed (Numba's cache is keyed on it), e.g. after a git pull.
+kernels="$(cat src/nnlab/fast/*.py | sha256sum | cut -d' ' -f1)"
+if [ ! -f .venv/.nnlab-kernels ] || [ "$(cat .venv/.nnlab-kernels)" != "$kernels" ]; then
+  .venv/bin/python -c "from nnlab.fast import warm_up; warm_up()"
+  echo "$kernels" > .venv/.nnlab-kernels
 fi
 
 # The course's data files (cat pictures, football) are not part of nnlab: point NNLAB_DATA at

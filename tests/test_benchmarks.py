@@ -92,3 +92,23 @@ def test_before_after_calls_slower_only_when_the_ranges_do_not_overlap():
         rows["nnlab.train"]
     assert rows["nnlab Model.fit"].endswith("| within noise |")
     assert rows["nnlab MLPClassifier"].endswith("| faster, beyond noise |")
+
+
+STARTUP = RUN.parent / "startup.py"
+
+
+def test_startup_prints_every_row_with_its_goal_and_the_first_calls(tmp_path):
+    # NNLAB_NUMBA=0: nothing compiles, so the first-call rows run in seconds (0 kernels each)
+    env = dict(os.environ, NNLAB_NUMBA="0")
+    proc = subprocess.run([sys.executable, str(STARTUP), "--repeats", "1", "--cold", "1"],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    for row in ("import nnlab (inside)", "nnlab --help", "nnlab datasets", "nnlab train moons",
+                "nnlab evaluate", "nnlab plot", "train moons, cold", "train moons, warm"):
+        assert any(ln.startswith(row) for ln in lines), row
+    help_row = next(ln for ln in lines if ln.startswith("nnlab --help"))
+    assert "0.15" in help_row and "met" in help_row  # the goal, and whether the median meets it
+    warm = next(ln for ln in lines if ln.startswith("train moons, warm"))
+    assert warm.split()[-1] == "0"  # kernels compiled by the first call after warm_up()
+    assert list(tmp_path.iterdir()) == []  # the model and the plot went to a temporary folder

@@ -13,8 +13,6 @@ import argparse
 import json
 from typing import Any
 
-import numpy as np
-
 
 class UsageError(Exception):
     """A mistake in what the user asked for: printed as one line on stderr, exit code 2."""
@@ -45,6 +43,8 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
 
 
 def _json_default(x: Any) -> Any:
+    import numpy as np  # here, not at the top: `nnlab --help` / `--version` load no NumPy
+
     if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, np.floating):

@@ -10,8 +10,6 @@ import sys
 import textwrap
 from typing import Any
 
-import numpy as np
-
 from .common import UsageError, emit
 
 
@@ -21,7 +19,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     ``nnlab datasets fetch`` downloads the course's files (verified by SHA-256) into the cache or
     --data-dir; ``nnlab datasets status`` says where each is found and whether its hash matches
     (exit 1 when one is missing or wrong)."""
-    from ..datasets.registry import CATALOG, load_dataset
+    from ..datasets.catalog import CATALOG  # listing: no NumPy, nothing built
 
     if args.name == "fetch":
         return _datasets_fetch(args)
@@ -46,6 +44,10 @@ def cmd_datasets(args: argparse.Namespace) -> int:
             print(textwrap.fill(f"  {r['name']:<20} {size:<24} {r['description']}", 100,
                                 subsequent_indent=" " * 48, break_long_words=False))
         return 0
+    import numpy as np
+
+    from ..datasets.registry import load_dataset
+
     ds = load_dataset(args.name, data_dir=args.data_dir)
     info: dict[str, Any] = {"name": args.name, "samples": int(ds.X.shape[0]),
                             "features": int(ds.X.shape[1]), "task": ds.task,

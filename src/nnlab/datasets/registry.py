@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ._files import DataFileError
+from .catalog import CATALOG, FILE_DATASETS, DatasetInfo  # noqa: F401 (names of this module)
 
 
 class DataError(ValueError):
@@ -89,52 +90,6 @@ def _from_engine(name: str, pair, description: str) -> Dataset:
     X, Y = pair
     return Dataset(name, np.ascontiguousarray(X.T), Y.ravel().astype(np.int64), "binary",
                    description=description)
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What ``nnlab datasets`` lists about a named data set, known without building it.
-
-    ``test_samples`` is the size of its separate test set (0: none); ``files`` are the course
-    files it is read from (see ``nnlab.datasets.fetch``).
-    """
-
-    samples: int
-    features: int
-    task: str
-    description: str
-    test_samples: int = 0
-    files: tuple[str, ...] = ()
-
-
-#: Every named data set, described (at its default size) without loading it.
-CATALOG: dict[str, DatasetInfo] = {
-    "flower": DatasetInfo(400, 2, "binary",
-                          "the course's planar flower: 2 interleaved classes, 2 features"),
-    "circles": DatasetInfo(300, 2, "binary",
-                           "two concentric circles (make_circles), with a 100-point test set",
-                           test_samples=100),
-    "moons": DatasetInfo(300, 2, "binary", "two half moons (make_moons, noise 0.2)"),
-    "football": DatasetInfo(211, 2, "binary", "the course's football field positions "
-                            "(data.mat), with its test set", test_samples=200,
-                            files=("data.mat",)),
-    "cat": DatasetInfo(209, 12288, "binary",
-                       "the course's cat / non-cat 64x64 pictures, 12288 features",
-                       test_samples=50, files=("train_catvnoncat.h5", "test_catvnoncat.h5")),
-    "xor": DatasetInfo(300, 2, "binary", "exclusive or: points in four quadrants"),
-    "blobs": DatasetInfo(300, 2, "binary", "two gaussian blobs"),
-    "spiral": DatasetInfo(300, 2, "binary", "two interleaved spirals"),
-    "gaussian-quantiles": DatasetInfo(
-        300, 2, "binary", "gaussian quantiles (make_gaussian_quantiles): a disc inside a ring"),
-    "digits": DatasetInfo(1797, 64, "multiclass", "8x8 handwritten digits, 10 classes (sklearn)"),
-    "breast-cancer": DatasetInfo(569, 30, "binary",
-                                 "Wisconsin breast cancer, 30 features, binary (sklearn)"),
-    "iris": DatasetInfo(150, 4, "multiclass", "iris flowers, 4 features, 3 classes (sklearn)"),
-    "wine": DatasetInfo(178, 13, "multiclass",
-                        "wine cultivars, 13 features, 3 classes (sklearn)"),
-    "diabetes": DatasetInfo(442, 10, "regression",
-                            "diabetes progression, 10 features, regression (sklearn)"),
-}
 
 
 def _about(name: str) -> str:
@@ -233,9 +188,6 @@ DATASETS: dict[str, Loader] = {
     "wine": _sklearn("load_wine", "wine", "multiclass"),
     "diabetes": _sklearn("load_diabetes", "diabetes", "regression"),
 }
-#: Data sets read from the course's files (see ``nnlab.datasets.fetch`` for where they are
-#: searched and how they are downloaded).
-FILE_DATASETS = tuple(name for name, info in CATALOG.items() if info.files)
 
 
 def load_dataset(

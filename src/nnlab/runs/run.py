@@ -1,9 +1,9 @@
 """Run a training configuration end to end: data → model → fit → metrics → model file.
 
 This is what ``nnlab train`` does, and what ``nnlab sweep`` does for each trial. Every random
-choice comes from ``config.seed``: the train / validation split (scikit-learn's
-``train_test_split``, stratified for classification) and, through ``Model(random_state=seed)``,
-the initialization, the shuffles and the dropout masks.
+choice comes from ``config.seed``: the train / validation split (``train_test_split``, the same
+rows as scikit-learn's, stratified for classification) and, through
+``Model(random_state=seed)``, the initialization, the shuffles and the dropout masks.
 
 >>> from nnlab.runs.config import TrainConfig
 >>> result = run_config(TrainConfig(dataset="moons", layers=[8], epochs=30, lr=0.05,
@@ -106,7 +106,7 @@ def encode_labels(y: np.ndarray | Sequence, classes: list) -> np.ndarray:
 
 def prepare_data(config: TrainConfig, data_dir: str | os.PathLike | None = None) -> PreparedRun:
     """Load ``config.dataset``, expand features, encode labels and split off validation."""
-    from sklearn.model_selection import train_test_split
+    from ..datasets.split import train_test_split
 
     ds = load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise,
                       seed=config.seed, data_dir=data_dir, target=config.target)
