@@ -40,7 +40,8 @@ sys.path.insert(0, str(HERE))
 from peers import CONFIGS, CONTESTANTS, available, make_data  # noqa: E402
 
 DEFAULT_CONTESTANTS = [
-    "nnlab", "nnlab-model", "nnlab-mlp", "jax-scan", "jax-step", "torch", "sklearn", "numpy",
+    "nnlab", "nnlab-model", "nnlab-mlp", "nnlab-mlpreg", "jax-scan", "jax-step", "jax-all",
+    "torch", "sklearn", "numpy",
     "nnlab-textbook", "nnlab-numpy", "nnlab-exact", "nnlab-model-textbook", "nnlab-mlp-textbook",
 ]
 GOAL_FASTEST, GOAL_SKLEARN, GOAL_TORCH, GOAL_PEAK = 1.0, 2.0, 1.5, 0.70
@@ -265,6 +266,7 @@ def report(results: dict, peaks: dict, meta: dict) -> str:
                        f"{r['peak_rss_mib']:.0f} | {r['peak_rss_mib'] - r['rss_before_mib']:.0f} |")
         out.append("")
     out += _goals(results, peak32)
+    out += _ways_in(results, peak32)
     if meta.get("before"):
         out += _before_after(results, meta)
     if skipped:
@@ -282,7 +284,7 @@ def _goals(results: dict, peak32: float) -> list[str]:
         peers = {k: r["median"] for k, r in ok.items()
                  if not is_before(k) and CONTESTANTS[k].kind == "peer"}
         fastest = max(peers, key=lambda k: peers[k]) if peers else None
-        for entry in ("nnlab", "nnlab-model", "nnlab-mlp"):
+        for entry in ("nnlab", "nnlab-model", "nnlab-mlp", "nnlab-mlpreg"):
             if entry not in ok:
                 continue
             mine = ok[entry]["median"]
@@ -303,6 +305,46 @@ def _goals(results: dict, peak32: float) -> list[str]:
             out.append(f"| {cname} | {CONTESTANTS[entry].label} | {fast_cell} | "
                        f"{cell('sklearn', GOAL_SKLEARN)} | {cell('torch', GOAL_TORCH)} | "
                        f"{cell('numpy', None)} | {pct_cell} |")
+    out.append("")
+    return out
+
+
+WAYS_IN = ("nnlab-model", "nnlab-mlp", "nnlab-mlpreg")
+GOAL_WAY_IN = 0.90  # every way in within 10 % of nnlab.train
+
+
+def _ways_in(results: dict, peak32: float) -> list[str]:
+    """Issue 17's goals: each way in ÷ ``nnlab.train`` (≥ 0.90: within 10 %), MLPClassifier ÷
+    the fastest peer (≥ 1) and ÷ scikit-learn (≥ 2), and MLPClassifier's % of the float32
+    matrix-product peak on LARGE (≥ 70 %)."""
+    out = ["## Goals (issue 17): every way in as fast as the engine", "",
+           "samples/s medians of this run; a way in ÷ nnlab.train ≥ 0.90 is within 10 %.", "",
+           "| config | Model.fit ÷ train | MLPClassifier ÷ train | MLPRegressor ÷ train | "
+           "MLPClassifier ÷ fastest peer | MLPClassifier ÷ scikit-learn | MLPClassifier % of "
+           "peak |", "|---|---|---|---|---|---|---|"]
+    for cname, per in results.items():
+        ok = {k: r["median"] for k, r in per.items() if "median" in r and not is_before(k)}
+        if "nnlab" not in ok:
+            continue
+
+        def ratio(a: str, b: str | None, goal: float | None, ok: dict = ok) -> str:
+            if b is None or a not in ok or b not in ok:
+                return "–"
+            r = ok[a] / ok[b]
+            return f"{r:.3f}×" + ("" if goal is None else (" ✓" if r >= goal else " ✗"))
+
+        cells = [ratio(w, "nnlab", GOAL_WAY_IN) for w in WAYS_IN]
+        fastest, _ = _fastest_peer(per)
+        fast_cell = ratio("nnlab-mlp", fastest, GOAL_FASTEST)
+        if fastest and fast_cell != "–":
+            fast_cell += f" ({CONTESTANTS[fastest].label})"
+        pct = "–"
+        if "nnlab-mlp" in ok:
+            value = 100 * ok["nnlab-mlp"] * CONFIGS[cname].flops_per_sample() / (peak32 * 1e9)
+            pct = f"{value:.1f} %" + (
+                (" ✓" if value >= 100 * GOAL_PEAK else " ✗") if cname == "LARGE" else "")
+        out.append(f"| {cname} | {' | '.join(cells)} | {fast_cell} | "
+                   f"{ratio('nnlab-mlp', 'sklearn', GOAL_SKLEARN)} | {pct} |")
     out.append("")
     return out
 

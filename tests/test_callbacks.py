@@ -14,6 +14,8 @@ from nnlab.callbacks import (
     Callback,
     CSVLogger,
     EarlyStopping,
+    History,
+    LambdaCallback,
     LearningRateScheduler,
     ProgressBar,
     ReduceLROnPlateau,
@@ -273,3 +275,127 @@ def test_verbose_fit_prints_one_line_per_epoch(capsys):
     assert len(capsys.readouterr().out.splitlines()) == 4
     _model().fit(X, y, epochs=4, verbose=0)
     assert capsys.readouterr().out == ""
+
+
+# --- LambdaCallback and History.plot (issue 18) -----------------------------------------------
+
+
+def test_lambda_callback_calls_each_function_as_its_hook():
+    calls = []
+    cb = LambdaCallback(
+        on_train_begin=lambda logs: calls.append(("train_begin", logs)),
+        on_epoch_begin=lambda epoch, logs: calls.append(("epoch_begin", epoch)),
+        on_batch_end=lambda batch, logs: calls.append(("batch_end", batch, logs["size"])),
+        on_epoch_end=lambda epoch, logs: calls.append(("epoch_end", epoch, sorted(logs))),
+        on_train_end=lambda logs: calls.append(("train_end", logs)),
+    )
+    assert isinstance(cb, LambdaCallback)
+    X, y = _data(m=50)
+    model = _model()
+    model.fit(X, y, epochs=2, batch_size=20, callbacks=[cb], verbose=0)
+    assert cb.model is model
+    keys = ["accuracy", "learning_rate", "loss"]
+    assert calls == [
+        ("train_begin", {}),
+        ("epoch_begin", 0), ("batch_end", 0, 20.0), ("batch_end", 1, 20.0),
+        ("batch_end", 2, 10.0), ("epoch_end", 0, keys),
+        ("epoch_begin", 1), ("batch_end", 0, 20.0), ("batch_end", 1, 20.0),
+        ("batch_end", 2, 10.0), ("epoch_end", 1, keys),
+        ("train_end", {}),
+    ]
+
+
+def test_lambda_callback_with_some_hooks_and_positional_arguments():
+    ends, begins = [], []
+    cb = LambdaCallback(lambda epoch, logs: begins.append(epoch),
+                        lambda epoch, logs: ends.append(logs["loss"]))
+    X, y = _data(m=40)
+    history = _model().fit(X, y, epochs=5, callbacks=[cb], verbose=0)
+    assert begins == [0, 1, 2, 3, 4] and ends == history.loss
+    # a batch function given by position is called after every batch too
+    batches = []
+    by_position = LambdaCallback(None, None, lambda batch, logs: batches.append(batch))
+    _model().fit(X, y, epochs=2, batch_size=20, callbacks=[by_position], verbose=0)
+    assert batches == [0, 1, 0, 1]
+
+
+def test_lambda_callback_stops_training_through_its_model():
+    holder = {}
+
+    def stop_at_two(epoch, logs):
+        if epoch == 2:
+            holder["cb"].model.stop_training = True
+
+    holder["cb"] = cb = LambdaCallback(on_epoch_end=stop_at_two)
+    X, y = _data(m=40)
+    assert len(_model().fit(X, y, epochs=10, callbacks=[cb], verbose=0)) == 3
+
+
+def test_lambda_callback_refuses_what_is_not_a_function():
+    with pytest.raises(ValueError, match="on_epoch_end=3"):
+        LambdaCallback(on_epoch_end=3)
+
+
+def _history():
+    h = History()
+    rows = [(0.9, 0.6, 1.0, 0.5), (0.6, 0.7, 0.8, 0.6), (0.4, 0.8, 0.75, 0.7)]
+    for e, (loss, acc, val_loss, val_acc) in enumerate(rows, start=3):
+        h.append(e, {"loss": loss, "accuracy": acc, "val_loss": val_loss,
+                     "val_accuracy": val_acc, "learning_rate": 0.01})
+    return h
+
+
+def _lines(ax):
+    return {line.get_label(): (line.get_xdata().tolist(), line.get_ydata().tolist())
+            for line in ax.get_lines()}
+
+
+def test_history_plot_draws_each_metric_with_its_validation_twin():
+    fig = _history().plot()
+    assert len(fig.axes) == 2  # loss and accuracy; the learning rate only when asked
+    loss_ax, acc_ax = fig.axes
+    assert _lines(loss_ax) == {"loss": ([3, 4, 5], [0.9, 0.6, 0.4]),
+                               "val_loss": ([3, 4, 5], [1.0, 0.8, 0.75])}
+    assert _lines(acc_ax) == {"accuracy": ([3, 4, 5], [0.6, 0.7, 0.8]),
+                              "val_accuracy": ([3, 4, 5], [0.5, 0.6, 0.7])}
+    assert loss_ax.get_xlabel() == "epoch" and acc_ax.get_ylabel() == "accuracy"
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["loss", "val_loss"]
+
+
+def test_history_plot_keys_and_given_axes():
+    from matplotlib.figure import Figure
+
+    h = _history()
+    fig = h.plot(keys=["val_accuracy", "learning_rate"])
+    assert [ax.get_ylabel() for ax in fig.axes] == ["accuracy", "learning_rate"]
+    assert _lines(fig.axes[1]) == {"learning_rate": ([3, 4, 5], [0.01] * 3)}
+    own = Figure()
+    ax = own.add_subplot()
+    assert h.plot("loss", ax=ax) is own and set(_lines(ax)) == {"loss", "val_loss"}
+    two = Figure().subplots(1, 2)
+    assert h.plot(["loss", "accuracy"], ax=two) is two[0].figure
+    with pytest.raises(ValueError, match="1 axes given for 2 metrics"):
+        h.plot(ax=Figure().add_subplot())
+    with pytest.raises(ValueError, match="'val_auc' was not recorded"):
+        h.plot(keys=["val_auc"])
+    with pytest.raises(ValueError, match="holds no epochs"):
+        History().plot()
+
+
+def test_history_plot_of_a_fit():
+    X, y = _data(m=60)
+    history = _model().fit(X, y, epochs=4, validation_split=0.25, verbose=0)
+    fig = history.plot()
+    got = _lines(fig.axes[0])
+    assert got["loss"] == ([0, 1, 2, 3], history.loss)
+    assert got["val_loss"] == ([0, 1, 2, 3], history.val_loss)
+
+
+def test_history_plot_without_matplotlib_names_the_extra(monkeypatch):
+    import sys
+
+    from nnlab._extras import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(MissingExtraError, match=r'History.plot needs matplotlib.*nnlab\[plot\]'):
+        _history().plot()

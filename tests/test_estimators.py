@@ -338,8 +338,6 @@ def test_bad_input_gets_scikit_learns_messages(Est):
 
 def test_classifier_errors():
     X = np.random.RandomState(0).randn(20, 3)
-    with pytest.raises(ValueError, match="only one class"):
-        MLPClassifier().fit(X, np.ones(20))
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         MLPClassifier().fit(X, X[:, 0])
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
@@ -624,3 +622,176 @@ if __name__ == "__main__":
         metric = "R²" if COMPARISON[name][1] else "accuracy"
         cells = [f"{np.mean(s[k]):.4f} ± {np.std(s[k]):.4f}" for k in ("scikit-learn", "nnlab")]
         print(f"| {name} | {metric} | {cells[0]} | {cells[1]} |")
+
+
+class _EveryEpoch(Callback):
+    """Reads the weights after every epoch: the estimator then makes one stepper call per
+    epoch, as before many epochs could share a call."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        assert self.model.params is not None
+
+
+@pytest.mark.parametrize(("Est", "kw"), [
+    (MLPClassifier, dict(solver="adam", n_iter_no_change=4, tol=3e-3, learning_rate_init=0.01)),
+    (MLPClassifier, dict(solver="adam", n_iter_no_change=np.inf, max_iter=30)),
+    (MLPClassifier, dict(solver="sgd", learning_rate="adaptive", n_iter_no_change=3,
+                         tol=1e-2, learning_rate_init=0.1)),
+    (MLPClassifier, dict(solver="sgd", learning_rate="invscaling", max_iter=25)),
+    (MLPRegressor, dict(solver="adam", n_iter_no_change=5, tol=1e-4, batch_size=40)),
+])
+def test_the_stopping_rule_over_many_epochs_per_call_stops_where_it_would_per_epoch(
+        iris, Est, kw):
+    """scikit-learn's stopping rule lets the compiled stepper run ``n_iter_no_change + 1 -
+    count`` epochs per call (it cannot fire sooner): the same epochs, losses, learning rates
+    and weights, bit for bit, as one call per epoch."""
+    X, y = iris
+    target = y if Est is MLPClassifier else X[:, 0]
+    fits = []
+    for callbacks in (None, [_EveryEpoch()]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = Est(hidden_layer_sizes=(6,), random_state=0, callbacks=callbacks,
+                      **{"max_iter": 200, **kw})
+            fits.append(est.fit(X, target))
+    chunked, per_epoch = fits
+    assert chunked.n_iter_ == per_epoch.n_iter_
+    assert chunked.loss_curve_ == per_epoch.loss_curve_
+    assert chunked.history_.history == per_epoch.history_.history
+    assert chunked.best_loss_ == per_epoch.best_loss_
+    for a, b in zip(chunked.coefs_ + chunked.intercepts_,
+                    per_epoch.coefs_ + per_epoch.intercepts_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_stopping_rule_needs_few_stepper_calls(iris, monkeypatch):
+    """Without validation scores the estimator's epochs share stepper calls: 60 epochs with
+    ``n_iter_no_change=10`` take at most 60 / 11 + 1 calls (one per epoch before)."""
+    from nnlab.fast import FastTrainer
+
+    calls = []
+    run = FastTrainer.run
+    monkeypatch.setattr(FastTrainer, "run", lambda self, plan: calls.append(
+        len(plan.orders)) or run(self, plan))
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPClassifier(hidden_layer_sizes=(6,), max_iter=60, tol=0.0, random_state=0,
+                            learning_rate_init=1e-3).fit(X.astype(np.float32), y)
+    assert est.n_iter_ == 60 and sum(calls) == 60
+    assert len(calls) <= 60 // 11 + 1
+
+
+@pytest.mark.parametrize("y", [
+    np.array([0, 1, 1, 0, 1]), np.array([True, False, True, True, False]),
+    np.array([3, 1, 2, 3, 2], np.int8), np.array([7, 5, 5, 9, 7], np.uint16),
+    np.array([2, 0, 1, 1, 0], np.int32),
+])
+def test_integer_labels_are_binarized_as_label_binarizer_does(y):
+    """The lean label encoding of integer and boolean ``y`` equals ``LabelBinarizer``'s:
+    ``classes_`` (values and dtype), ``y_type_`` and the encoded targets."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    X = np.arange(10.0).reshape(5, 2)
+    est = MLPClassifier()
+    _, Y = est._validate_input(X, y, incremental=False, reset=True)
+    reference = LabelBinarizer().fit(y)
+    np.testing.assert_array_equal(est.classes_, reference.classes_)
+    assert est.classes_.dtype == reference.classes_.dtype
+    assert est._label_binarizer.y_type_ == reference.y_type_
+    np.testing.assert_array_equal(Y, reference.transform(y).astype(float))
+    np.testing.assert_array_equal(est._label_binarizer.inverse_transform(Y), y)
+
+
+def test_a_single_class_fits_as_scikit_learns_mlp_does():
+    """scikit-learn's MLPClassifier fits a ``y`` of one class and predicts it; so does nnlab's
+    (its LogisticRegression, like scikit-learn's, refuses)."""
+    X = np.random.RandomState(0).randn(30, 3)
+    for y in (np.array(["a"] * 30), np.full(30, 7), np.ones(30, bool)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ours = MLPClassifier(max_iter=30, random_state=0).fit(X, y)
+            theirs = sklearn.neural_network.MLPClassifier(max_iter=30, random_state=0).fit(X, y)
+        np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+        assert ours.predict_proba(X).shape == theirs.predict_proba(X).shape == (30, 2)
+    with pytest.raises(ValueError, match="only one class"):
+        LogisticRegression().fit(X, np.ones(30))
+
+
+def test_divergence_with_early_stopping_warns_and_keeps_the_best_weights():
+    """As scikit-learn: with ``early_stopping=True`` a loss that diverges stops training with a
+    warning, and the weights of the best validation score are kept; without it, an error."""
+    X = np.random.RandomState(0).randn(40, 3) * 1e3
+    y = np.array([True] * 20 + [False] * 20)
+    kw = dict(max_iter=300, solver="sgd", learning_rate_init=10.0, momentum=0.9,
+              n_iter_no_change=200, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch"):
+        est = MLPClassifier(early_stopping=True, **kw).fit(X, y)
+    assert 1 <= est.n_iter_ < 300 and np.all(np.isfinite(est.loss_curve_))
+    assert est.validation_scores_[int(np.argmax(est.validation_scores_))] == \
+        est.best_validation_score_
+    assert all(np.all(np.isfinite(c)) for c in est.coefs_)
+    with pytest.raises(ValueError, match="non-finite"):
+        MLPClassifier(early_stopping=False, **kw).fit(X, y)
+
+
+def test_the_stratified_split_names_the_users_labels():
+    """The early-stopping split stratifies on the user's labels (scikit-learn's message names
+    ``False``, not ``0.0``), and splits exactly as stratifying on the encoded ones would."""
+    X = np.random.RandomState(0).randn(40, 3)
+    y = np.array([True] * 39 + [False])
+    with pytest.raises(ValueError, match=r"too few members are: \[False\]"):
+        MLPClassifier(early_stopping=True, random_state=0).fit(X, y)
+    labels = np.where(np.arange(40) % 3 == 0, "spam", "ham")
+    split_on = {}
+    for name, stratify in (("labels", labels), ("encoded", (labels == "spam").astype(float))):
+        split_on[name] = train_test_split(np.arange(40), random_state=np.random.RandomState(0),
+                                          test_size=0.1, stratify=stratify)
+    for a, b in zip(split_on["labels"], split_on["encoded"], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_the_lean_validation_of_plain_arrays_is_scikit_learns(Est):
+    """For plain float arrays of finite values the estimators skip scikit-learn's input checks
+    (they cost more than a small network's training): the arrays and the recorded attributes
+    are what ``validate_data`` gives; anything else still gets its checks and messages."""
+    from sklearn.utils.validation import validate_data
+
+    from nnlab.estimators import _validate_fit_data
+
+    rng = np.random.RandomState(0)
+    for dtype in (np.float64, np.float32):
+        X = rng.randn(12, 3).astype(dtype)
+        for y in (rng.randint(0, 3, 12), rng.randn(12), (rng.rand(12) > 0.5)):
+            ours, theirs = Est(), Est()
+            theirs.feature_names_in_ = ours.feature_names_in_ = np.array(["a", "b", "c"])
+            got = _validate_fit_data(ours, X, y, True, "biuf")
+            want = validate_data(theirs, X, y, multi_output=True, reset=True,
+                                 dtype=(np.float64, np.float32))
+            for a, b in zip(got, want, strict=True):
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)
+            assert ours.n_features_in_ == theirs.n_features_in_ == 3
+            assert not hasattr(ours, "feature_names_in_") and not hasattr(
+                theirs, "feature_names_in_")
+    X = rng.randn(12, 3)
+    X[2, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Est().fit(X, rng.randint(0, 2, 12))
+
+
+def test_the_validation_accuracy_is_accuracy_score(iris):
+    """The early-stopping score of labels and predictions of one dtype skips
+    ``accuracy_score``'s checks; it is the same number, for any kind of label."""
+    from sklearn.metrics import accuracy_score
+
+    X, y = iris
+    for labels in (y, np.array(["setosa", "versicolor", "virginica"])[y], y == 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(
+                X, labels)
+        assert est._score_arrays(X, labels) == accuracy_score(labels, est.predict(X))
+        assert est._score_arrays(X, list(labels)) == accuracy_score(labels, est.predict(X))

@@ -386,3 +386,117 @@ def test_no_reference_cycle_keeps_a_stepper_and_its_data_alive(fast):
         assert len(made) == 4 and all(ref() is None for ref in made)
     finally:
         gc.enable()
+
+
+class _Watcher(nnlab.callbacks.Callback):
+    """Reads the weights after every epoch (so ``fit`` makes one stepper call per epoch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first_weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.first_weights.append(self.model.params["W1"][0, 0])
+
+
+@pytest.mark.parametrize("fast", [True, "exact", False])
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_many_epochs_per_call_give_the_bits_of_one_call_per_epoch(fast, batch_size):
+    """With only callbacks that read their logs, ``fit`` runs many epochs per stepper call and
+    books them at once; a callback that reads the weights every epoch forces a call per epoch.
+    Both give the same history, weights and optimizer state, bit for bit, and the watcher saw
+    each epoch's own weights (the weights a fit of that many epochs ends with)."""
+    X, y = _data(m=96)
+
+    def model():
+        return Model([Dense(8, "relu"), Dense(1, "sigmoid")], optimizer="adam",
+                     learning_rate=0.01, random_state=0, fast=fast)
+
+    calls = {"chunked": 0, "watched": 0}
+    chunked, watched, watcher = model(), model(), _Watcher()
+    for name, m, callbacks in (("chunked", chunked, []), ("watched", watched, [watcher])):
+        stepper_of = m._stepper
+
+        def counting(dtype, name=name, stepper_of=stepper_of):
+            stepper = stepper_of(dtype)
+            run = stepper.run
+
+            def counted(plan):
+                calls[name] += 1
+                return run(plan)
+
+            stepper.run = counted
+            return stepper
+
+        m._stepper = counting
+        m.fit(X, y, epochs=12, batch_size=batch_size, verbose=0, callbacks=callbacks)
+    assert calls["watched"] == 12
+    if fast is True or (batch_size is None and fast == "exact"):
+        assert calls["chunked"] < 12  # many epochs per call
+    assert chunked.history.history == watched.history.history
+    for k in chunked.params:
+        np.testing.assert_array_equal(chunked.params[k], watched.params[k])
+    assert chunked.opt_state.t == watched.opt_state.t
+    for k in chunked.opt_state.v:
+        np.testing.assert_array_equal(chunked.opt_state.v[k], watched.opt_state.v[k])
+    for epochs in (1, 5, 12):
+        short = model()
+        short.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0)
+        assert watcher.first_weights[epochs - 1] == short.params["W1"][0, 0]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_early_stopping_on_the_training_loss_stops_where_it_would_epoch_by_epoch(fast):
+    """``EarlyStopping(monitor="loss")`` lets ``fit`` run ``patience - wait`` epochs per call:
+    it stops at the same epoch, with the same weights, as when a watcher forces one call per
+    epoch."""
+    from nnlab.callbacks import EarlyStopping
+
+    X, y = _data(m=64)
+    results = []
+    for extra in ([], [_Watcher()]):
+        m = Model([Dense(8, "relu"), Dense(1, "sigmoid")], optimizer="gd", learning_rate=0.05,
+                  random_state=0, fast=fast)
+        stop = EarlyStopping(monitor="loss", min_delta=0.002, patience=4)
+        m.fit(X, y, epochs=400, verbose=0, callbacks=[stop, *extra])
+        results.append((stop.stopped_epoch, len(m.history.epoch), m.params["W1"].copy()))
+    assert results[0][0] is not None and results[0][0] < 399
+    assert results[0][:2] == results[1][:2]
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
+def test_a_callback_that_stops_inside_its_free_epochs_is_refused():
+    """``free_epochs`` is a promise: stopping before the last epoch it allowed would leave the
+    model trained further than the epoch that stopped it, so ``fit`` raises."""
+
+    class Liar(nnlab.callbacks.Callback):
+        def free_epochs(self):
+            return 5
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.stop_training = True
+
+    X, y = _data(m=64)
+    m = Model([Dense(4), Dense(1, "sigmoid")], random_state=0)
+    with pytest.raises(RuntimeError, match="free_epochs"):
+        m.fit(X, y, epochs=10, verbose=0, callbacks=[Liar()])
+
+
+def test_weights_read_or_replaced_by_a_callback_during_fit():
+    """During ``fit`` the weights live in the stepper: ``model.params`` read from a callback is
+    that epoch's copy, and weights a callback sets are the ones training goes on from."""
+    X, y = _data(m=64)
+    start = Model([Dense(4), Dense(1, "sigmoid")], optimizer="gd", random_state=1).build(5)
+    replacement = {k: v.copy() for k, v in start.params.items()}
+
+    class Replace(nnlab.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                self.model.params = {k: v.copy() for k, v in replacement.items()}
+
+    replaced = Model([Dense(4), Dense(1, "sigmoid")], optimizer="gd", random_state=0)
+    replaced.fit(X, y, epochs=2, verbose=0, callbacks=[Replace()])
+    start.fit(X, y, epochs=1, verbose=0)  # gd: one more epoch from the replacement
+    for k in start.params:
+        np.testing.assert_array_equal(replaced.params[k], start.params[k])

@@ -265,3 +265,61 @@ def test_compute_cost_chooses_the_loss_as_backprop_does():
         get_loss("mean_squared_error").cost(Z[:1], y)
     with pytest.raises(ValueError, match="cannot tell the loss"):
         compute_cost(Z[:1], y)  # an identity output's values outside [0, 1]
+
+
+@pytest.mark.parametrize("lambd", [0.0, 0.7])
+@pytest.mark.parametrize("out_act", ["identity", "tanh", "sigmoid"])
+@pytest.mark.parametrize("loss", ["mean_absolute_error", "huber", "huber(delta=0.3)"])
+def test_robust_losses_through_the_whole_network(loss, out_act, lambd):
+    """Backprop with the losses that have no canonical link (issue 18): ``model_backward``
+    takes the general path (fused or not, the same), and both the independent finite
+    difference and nnlab's own ``gradient_check`` agree with it."""
+    from nnlab.gradcheck import gradient_check
+
+    delta = {"huber": 1.0, "huber(delta=0.3)": 0.3}.get(loss)
+    checked = 0
+    for seed in range(4):
+        params, X, Y = _network(seed, "tanh", out_act, "mean_squared_error", m=6)
+        activations = ["tanh", "tanh", out_act]
+        AL, caches = model_forward(X, params, activations)
+        R = np.abs(AL - Y)
+        if R.min() < 1e-3 or (delta is not None and np.abs(R - delta).min() < 1e-3):
+            continue  # too close to |r|'s kink (or Huber's joint) for a finite difference
+        fused = model_backward(AL, Y, caches, lambd=lambd, loss=loss, fused=True)
+        general = model_backward(AL, Y, caches, lambd=lambd, loss=loss, fused=False)
+        assert all(np.array_equal(fused[k], general[k]) for k in fused)
+        _check_against_fd(params, X, Y, activations, lambd, loss)
+        result = gradient_check(params, X, Y, activations, lambd=lambd, loss=loss)
+        assert result.verdict == "passed", float(result)
+        checked += 1
+    assert checked >= 2
+
+
+def test_a_wrong_robust_loss_gradient_is_caught():
+    """The check can fail: backprop with squared error's a - y in place of Huber's clipped
+    residual is found wrong where residuals exceed δ."""
+    from nnlab.gradcheck import gradient_check
+
+    params, X, Y = _network(0, "tanh", "identity", "mean_squared_error", m=6)
+    Y = Y * 5  # residuals beyond δ = 0.3
+
+    def mse_backprop(p, X_, Y_):
+        AL, caches = model_forward(X_, p, ["tanh", "tanh", "identity"])
+        return model_backward(AL, Y_, caches, loss="mean_squared_error")
+
+    result = gradient_check(params, X, Y, ["tanh", "tanh", "identity"], loss="huber(delta=0.3)",
+                            grad_fn=mse_backprop)
+    assert result.verdict == "wrong"
+
+
+def test_compute_cost_takes_the_robust_losses():
+    from nnlab.losses import get_loss
+
+    rng = np.random.RandomState(2)
+    AL, Y = rng.randn(2, 5), rng.randn(2, 5)
+    params = {"W1": rng.randn(2, 3)}
+    for loss in ("mean_absolute_error", "huber", "huber(delta=0.25)"):
+        assert compute_cost(AL, Y, loss=loss) == get_loss(loss).cost(AL, Y)
+        with_l2 = compute_cost(AL, Y, params, lambd=0.5, loss=loss)
+        assert with_l2 == pytest.approx(get_loss(loss).cost(AL, Y)
+                                        + 0.5 / 10 * np.sum(params["W1"] ** 2), rel=1e-14)

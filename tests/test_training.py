@@ -154,21 +154,21 @@ class CountingStepper:
         self.weights = float(params["W1"][0, 0])
 
     def run(self, plan):
-        from nnlab.training import EpochSteps, batch_sizes
+        from nnlab.training import batch_sizes, steps_from
 
         self.calls.append(len(plan.orders))
-        out = []
+        sizes = batch_sizes(self.m, min(plan.batch_size, self.m))
+        costs = []
         for order in plan.orders:
             self.orders.append(order)
             epoch = len(self.orders) - 1
-            n = batch_sizes(self.m, min(plan.batch_size, self.m)).size
             cost = np.nan if self.diverge_at is not None and epoch >= self.diverge_at else epoch
-            out.append(EpochSteps(np.full(n, float(cost))))
+            costs.extend([float(cost)] * sizes.size)
             if np.isnan(cost):
                 self.restored += 1  # the stepper goes back to the weights before the epoch
                 break
             self.weights += 1.0
-        return out
+        return steps_from(np.array(costs), sizes)
 
 
 def test_the_loop_shuffles_partitions_and_records():
@@ -205,6 +205,53 @@ def test_several_epochs_per_call_only_when_nothing_looks_in_between():
     scheduled = CountingStepper(per_call=4)
     EpochLoop(scheduled, X, Y, learning_rate=lambda e: 0.1).run(3)
     assert scheduled.calls == [1] * 3  # a schedule: every epoch its own α
+
+
+def test_callbacks_say_how_many_epochs_a_call_may_run_and_get_them_at_once():
+    """``free_epochs`` bounds each stepper call; ``on_epochs_end`` gets the call's logs as
+    lists (the default hands them to ``on_epoch_end`` one by one); epochs before a divergence
+    inside a call are booked and handed over, then the loop raises."""
+    from nnlab.training import EpochLoop, LoopCallback
+
+    X, Y = np.zeros((2, 10)), np.zeros((1, 10))
+
+    class Every(LoopCallback):
+        def __init__(self, free):
+            self.free, self.blocks, self.ends = free, [], []
+
+        def free_epochs(self, loop):
+            return self.free
+
+        def on_epochs_end(self, first, logs, loop):
+            self.blocks.append((first, dict(logs)))
+            super().on_epochs_end(first, logs, loop)
+
+        def on_epoch_end(self, epoch, logs, loop):
+            self.ends.append((epoch, logs["loss"], epoch == loop.last_in_call))
+
+    three, five = Every(3), Every(5)
+    stepper = CountingStepper(per_call=4)
+    EpochLoop(stepper, X, Y, learning_rate=0.1, callbacks=[three, five]).run(7)
+    assert stepper.calls == [3, 3, 1]  # the smallest free_epochs, the stepper's 4, the rest
+    assert three.blocks == five.blocks == [
+        (0, {"loss": [0.0, 1.0, 2.0], "learning_rate": [0.1] * 3}),
+        (3, {"loss": [3.0, 4.0, 5.0], "learning_rate": [0.1] * 3}),
+        (6, {"loss": [6.0], "learning_rate": [0.1]})]
+    assert [e for e, _, last in three.ends if last] == [2, 5, 6]
+    diverging = Every(4)
+    loop = EpochLoop(CountingStepper(per_call=4, diverge_at=5), X, Y, learning_rate=0.1,
+                     callbacks=[diverging])
+    with pytest.raises(DivergenceError, match="epoch 5"):
+        loop.run(8)
+    assert loop.costs == [0.0, 1.0, 2.0, 3.0, 4.0] and loop.epoch == 5
+    assert [first for first, _ in diverging.blocks] == [0, 4]  # epoch 4, then the raise
+
+    class Liar(Every):
+        def on_epoch_end(self, epoch, logs, loop):
+            loop.stop_training = epoch == 1
+
+    with pytest.raises(RuntimeError, match="free_epochs"):
+        EpochLoop(CountingStepper(per_call=4), X, Y, callbacks=[Liar(3)]).run(6)
 
 
 def test_a_callback_stops_the_loop_and_divergence_raises_after_the_restore():
@@ -260,7 +307,9 @@ def test_no_other_module_keeps_an_epoch_loop():
             code = line.split("#")[0]
             if machinery.search(code) and not code.lstrip().startswith(('"""', "``")):
                 found.append(f"{rel}:{n}: {line.strip()}")
-    # the playground's one train/test split of its points is not an epoch's shuffle
+    # train/test splits (the playground's points, datasets/split.py's scikit-learn-equal
+    # train_test_split) are not an epoch's shuffle
+    found = [f for f in found if not f.startswith("datasets/split.py:")]
     assert found == ["playground/data.py:170: order = np.random.RandomState(seed)"
                      ".permutation(m)"]
 

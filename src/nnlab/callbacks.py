@@ -36,10 +36,12 @@ import csv
 import math
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any, Protocol
 
 import numpy as np
+
+from ._extras import require
 
 Logs = dict[str, float]
 
@@ -72,6 +74,15 @@ class Callback:
     def set_params(self, params: Mapping[str, Any]) -> None:
         self.params = dict(params)
 
+    def free_epochs(self) -> int:
+        """How many epochs ``fit`` may run, from the next one, before this callback must look:
+        during all of them but the last, ``on_epoch_end`` (then called for each, after them)
+        reads only its logs — not ``self.model``'s weights — and neither stops training nor
+        changes the learning rate, the optimizer or the weights. The compiled stepper runs
+        that many epochs in one call. The default, 1, is always right; a callback that only
+        records its logs returns ``sys.maxsize``."""
+        return 1
+
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Called once, before the first epoch."""
 
@@ -83,6 +94,23 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Called after each epoch with that epoch's record (see ``History``)."""
+
+    def on_epochs_end(self, first: int, logs: Mapping[str, list[float]]) -> None:
+        """Called after several epochs that ran in one stepper call (as many as every
+        callback's ``free_epochs`` allowed): ``logs`` maps each name to one entry per epoch.
+        By default ``on_epoch_begin`` (for all but the first, which had it before the call)
+        and ``on_epoch_end`` for each; a callback that books many epochs at once overrides
+        it."""
+        items, n = list(logs.items()), len(logs["loss"])
+        for e in range(n):
+            if e:
+                self.on_epoch_begin(first + e, {})
+            self.on_epoch_end(first + e, {k: v[e] for k, v in items})
+            if e < n - 1 and self.model is not None and self.model.stop_training:
+                raise RuntimeError(
+                    f"{type(self).__name__} stopped training after epoch {first + e}, but its "
+                    f"free_epochs let training run on to epoch {first + n - 1} in one call"
+                )
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         """Called once, after the last epoch (also when a callback stopped training)."""
@@ -110,8 +138,16 @@ class History(Callback):
         self.epoch: list[int] = []
         self.history: dict[str, list[float]] = {}
 
+    def free_epochs(self) -> int:
+        return sys.maxsize  # it only records the logs
+
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self.append(epoch, logs or {})
+
+    def on_epochs_end(self, first: int, logs: Mapping[str, list[float]]) -> None:
+        self.epoch.extend(range(first, first + len(logs["loss"])))
+        for k, v in logs.items():
+            self.history.setdefault(k, []).extend(map(float, v))
 
     def append(self, epoch: int, logs: Mapping[str, float]) -> None:
         """Record one epoch."""
@@ -121,6 +157,12 @@ class History(Callback):
 
     def extend(self, other: History) -> None:
         """Append every epoch of ``other`` (used to accumulate over ``partial_fit`` calls)."""
+        n = len(other.epoch)
+        if all(len(v) == n for v in other.history.values()):
+            self.epoch.extend(other.epoch)
+            for k, v in other.history.items():
+                self.history.setdefault(k, []).extend(v)
+            return
         for i, e in enumerate(other.epoch):
             self.append(e, {k: v[i] for k, v in other.history.items()})
 
@@ -158,6 +200,81 @@ class History(Callback):
     @property
     def learning_rate(self) -> list[float]:
         return self._get("learning_rate")
+
+    def plot(self, keys: Sequence[str] | None = None, ax: Any = None) -> Any:
+        """Draw the recorded curves against the epochs and return the matplotlib ``Figure``:
+        one axes per metric, with the training value and its ``val_`` twin on the same axes.
+
+        Needs matplotlib (``pip install "nnlab[plot]"``). A new figure is drawn on the Agg
+        backend without pyplot: it never opens a window; save it with ``fig.savefig(path)``.
+
+        Args:
+            keys: the metrics, by name without ``val_`` (``"loss"``, ``"accuracy"``,
+                ``"learning_rate"``; ``"val_loss"`` means ``"loss"``); by default every one
+                recorded but the learning rate, losses first.
+            ax: where to draw: an axes (for one metric) or a sequence of axes, one per metric;
+                by default a new figure with the metrics side by side.
+
+        >>> h = History()
+        >>> for e, (loss, val) in enumerate([(0.9, 1.0), (0.5, 0.7), (0.3, 0.6)]):
+        ...     h.append(e, {"loss": loss, "val_loss": val, "learning_rate": 0.1})
+        >>> fig = h.plot()
+        >>> [line.get_label() for line in fig.axes[0].get_lines()]
+        ['loss', 'val_loss']
+        >>> fig.axes[0].get_lines()[1].get_ydata().tolist()
+        [1.0, 0.7, 0.6]
+        """
+        metrics = self._plot_metrics(keys)
+        if ax is None:
+            figure = require("matplotlib.figure", "plot", "History.plot")
+            agg = require("matplotlib.backends.backend_agg", "plot", "History.plot")
+            fig = figure.Figure(figsize=(4.0 * len(metrics), 3.2), layout="constrained")
+            agg.FigureCanvasAgg(fig)
+            axes = list(fig.subplots(1, len(metrics), squeeze=False)[0])
+        else:
+            axes = [ax] if hasattr(ax, "plot") else list(ax)
+            if len(axes) != len(metrics):
+                raise ValueError(f"{len(axes)} axes given for {len(metrics)} metrics "
+                                 f"({', '.join(metrics)}): pass one axes per metric")
+            fig = axes[0].figure
+        for axes_, metric in zip(axes, metrics, strict=True):
+            for key in (metric, "val_" + metric):
+                values = self.history.get(key)
+                if not values:
+                    continue
+                # the epoch numbers, unless the key missed some epochs (then its positions)
+                x = self.epoch if len(values) == len(self.epoch) else list(range(len(values)))
+                axes_.plot(x, values, label=key, marker="." if len(values) < 30 else None)
+            axes_.set_xlabel("epoch")
+            axes_.set_ylabel(metric)
+            axes_.legend()
+        return fig
+
+    def _plot_metrics(self, keys: Sequence[str] | None) -> list[str]:
+        """The metrics to draw (names without ``val_``), checked against what was recorded."""
+        if not self.epoch or not any(self.history.values()):
+            raise ValueError("this History holds no epochs: nothing to plot")
+        recorded: list[str] = []
+        for key in self.history:
+            metric = key.removeprefix("val_")
+            if metric not in recorded:
+                recorded.append(metric)
+        if isinstance(keys, str):
+            keys = [keys]
+        if keys is None:
+            default = [k for k in recorded if k != "learning_rate"] or recorded
+            return sorted(default, key=lambda k: "loss" not in k)  # losses first, stable
+        metrics: list[str] = []
+        for key in keys:
+            metric = key.removeprefix("val_")
+            if metric not in recorded:
+                raise ValueError(f"History.plot: {key!r} was not recorded; "
+                                 f"recorded: {', '.join(sorted(self.history))}")
+            if metric not in metrics:
+                metrics.append(metric)
+        if not metrics:
+            raise ValueError("History.plot: keys names no metric")
+        return metrics
 
 
 def _monitor_mode(monitor: str, mode: str) -> str:
@@ -252,6 +369,13 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.stopped_epoch, self.best_params = (
             self._plateau.best, None, None, None,
         )
+
+    def free_epochs(self) -> int:
+        """Watching a training log without restoring weights, it can stop no sooner than after
+        ``patience - wait`` more epochs without improvement (``wait`` grows by one per epoch)."""
+        if self.restore_best_weights or self.monitor.startswith("val_"):
+            return 1
+        return max(1, self.patience - self._plateau.wait)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
@@ -372,6 +496,79 @@ class TerminateOnNaN(Callback):
             self.model.stop_training = True
 
 
+class LambdaCallback(Callback):
+    """A callback from plain functions, as Keras's: each one is called as its hook is, with
+    the same arguments — ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)``,
+    ``on_batch_end(batch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)`` (``logs``
+    a dict, see the module docstring); a hook left None does nothing. The functions reach the
+    model through the callback's ``model`` attribute, like any callback's hooks.
+
+    Only with an ``on_batch_end`` does ``fit`` stop after every batch to call it (a
+    per-batch callback costs the compiled path its whole-epoch calls).
+
+    >>> import numpy as np
+    >>> from nnlab import Dense, Model
+    >>> losses = []
+    >>> log = LambdaCallback(on_epoch_end=lambda epoch, logs: losses.append(logs["loss"]))
+    >>> X = np.random.RandomState(0).randn(20, 2); y = (X[:, 0] > 0).astype(int)
+    >>> _ = Model([Dense(3, "tanh"), Dense(1, "sigmoid")], random_state=0).fit(
+    ...     X, y, epochs=4, callbacks=[log], verbose=0)
+    >>> len(losses)
+    4
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> LambdaCallback:
+        # With an on_batch_end, the class that has the hook: fit asks the class whether a
+        # callback overrides on_batch_end before it calls it after every batch.
+        batch = kwargs.get("on_batch_end", args[2] if len(args) > 2 else None)
+        if cls is LambdaCallback and batch is not None:
+            cls = _LambdaBatchCallback
+        return super().__new__(cls)
+
+    def __init__(
+        self,
+        on_epoch_begin: Callable[[int, Logs], Any] | None = None,
+        on_epoch_end: Callable[[int, Logs], Any] | None = None,
+        on_batch_end: Callable[[int, Logs], Any] | None = None,
+        on_train_begin: Callable[[Logs], Any] | None = None,
+        on_train_end: Callable[[Logs], Any] | None = None,
+    ):
+        super().__init__()
+        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
+                 "on_batch_end": on_batch_end, "on_train_begin": on_train_begin,
+                 "on_train_end": on_train_end}
+        for name, fn in hooks.items():
+            if fn is not None and not callable(fn):
+                raise ValueError(f"LambdaCallback({name}={fn!r}): expected a function or None")
+        self._epoch_begin, self._epoch_end = on_epoch_begin, on_epoch_end
+        self._batch_end = on_batch_end
+        self._train_begin, self._train_end = on_train_begin, on_train_end
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        if self._train_begin is not None:
+            self._train_begin(logs if logs is not None else {})
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        if self._epoch_begin is not None:
+            self._epoch_begin(epoch, logs if logs is not None else {})
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if self._epoch_end is not None:
+            self._epoch_end(epoch, logs if logs is not None else {})
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self._train_end is not None:
+            self._train_end(logs if logs is not None else {})
+
+
+class _LambdaBatchCallback(LambdaCallback):
+    """A ``LambdaCallback`` given an ``on_batch_end`` (``LambdaCallback(...)`` makes it)."""
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        assert self._batch_end is not None
+        self._batch_end(batch, logs if logs is not None else {})
+
+
 class CSVLogger(Callback):
     """Write one row per epoch (``epoch`` and the epoch's logs) to a CSV file.
 
@@ -391,6 +588,9 @@ class CSVLogger(Callback):
         self._file = open(self.filename, mode, newline="", encoding="utf-8")
         self._writer, self._keys = None, None
         self._has_header = self.append and self._file.tell() > 0
+
+    def free_epochs(self) -> int:
+        return sys.maxsize  # it only writes the logs
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = dict(logs or {})

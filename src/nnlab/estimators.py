@@ -52,8 +52,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -74,7 +75,7 @@ from .callbacks import Callback, LearningRateScheduler
 from .gradcheck import grads_to_vector, params_to_vector, vector_to_params
 from .initializers import INITIALIZERS
 from .model import Dense, GlorotUniform, History, Model
-from .network import compute_cost, model_backward, model_forward
+from .network import compute_cost, model_backward, model_forward, predict_forward
 from .optimizers import OPTIMIZERS, constant, get_optimizer, optimizer_hyperparams, schedule_from
 from .runs.config import CONSTRAINTS, Interval
 from .training import DivergenceError
@@ -88,6 +89,25 @@ except ImportError:  # pragma: no cover - older scikit-learn
         return estimator._validate_data(X, y, **kwargs)
 
 
+def _validate_fit_data(estimator: Any, X: Any, y: Any, reset: bool, y_kinds: str,
+                       **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's ``validate_data(estimator, X, y, multi_output=True, dtype=(float64,
+    float32), reset=reset, **kwargs)``; for plain arrays it would return unchanged (X a 2-D
+    float32/float64 ndarray of finite values, y a 1-D ndarray of a kind in ``y_kinds``, finite,
+    as many rows) it only records ``n_features_in_``: its checks of every other kind of input
+    cost more than the training of a small network."""
+    if (reset and type(X) is np.ndarray and type(y) is np.ndarray and X.ndim == 2
+            and X.dtype in (np.float64, np.float32) and y.ndim == 1 and y.dtype.kind in y_kinds
+            and X.shape[0] == y.shape[0] >= 1 and X.shape[1] >= 1 and np.isfinite(X).all()
+            and (y.dtype.kind != "f" or np.isfinite(y).all())):
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        estimator.n_features_in_ = X.shape[1]
+        return X, y
+    return _validate_data(estimator, X, y, multi_output=True, dtype=(np.float64, np.float32),
+                          reset=reset, **kwargs)
+
+
 #: scikit-learn's activation names → the engine's: "logistic" is sigmoid, and every hidden
 #: activation of the engine is accepted under its own name.
 ACTIVATION_NAMES = {"logistic": "sigmoid", **{a: a for a in HIDDEN_ACTIVATIONS}}
@@ -98,6 +118,26 @@ LEARNING_RATES = ("constant", "invscaling", "adaptive", "inverse_time")
 INITS = ("glorot_uniform", *INITIALIZERS)
 #: The engine's output activation → scikit-learn's ``out_activation_`` name.
 _SKLEARN_OUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
+
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _predict_rows(est: Any, X: Any) -> np.ndarray:
+    """X as ``check_is_fitted`` then ``validate_data(reset=False)`` return it (or raise).
+
+    Those two cost ~100 µs a call whatever X is, the most of a one-row prediction. The common
+    case they pass through unchanged, a plain finite 2-D float64 / float32 ``ndarray`` of
+    ``n_features_in_`` columns given to an estimator fitted without feature names, is checked
+    here in a few µs; everything else (other types and dtypes, NaN or infinity, a wrong width,
+    feature names, not fitted) takes scikit-learn's path, with its errors and warnings."""
+    state = est.__dict__
+    if (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOATS and X.shape[0] > 0
+            and X.shape[1] == state.get("n_features_in_") and "feature_names_in_" not in state
+            and np.isfinite(X.sum())):  # a sum over NaN or ±inf is not finite
+        return X  # (``n_features_in_`` is set: ``check_is_fitted`` passes)
+    check_is_fitted(est)
+    return cast(np.ndarray, _validate_data(est, X, reset=False, dtype=(np.float64, np.float32)))
 
 
 @dataclass
@@ -194,6 +234,37 @@ class _SklearnRule(Callback):
         self.X_val, self.y_val, self.early_stopping = X_val, y_val, early_stopping
         self.stopped = False
 
+    def free_epochs(self) -> int:
+        """Without validation scores and with a learning rate that changes only when the rule
+        fires, it needs only the epoch losses until then: the count of epochs without
+        improvement grows by at most one per epoch, and the rule fires when it passes
+        ``n_iter_no_change``; so the compiled stepper may run that many epochs in one call."""
+        s = self.s
+        if self.X_val is not None or (s.solver != "adam" and s.learning_rate == "invscaling"):
+            return 1
+        if s.n_iter_no_change == np.inf:
+            return sys.maxsize
+        return max(1, int(s.n_iter_no_change) + 1 - self.est._no_improvement_count)
+
+    def on_epochs_end(self, first: int, logs: Mapping[str, list[float]]) -> None:
+        """Several epochs at once: all but the last only count (``free_epochs``: the rule
+        cannot fire before the last), in a tight loop; the last as ``on_epoch_end``."""
+        losses = logs["loss"]
+        if self.X_val is not None or self.s.verbose or len(losses) == 1:
+            super().on_epochs_end(first, logs)
+            return
+        est, tol = self.est, self.s.tol
+        best, count = est.best_loss_, est._no_improvement_count
+        assert best is not None  # a float without early stopping
+        for loss in losses[:-1]:  # scikit-learn's _update_no_improvement_count, per epoch
+            count = count + 1 if loss > best - tol else 0
+            best = min(best, loss)
+        est.best_loss_, est._no_improvement_count = best, count
+        est.n_iter_ += len(losses) - 1
+        est.t_ += (len(losses) - 1) * self.n_samples
+        est.loss_curve_.extend(losses[:-1])
+        self.on_epoch_end(first + len(losses) - 1, {"loss": losses[-1]})
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         est, s, model = self.est, self.s, self.model
         assert model is not None and logs is not None  # set by Model.fit
@@ -250,8 +321,26 @@ class _SklearnRule(Callback):
                 model.stop_training = True
 
 
+_PARAM_NAMES: dict[type, list[str]] = {}
+
+
+def _param_names(cls: type) -> list[str]:
+    """scikit-learn's ``_get_param_names`` of a class (it reads ``__init__``'s signature),
+    read once per class."""
+    names = _PARAM_NAMES.get(cls)
+    if names is None:
+        names = _PARAM_NAMES[cls] = BaseEstimator._get_param_names.__func__(cls)  # type: ignore[attr-defined]
+    return names
+
+
 class _NetworkEstimator(BaseEstimator):
     """What the three estimators share: validation, the network, the fitting loops."""
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The ``__init__`` parameters, read once per class (``get_params`` and ``clone`` ask
+        on every call, and reading a signature costs more than a small network's epoch)."""
+        return list(_param_names(cls))
 
     #: L-BFGS-B's relative function tolerance: SciPy's default for the MLPs (as scikit-learn's
     #: MLPs), 64 ε for LogisticRegression (as scikit-learn's).
@@ -497,7 +586,9 @@ class _NetworkEstimator(BaseEstimator):
         early_stopping = s.early_stopping
         Y_val = None
         if early_stopping and X_val is None:
-            stratify = Y if (is_classifier(self) and self.n_outputs_ == 1) else None
+            # binary labels only (as scikit-learn): the user's labels, for messages that name them
+            stratify = (self._decode(Y) if is_classifier(self) and self.n_outputs_ == 1
+                        else None)
             X, X_val, Y, Y_val = train_test_split(
                 X, Y, random_state=rng, test_size=s.validation_fraction, stratify=stratify
             )
@@ -525,11 +616,26 @@ class _NetworkEstimator(BaseEstimator):
         self.n_iter_ = 0
         first_epoch = len(self.loss_curve_)
         epochs = 1 if incremental else s.max_iter
-        history = model.fit(
-            X, Y, epochs=first_epoch + epochs, initial_epoch=first_epoch,
-            batch_size=batch_size, shuffle=s.shuffle, callbacks=callbacks, verbose=0,
-            validation_data=None if X_val is None else (X_val, Y_val),
-        )
+        try:
+            history = model.fit(
+                X, Y, epochs=first_epoch + epochs, initial_epoch=first_epoch,
+                batch_size=batch_size, shuffle=s.shuffle, callbacks=callbacks, verbose=0,
+                validation_data=None if X_val is None else (X_val, Y_val),
+            )
+        except DivergenceError as error:
+            if not early_stopping:
+                raise
+            # As scikit-learn: the weights of the best validation score are kept, training stops.
+            assert model.history is not None  # the epochs before the divergence
+            history = model.history
+            rule.stopped = True
+            warnings.warn(
+                f"Training diverged at epoch {error.epoch} (the cost became {error.cost}) and "
+                "stopped there; early_stopping keeps the weights of the best validation score "
+                f"({self.best_validation_score_:g}). Try a smaller learning_rate_init.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         self.history_.extend(history)
         if early_stopping:
             model.params = {k: v.copy() for k, v in self._best_params.items()}
@@ -604,16 +710,14 @@ class _NetworkEstimator(BaseEstimator):
     # ---------------------------------------------------------------------------- inference
     def _forward(self, X: Any) -> np.ndarray:
         """A[L]^T, ``(n_samples, n_outputs)``, for validated X."""
-        check_is_fitted(self)
-        X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self._forward_arrays(X)
+        return self._forward_arrays(_predict_rows(self, X))
 
     def _forward_arrays(self, X: np.ndarray) -> np.ndarray:
         model = self.model_
-        assert model.params is not None  # fitted
-        X = X.astype(model.params["W1"].dtype, copy=False)
-        AL, _ = model_forward(X.T, model.params, model.activations)
-        return AL.T
+        params = model.params
+        assert params is not None  # fitted
+        X = X.astype(params["W1"].dtype, copy=False)
+        return predict_forward(X.T, params, model.activations).T
 
     def _decode(self, Y: np.ndarray) -> Any:  # overridden by the classifiers
         return Y
@@ -670,12 +774,14 @@ class _ClassifierMixin(ClassifierMixin):
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
                         ) -> tuple[np.ndarray, np.ndarray]:
-        X, y = _validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
-                              reset=reset)
+        X, y = _validate_fit_data(self, X, y, reset, "biu")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        fresh = not hasattr(self, "classes_") or (not self.warm_start and not incremental)
+        if fresh and y.ndim == 1 and y.dtype.kind in "biu":
+            return X, self._binarize_numbers(y, X.dtype)
         check_classification_targets(y)
-        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+        if fresh:
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
@@ -692,15 +798,41 @@ class _ClassifierMixin(ClassifierMixin):
                     f"`y` has classes not in `self.classes_`. `self.classes_` has "
                     f"{self.classes_}. 'y' has {classes}."
                 )
-        if self._label_binarizer.y_type_ != "multilabel-indicator" and len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
-                f"data contains only one class: {self.classes_[0]!r}"
-            )
+        if self._label_binarizer.y_type_ != "multilabel-indicator":
+            self._check_classes(self.classes_)
         Y = self._label_binarizer.transform(y)
         if hasattr(Y, "toarray"):
             Y = Y.toarray()
         return X, np.asarray(Y).astype(X.dtype)
+
+    #: Whether ``fit`` accepts a ``y`` of one class (scikit-learn's MLPClassifier does: it
+    #: learns to predict that class; its LogisticRegression does not).
+    _fits_one_class = True
+
+    def _check_classes(self, classes: np.ndarray) -> None:
+        if len(classes) < 2 and not self._fits_one_class:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {classes[0]!r}"
+            )
+
+    def _binarize_numbers(self, y: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """``LabelBinarizer().fit_transform(y)`` for labels that are numbers (a 1-D integer or
+        boolean array: always "binary" or "multiclass"), without its checks of y's type, which
+        cost more than the training of a small network: the same ``classes_``, ``y_type_`` and
+        output (one column ``y == classes_[1]`` for two classes, one-hot columns for more)."""
+        classes, codes = np.unique(y, return_inverse=True)
+        binarizer = LabelBinarizer()
+        binarizer.classes_ = classes
+        binarizer.y_type_ = "binary" if classes.size <= 2 else "multiclass"
+        binarizer.sparse_input_ = False
+        self._label_binarizer, self.classes_ = binarizer, classes
+        self._check_classes(classes)
+        if classes.size <= 2:  # (one class: a column of zeros, as LabelBinarizer gives)
+            return (codes == 1).astype(dtype).reshape(-1, 1)
+        Y = np.zeros((y.size, classes.size), dtype)
+        Y[np.arange(y.size), codes] = 1
+        return Y
 
     def _output_activation(self, Y: np.ndarray) -> str:
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "sigmoid"
@@ -715,15 +847,29 @@ class _ClassifierMixin(ClassifierMixin):
         return self._label_binarizer.inverse_transform(Y)
 
     def _predict_from_output(self, out: np.ndarray) -> np.ndarray:
+        """``LabelBinarizer.inverse_transform`` of the output: for the binary and multiclass
+        cases its own rule written out (``classes_[σ > 0.5]``, ``classes_[argmax]``), which
+        skips its validation of the output the network has just made."""
+        lb = self._label_binarizer
+        classes = lb.classes_
+        if not lb.sparse_input_ and lb.neg_label == 0 and lb.pos_label == 1:
+            if lb.y_type_ == "binary" and out.shape[1] == 1 and len(classes) == 2:
+                return cast(np.ndarray, classes[(out[:, 0] > 0.5).astype(np.intp)])
+            if lb.y_type_ == "multiclass" and out.shape[1] == len(classes):
+                return cast(np.ndarray, classes[np.argmax(out, axis=1)])
         if self.n_outputs_ == 1:
             out = out.ravel()
-        return self._label_binarizer.inverse_transform(out)
+        return lb.inverse_transform(out)
 
     def _score_arrays(self, X: np.ndarray, y: Any) -> float:
         out = self._forward_arrays(X)
         if not np.all(np.isfinite(out)):
             return np.nan
-        return float(accuracy_score(y, self._predict_from_output(out)))
+        predicted = self._predict_from_output(out)
+        if (isinstance(y, np.ndarray) and y.ndim == 1 and predicted.ndim == 1
+                and y.dtype == predicted.dtype):  # what accuracy_score computes, unchecked
+            return float(np.average(y == predicted))
+        return float(accuracy_score(y, predicted))
 
     def predict(self, X: Any) -> np.ndarray:
         """The predicted classes, ``(n_samples,)`` (or ``(n_samples, n_labels)`` multilabel)."""
@@ -734,8 +880,10 @@ class _ClassifierMixin(ClassifierMixin):
         softmax output (multiclass), ``[1 - σ, σ]`` (binary) or the sigmoids (multilabel)."""
         out = self._forward(X)
         if self.n_outputs_ == 1:
-            p = out.ravel()
-            return np.vstack([1 - p, p]).T
+            proba = np.empty((out.shape[0], 2), dtype=out.dtype)
+            np.subtract(1, out[:, 0], out=proba[:, 0])
+            proba[:, 1] = out[:, 0]
+            return proba
         return out
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
@@ -963,8 +1111,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
                         ) -> tuple[np.ndarray, np.ndarray]:
-        X, y = _validate_data(self, X, y, multi_output=True, y_numeric=True,
-                              dtype=(np.float64, np.float32), reset=reset)
+        X, y = _validate_fit_data(self, X, y, reset, "fiu", y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
@@ -1066,6 +1213,7 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
         self.callbacks = callbacks
 
     _lbfgs_ftol = 64 * float(np.finfo(np.float64).eps)
+    _fits_one_class = False  # as scikit-learn's LogisticRegression
     #: an int while fitting, then scikit-learn's array of one count
     n_iter_: Any
 
@@ -1112,9 +1260,9 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """The logits Z = W x + b: ``(n_samples,)`` for binary (positive ⇒ ``classes_[1]``),
         else ``(n_samples, n_outputs)``."""
-        check_is_fitted(self)
-        X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        assert self.model_.params is not None  # fitted
-        X = X.astype(self.model_.params["W1"].dtype, copy=False)
-        Z = (self.model_.params["W1"] @ X.T + self.model_.params["b1"]).T
+        X = _predict_rows(self, X)
+        params = self.model_.params
+        assert params is not None  # fitted
+        X = X.astype(params["W1"].dtype, copy=False)
+        Z = predict_forward(X.T, params, ["identity"]).T  # W x + b: the same bits, in place
         return Z.ravel() if Z.shape[1] == 1 else Z

@@ -5,11 +5,29 @@ per-example derivative (no 1/m: the 1/m is applied once, in ``dW = (1/m) dZ A_pr
 
 Each loss names its *canonical link*: the output activation for which the error term is simply
 ``dZ[L] = A[L] - Y`` (sigmoid for binary cross-entropy, softmax for categorical cross-entropy,
-identity for squared error). ``model_backward`` uses that fused form when it applies.
+identity for squared error). ``model_backward`` uses that fused form when it applies. The robust
+regression losses (mean absolute error, Huber) have none (``link`` is ``"none"``): their
+``dZ[L]`` always goes the general way, ``dA[L] * g[L]'(Z[L])``.
+
+Huber's threshold δ is part of the loss's name: ``"huber"`` is δ = 1 and ``huber(0.5)`` gives
+the name ``"huber(delta=0.5)"``, which every way in takes as it takes ``"huber"`` (and a saved
+model keeps):
+
+>>> import numpy as np
+>>> AL, Y = np.array([[0.5, 3.0]]), np.array([[0.0, 0.0]])
+>>> float(get_loss("huber").cost(AL, Y))                 # (0.5 · 0.5² + 1 · (3 - 0.5)) / 2
+1.3125
+>>> huber(0.5)
+'huber(delta=0.5)'
+>>> get_loss(huber(0.5)).gradient(AL, Y)                 # clip(a - y, -δ, δ)
+array([[0.5, 0.5]])
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -75,6 +93,36 @@ def mean_squared_error_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return AL - Y
 
 
+def mean_absolute_error(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """J = (1/m) Σ_i ||a_i - y_i||₁ = (1/m) Σ_i Σ_k |a[k, i] - y[k, i]| (summed over outputs,
+    as the squared error is)."""
+    m = Y.shape[1]
+    return np.sum(np.abs(AL - Y)) / m
+
+
+def mean_absolute_error_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dA[L] = sign(a - y): the subgradient, 0 where a = y exactly (|r| has no slope there)."""
+    return np.sign(AL - Y)
+
+
+def huber_cost(AL: np.ndarray, Y: np.ndarray, delta: float = 1.0) -> np.ndarray:
+    """J = (1/m) Σ_i Σ_k h_δ(a[k, i] - y[k, i]), with the residual r = a - y and
+
+        h_δ(r) = ½ r²             for |r| ≤ δ   (the squared error near 0),
+        h_δ(r) = δ (|r| - δ/2)    for |r| > δ   (the absolute error, scaled, far away).
+
+    The two pieces meet with the same value and slope at |r| = δ.
+    """
+    m = Y.shape[1]
+    R = np.abs(AL - Y)
+    return np.sum(np.where(R <= delta, 0.5 * R * R, delta * (R - 0.5 * delta))) / m
+
+
+def huber_gradient(AL: np.ndarray, Y: np.ndarray, delta: float = 1.0) -> np.ndarray:
+    """dA[L] = clip(a - y, -δ, δ): the residual near 0, ±δ beyond δ."""
+    return np.clip(AL - Y, -delta, delta)
+
+
 class Loss(NamedTuple):
     """A cost ``(AL, Y) -> J``, its gradient ``(AL, Y) -> dA[L]`` and its canonical output link."""
 
@@ -89,7 +137,37 @@ LOSSES: dict[str, Loss] = {
         categorical_crossentropy, categorical_crossentropy_gradient, "softmax"
     ),
     "mean_squared_error": Loss(mean_squared_error, mean_squared_error_gradient, "identity"),
+    "mean_absolute_error": Loss(mean_absolute_error, mean_absolute_error_gradient, "none"),
+    "huber": Loss(huber_cost, huber_gradient, "none"),  # δ = 1; huber(δ) names another δ
 }
+
+_HUBER_NAME = re.compile(r"huber\(delta=([^()]+)\)")
+
+
+def _check_delta(delta: float) -> float:
+    if isinstance(delta, bool) or not isinstance(delta, int | float | np.floating | np.integer):
+        raise ValueError(f"Huber's delta={delta!r} must be a number > 0")
+    delta = float(delta)
+    if not (math.isfinite(delta) and delta > 0):
+        raise ValueError(f"Huber's delta={delta!r} must be finite and > 0")
+    return delta
+
+
+def huber(delta: float = 1.0) -> str:
+    """The name of the Huber loss with threshold δ, for ``loss=`` anywhere a loss is named:
+    ``"huber"`` for δ = 1, else ``"huber(delta=δ)"`` (which ``get_loss`` reads back).
+
+    >>> huber(2), huber(1.0)
+    ('huber(delta=2.0)', 'huber')
+    """
+    delta = _check_delta(delta)
+    return "huber" if delta == 1.0 else f"huber(delta={delta!r})"
+
+
+@functools.lru_cache(maxsize=64)
+def _huber_variant(delta: float) -> Loss:
+    return Loss(functools.partial(huber_cost, delta=delta),
+                functools.partial(huber_gradient, delta=delta), "none")
 
 #: The loss that goes with each output activation when none is named.
 DEFAULT_LOSS_FOR_OUTPUT = {
@@ -103,13 +181,23 @@ DEFAULT_LOSS_FOR_OUTPUT = {
 
 
 def get_loss(name: str) -> Loss:
-    """Look up a loss by name, with a clear error for an unknown one."""
+    """Look up a loss by name (a ``LOSSES`` key, or ``"huber(delta=δ)"`` as ``huber(δ)``
+    writes it), with a clear error for an unknown one."""
     try:
         return LOSSES[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown loss {name!r}: expected one of {', '.join(sorted(LOSSES))}"
-        ) from None
+        pass
+    match = _HUBER_NAME.fullmatch(name) if isinstance(name, str) else None
+    if match is not None:
+        try:
+            delta = float(match.group(1))
+        except ValueError:
+            raise ValueError(f"loss {name!r}: Huber's delta must be a number > 0") from None
+        return _huber_variant(_check_delta(delta))
+    raise ValueError(
+        f"unknown loss {name!r}: expected one of {', '.join(sorted(LOSSES))} "
+        "(or 'huber(delta=δ)')"
+    )
 
 
 def default_loss(output_activation: str) -> str:

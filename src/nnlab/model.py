@@ -38,7 +38,7 @@ from .initializers import INITIALIZERS, initialize_parameters
 from .network import (
     batch_accuracy_sum,
     compute_cost,
-    model_forward,
+    predict_forward,
     predict_from_output,
     resolve_loss,
 )
@@ -207,10 +207,13 @@ class _FitCallbacks(LoopCallback):
         self.model, self.callbacks = model, callbacks
         self.X_val, self.Y_val, self.dtype = X_val, Y_val, dtype
         self.per_batch = any(_has_batch_hook(cb) for cb in callbacks)
-        #: Only the History looks, and only at the logs: the loop may then run many epochs per
-        #: stepper call (``fit`` takes the weights once, at the end).
-        self.logs_only = (X_val is None and len(callbacks) == 1
-                          and isinstance(callbacks[0], History))
+
+    def free_epochs(self, loop: EpochLoop) -> int:
+        """As many as every callback allows (``Callback.free_epochs``); one with validation
+        data (its scores need each epoch's weights)."""
+        if self.X_val is not None:
+            return 1
+        return min(cb.free_epochs() for cb in self.callbacks)
 
     def on_epoch_begin(self, epoch: int, loop: EpochLoop) -> None:
         for cb in self.callbacks:
@@ -223,27 +226,28 @@ class _FitCallbacks(LoopCallback):
         if self.model.stop_training:
             loop.stop_training = True
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
+    def on_epochs_end(self, first: int, logs: dict[str, list[float]], loop: EpochLoop) -> None:
+        """The epochs of one stepper call, handed to every callback at once (their
+        ``free_epochs`` allowed the call); the model holds the weights of the last."""
         model = self.model
-        if self.logs_only:
-            self.callbacks[0].on_epoch_end(epoch, logs)
-            return
-        model.params, model.opt_state = snapshot = loop.stepper.state()
+        model._live = loop.stepper  # the weights of the call's last epoch, copied when read
         record = {"loss": logs["loss"]}
         if "accuracy" in logs:
             record["accuracy"] = logs["accuracy"]
-        if self.X_val is not None:
-            assert self.Y_val is not None
-            record.update(model._evaluate_arrays(self.X_val, self.Y_val, prefix="val_"))
+        if self.X_val is not None:  # (one epoch per call: free_epochs says so)
+            assert self.Y_val is not None and len(logs["loss"]) == 1
+            scores = model._evaluate_arrays(self.X_val, self.Y_val, prefix="val_")
+            record.update({k: [v] for k, v in scores.items()})
         record["learning_rate"] = logs["learning_rate"]
         optimizer, l2 = model.optimizer, model.l2
         for cb in self.callbacks:
-            cb.on_epoch_end(epoch, dict(record))
+            cb.on_epochs_end(first, record)
         # A callback may have replaced the weights, the optimizer state, the optimizer or λ.
         if model.optimizer is not optimizer or model.l2 != l2:
             loop.replace_stepper(model._stepper(self.dtype))
-        elif model.params is not snapshot[0] or model.opt_state is not snapshot[1]:
-            loop.stepper.load_state(model.params, model.opt_state)
+        elif model._live is None and (model._params is not model._synced[0]
+                                      or model._opt_state is not model._synced[1]):
+            loop.stepper.load_state(model.params, model.opt_state)  # a callback replaced them
         if model.stop_training:
             loop.stop_training = True
 
@@ -253,9 +257,10 @@ class Model:
 
     Args:
         layers: ``[Dense(n_1, ...), ..., Dense(n_L, output_activation)]``.
-        loss: "binary_crossentropy", "categorical_crossentropy" or "mean_squared_error"; by
-            default the natural loss of the output activation (sigmoid → binary cross-entropy,
-            softmax → categorical, otherwise squared error).
+        loss: "binary_crossentropy", "categorical_crossentropy", "mean_squared_error",
+            "mean_absolute_error", "huber" (δ = 1) or ``nnlab.losses.huber(δ)``; by default the
+            natural loss of the output activation (sigmoid → binary cross-entropy, softmax →
+            categorical, otherwise squared error).
         optimizer: "gd", "momentum", "rmsprop", "adam" or "sgd" (built with ``learning_rate``),
             or an ``Optimizer`` such as ``nnlab.optimizers.adam(0.001, beta1=0.9)``.
         learning_rate: α; by default the optimizer's own.
@@ -304,13 +309,50 @@ class Model:
             raise ValueError(f"l2={l2} is out of range: expected a finite λ >= 0")
         self.l2, self.fused = l2, bool(fused)
         self.rng: Rng = check_random_state(random_state)
-        self.params: Params | None = None
-        self.opt_state: Any = None
+        self._live: Stepper | None = None  # during fit: the stepper that holds newer weights
+        self._synced: tuple[Any, Any] = (None, None)
+        self.params = None
+        self.opt_state = None
         self.history: History | None = None
         self.stop_training = False
         self.set_optimizer(optimizer, learning_rate)
         if input_dim is not None:
             self.build(input_dim)
+
+    # ------------------------------------------------------------------------------- weights
+    @property
+    def params(self) -> Params | None:
+        """``W1, b1, ..., WL, bL`` (None until built). During ``fit`` the newest weights live
+        in the stepper, which may run many epochs per call: reading them (from a callback, say)
+        takes a copy of the last epoch's."""
+        if self._live is not None:
+            self._sync()
+        return self._params
+
+    @params.setter
+    def params(self, value: Params | None) -> None:
+        if self._live is not None:
+            self._sync()
+        self._params = value
+
+    @property
+    def opt_state(self) -> Any:
+        """The optimizer's state (e.g. Adam's v, s and t); during ``fit`` as ``params``."""
+        if self._live is not None:
+            self._sync()
+        return self._opt_state
+
+    @opt_state.setter
+    def opt_state(self, value: Any) -> None:
+        if self._live is not None:
+            self._sync()
+        self._opt_state = value
+
+    def _sync(self) -> None:
+        """Take the weights and optimizer state from the stepper that trains them."""
+        stepper, self._live = self._live, None
+        assert stepper is not None
+        self._params, self._opt_state = self._synced = stepper.state()
 
     # ----------------------------------------------------------------------------- structure
     @property
@@ -377,7 +419,10 @@ class Model:
 
     # ------------------------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:
+        if self._live is not None:
+            self._sync()
         state = dict(self.__dict__)
+        state["_synced"] = (None, None)
         opt = state.pop("optimizer")
         spec = (opt.name, dict(opt.hyperparams))
         if registered_spec(opt) is None:
@@ -390,6 +435,11 @@ class Model:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         name, hp = state.pop("_optimizer_spec")
+        for key in ("params", "opt_state"):  # pickled before they became properties
+            if key in state:
+                state["_" + key] = state.pop(key)
+        state.setdefault("_live", None)
+        state.setdefault("_synced", (None, None))
         self.__dict__.update(state)
         self.optimizer = make_optimizer(name, **hp)
 
@@ -549,15 +599,19 @@ class Model:
                          first_epoch=int(initial_epoch))
         try:
             loop.run(max(0, int(epochs) - int(initial_epoch)))
-            if link.logs_only:  # the weights, once (no callback asked for them per epoch)
-                self.params, self.opt_state = loop.stepper.state()
+            self._live = loop.stepper
+            self._sync()
         except DivergenceError as error:
             # the weights and optimizer state from before that epoch
+            self._live = None
             self.opt_state = loop.stepper.state()[1]
             self.params = error.params
             if not (terminate and self.stop_training):
                 raise
             _warn_terminated(error.epoch)
+        finally:
+            if self._live is not None:  # stopped by another exception: the weights so far
+                self._sync()  # (and no stepper outlives fit)
         for cb in callbacks:
             cb.on_train_end({})
         return history
@@ -579,19 +633,25 @@ class Model:
     def forward(self, X: Any) -> np.ndarray:
         """A[L] for X ``(n_samples, n_features)``, without dropout, as ``(n_samples, n_L)``.
 
-        Long inputs to wide networks go through in row chunks (see ``PREDICT_BYTES``); each
-        example's output is the same as in one pass, as no example depends on another.
+        The engine's ``model_forward`` without its caches (``network.predict_forward``: the same
+        bits). Long inputs to wide networks go through in row chunks (see ``PREDICT_BYTES``);
+        no example depends on another, but BLAS may add a product's terms in another order for
+        another number of columns, so a chunk's outputs can differ from one pass's in the last
+        bit.
         """
         self._require_built()
         assert self.params is not None
         X = self._check_X(X)
+        params, acts = self.params, self.activations
         chunks = self._row_chunks(X)
         if len(chunks) == 1:
-            AL, _ = model_forward(X.T, self.params, self.activations)
-            return AL.T
-        return np.concatenate(
-            [model_forward(X[c].T, self.params, self.activations)[0].T for c in chunks]
-        )
+            return predict_forward(X.T, params, acts).T
+        first = predict_forward(X[chunks[0]].T, params, acts).T
+        out = np.empty((X.shape[0], first.shape[1]), dtype=first.dtype)
+        out[chunks[0]] = first
+        for c in chunks[1:]:
+            out[c] = predict_forward(X[c].T, params, acts).T
+        return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The network's output ``(n_samples, n_L)``: probabilities for sigmoid / softmax."""
@@ -609,13 +669,13 @@ class Model:
         assert self.params is not None
         chunks = self._row_chunks(X)
         if len(chunks) == 1:
-            AL, _ = model_forward(X.T, self.params, self.activations)
+            AL = predict_forward(X.T, self.params, self.activations)
             logs = {prefix + "loss": float(compute_cost(AL, Y.T, loss=self.loss))}
             acc = self._accuracy_sum(AL, Y.T)
         else:  # the mean cost as the chunks' means weighted by their sizes
             cost, acc = 0.0, 0.0
             for c in chunks:
-                AL, _ = model_forward(X[c].T, self.params, self.activations)
+                AL = predict_forward(X[c].T, self.params, self.activations)
                 cost += float(compute_cost(AL, Y[c].T, loss=self.loss)) * AL.shape[1]
                 part = self._accuracy_sum(AL, Y[c].T)
                 acc = None if part is None or acc is None else acc + part

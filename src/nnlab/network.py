@@ -17,12 +17,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from ._random import RandomLike, Rng, check_random_state
-from .activations import get_activation
+from .activations import LEAKY_RELU_SLOPE, get_activation
 from .layers import (
     LayerCache,
     activation_backward,
@@ -251,6 +251,76 @@ def predict_from_output(AL: np.ndarray, output_activation: str) -> np.ndarray:
     if output_activation == "softmax":
         return np.argmax(AL, axis=0).reshape(1, -1)
     return AL
+
+
+def _sigmoid_in_place(Z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # as ``activations.sigmoid``: exp(-Z) = inf gives σ = 0
+        np.negative(Z, out=Z)
+        np.exp(Z, out=Z)
+        np.add(Z, 1.0, out=Z)
+        return np.divide(1.0, Z, out=Z)
+
+
+def _softmax_in_place(Z: np.ndarray) -> np.ndarray:
+    np.subtract(Z, Z.max(axis=0, keepdims=True), out=Z)
+    np.exp(Z, out=Z)
+    return np.divide(Z, Z.sum(axis=0, keepdims=True), out=Z)
+
+
+def _leaky_relu_in_place(Z: np.ndarray) -> np.ndarray:
+    return np.multiply(Z, LEAKY_RELU_SLOPE, out=Z, where=~(Z > 0))
+
+
+#: g(Z) written into Z: the same NumPy operations, in the same order, as the functions of
+#: ``activations`` (so the same bits), without a new array per step.
+_IN_PLACE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda Z: np.maximum(Z, 0, out=Z),
+    "tanh": lambda Z: np.tanh(Z, out=Z),
+    "sigmoid": _sigmoid_in_place,
+    "softmax": _softmax_in_place,
+    "leaky_relu": _leaky_relu_in_place,
+    "identity": lambda Z: Z,
+}
+
+
+def predict_forward(
+    X: np.ndarray, params: Mapping[str, np.ndarray], activations: Sequence[str]
+) -> np.ndarray:
+    """A[L] of ``model_forward(X, params, activations)``, for prediction: the same
+    ``Z[l] = W[l] A[l-1] + b[l]``, ``A[l] = g[l](Z[l])`` with the same products, so the same
+    bits, but without dropout, caches or per-call checks of the activations, and with the bias
+    and g[l] applied in place in Z[l] (one new array per layer instead of three).
+
+    X is ``(n_x, m)`` (a transposed ``(m, n_x)`` array is fine: BLAS reads it as it is); the
+    result is ``(n_L, m)``.
+
+    >>> import numpy as np
+    >>> from nnlab import initialize_parameters
+    >>> params = initialize_parameters([3, 4, 2], random_state=0)
+    >>> X = np.random.RandomState(1).randn(3, 5)
+    >>> AL, _ = model_forward(X, params, ["tanh", "softmax"])
+    >>> np.array_equal(predict_forward(X, params, ["tanh", "softmax"]), AL)
+    True
+    """
+    if X.ndim != 2 or X.shape[0] != params["W1"].shape[1]:
+        raise ValueError(
+            f"X has shape {X.shape}; expected (n_x, m) with n_x = {params['W1'].shape[1]} "
+            "(examples are columns)"
+        )
+    L = len(activations)
+    if isinstance(activations, str) or f"W{L}" not in params or f"W{L + 1}" in params:
+        check_activations(activations, num_layers(params))  # raises the clear error
+    A = X
+    for l, name in enumerate(activations, start=1):
+        Z = params[f"W{l}"] @ A
+        b = params[f"b{l}"]
+        if b.dtype == Z.dtype:
+            Z += b
+        else:  # mixed dtypes: let NumPy promote, as W A + b does
+            Z = Z + b
+        g = _IN_PLACE.get(name)
+        A = g(Z) if g is not None else get_activation(name).forward(Z)
+    return A
 
 
 def predict(

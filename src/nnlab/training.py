@@ -12,11 +12,13 @@ playground, the sweeps, the experiments, ``nnlab train``) builds a stepper and r
 and makes the updates of whole epochs:
 
 - ``bind(X, Y)``: the training data, X ``(n_x, m)`` and Y ``(n_y, m)``, once per loop;
-- ``run(plan) -> list[EpochSteps]``: the updates of ``len(plan.orders)`` epochs (an order is
-  the epoch's permutation of the examples, None for the examples in order), on batches of
-  ``plan.batch_size``, at learning rate ``plan.learning_rate``; one entry per epoch with every
-  batch's cost (before its update). When an epoch's cost (``epoch_cost``) is not finite, the
-  stepper stops after it and goes back to its parameters and state from before that epoch;
+- ``run(plan) -> Steps``: the updates of ``len(plan.orders)`` epochs (an order is the epoch's
+  permutation of the examples, None for the examples in order), on batches of
+  ``plan.batch_size``, at learning rate ``plan.learning_rate``; it returns every batch's cost
+  (before its update) as a ``(epochs, batches)`` array and the epoch costs (``steps_from``
+  builds it from the costs in update order). When an epoch's cost (``epoch_cost``) is not
+  finite, the stepper stops after it and goes back to its parameters and state from before that
+  epoch;
 - ``max_epochs_per_call(m, batch_size)``: how many epochs one ``run`` may take (1 for steppers
   that make one call per batch; many for compiled whole-epoch ones);
 - ``params`` (the current parameters), ``state()`` (copies of the parameters and the optimizer
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -139,14 +142,68 @@ class Plan(NamedTuple):
 
 
 class EpochSteps(NamedTuple):
-    """One epoch's updates: every batch's cost before its update (and its count of correct
-    examples when the plan asked for them). Shorter than the epoch's batches when the epoch
-    stopped early (an ``on_batch`` stop, or a batch whose cost is not finite). ``cost``: the
-    epoch cost (``epoch_cost``), when the stepper computed it already."""
+    """An epoch cut short (an ``on_batch`` stop, or a batch whose cost is not finite): the costs
+    of the batches it made (and their counts of correct examples when the plan asked for them),
+    and its cost (``epoch_cost`` of those batches)."""
 
     costs: np.ndarray
+    corrects: np.ndarray | None
+    cost: float
+
+
+class Steps(NamedTuple):
+    """What one ``Stepper.run`` call did, booked by the loop in bulk (no Python object per
+    epoch).
+
+    Attributes:
+        costs: ``(e, B)``: the cost of every batch (before its update) of the e epochs that ran
+            to their end, B batches each.
+        totals: their e epoch costs (``epoch_cost``, or ``epoch_costs`` at once: the same bits).
+        corrects: ``(e, B)``: each batch's count of correct examples (when the plan asked).
+        cut: the epoch after those, when it stopped before its end; otherwise None.
+    """
+
+    costs: np.ndarray
+    totals: list[float]
     corrects: np.ndarray | None = None
-    cost: float | None = None
+    cut: EpochSteps | None = None
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs the call ran (the cut one included)."""
+        return len(self.totals) + (self.cut is not None)
+
+
+
+def steps_from(costs: np.ndarray, sizes: np.ndarray, corrects: np.ndarray | None = None
+               ) -> Steps:
+    """A call's batch costs, in update order (``(n,)``, float64), cut into its whole epochs of
+    ``sizes.size`` batches and the cut one after them (``corrects`` alike)."""
+    B = sizes.size
+    whole = costs.size // B * B
+    matrix = costs[:whole].reshape(-1, B)
+    cut = None
+    if whole < costs.size:
+        rest = costs[whole:]
+        cut = EpochSteps(rest, None if corrects is None else corrects[whole:],
+                         epoch_cost(rest, sizes))
+    return Steps(matrix, row_sums(matrix, sizes, int(sizes.sum())),
+                 None if corrects is None else corrects[:whole].reshape(-1, B), cut)
+
+
+def row_sums(matrix: np.ndarray, weights: np.ndarray, total: int) -> list[float]:
+    """``Σ_b matrix[e, b] · weights[b] / total`` for every row e of ``matrix`` ``(e, B)``, summed
+    in order (``epoch_cost`` with ``weights`` the batch sizes): row by row in Python for a few
+    rows, by ``epoch_costs`` for many (cheaper from about ten on; the same bits)."""
+    if matrix.shape[0] <= 8:
+        out, ws = [], weights.tolist()
+        for row in matrix.tolist():
+            acc = 0.0
+            for x, w in zip(row, ws, strict=True):
+                acc += x * w
+            out.append(acc / total)
+        return out
+    return epoch_costs(matrix, weights, total).tolist()
 
 
 class Stepper(Protocol):
@@ -162,7 +219,7 @@ class Stepper(Protocol):
 
     def max_epochs_per_call(self, m: int, batch_size: int) -> int: ...
 
-    def run(self, plan: Plan) -> list[EpochSteps]: ...
+    def run(self, plan: Plan) -> Steps: ...
 
     def state(self) -> tuple[Params, Any]: ...
 
@@ -292,12 +349,13 @@ class TextbookStepper:
     def load_state(self, params: Mapping[str, np.ndarray], opt_state: Any) -> None:
         self._params, self.opt_state = dict(params), opt_state
 
-    def run(self, plan: Plan) -> list[EpochSteps]:
+    def run(self, plan: Plan) -> Steps:
         X, Y = self.X, self.Y
         m = X.shape[1]
         sizes = batch_sizes(m, min(plan.batch_size, m))
         step = plan.first_step
-        out: list[EpochSteps] = []
+        costs: list[float] = []
+        corrects: list[float] = []
         for order in plan.orders:
             previous = (self._params, self.opt_state)
             if order is None and plan.batch_size >= m:
@@ -310,8 +368,8 @@ class TextbookStepper:
                 batches = [(X_shuffled[:, k : k + plan.batch_size],
                             Y_shuffled[:, k : k + plan.batch_size])
                            for k in range(0, m, plan.batch_size)]
-            costs: list[float] = []
-            corrects: list[float] = []
+            start = len(costs)
+            stopped = False
             for b, (X_batch, Y_batch) in enumerate(batches):
                 rng = plan.dropout_rng(step) if plan.dropout_rng is not None else plan.rng
                 self._params, self.opt_state, cost, AL = _step(
@@ -324,20 +382,22 @@ class TextbookStepper:
                 if plan.accuracy:
                     corrects.append(batch_accuracy_sum(AL, Y_batch, self.activations[-1]))
                 if plan.on_batch is not None and plan.on_batch(b, cost, X_batch.shape[1]):
+                    stopped = True
                     break
-            cost_array = np.array(costs)
-            steps = EpochSteps(cost_array, np.array(corrects) if plan.accuracy else None,
-                               epoch_cost(cost_array, sizes))
-            out.append(steps)
-            if not math.isfinite(steps.cost):  # type: ignore[arg-type]
+            if not math.isfinite(epoch_cost(np.array(costs[start:]), sizes)):
                 self._params, self.opt_state = previous
                 break
-            if len(costs) < len(batches):  # stopped by on_batch
+            if stopped:
                 break
-        return out
+        return steps_from(np.array(costs, np.float64), sizes,
+                          np.array(corrects, np.float64) if plan.accuracy else None)
 
 
 # ------------------------------------------------------------------------------- the loop
+
+
+#: ``free_epochs`` of a callback that never needs more than the logs, whenever it reads them.
+ANY_EPOCHS = sys.maxsize
 
 
 class LoopCallback:
@@ -345,13 +405,19 @@ class LoopCallback:
     True`` stops the loop after the current batch (from ``on_batch_end``) or epoch.
 
     ``per_batch``: the loop calls ``on_batch_end`` (the compiled stepper then makes one call per
-    batch). ``logs_only``: the callback reads only the logs, never the weights, and never stops
-    training: the loop may then run several epochs per stepper call and call ``on_epoch_end``
-    for each of them afterwards.
+    batch). ``free_epochs``: how many epochs the loop may run in one stepper call before this
+    callback must look (several epochs per call save a Python round trip each).
     """
 
     per_batch = False
-    logs_only = False
+
+    def free_epochs(self, loop: EpochLoop) -> int:
+        """How many epochs may run in one stepper call, from the next one on: during all of them
+        but the last, ``on_epoch_end`` (called for each after the call) reads only its logs —
+        not the weights — and neither stops training nor changes the learning rate or the
+        stepper; after the last one, where ``loop.stepper`` holds that epoch's weights, it may
+        do anything. The default, 1: after every epoch. ``ANY_EPOCHS``: logs only, always."""
+        return 1
 
     def on_epoch_begin(self, epoch: int, loop: EpochLoop) -> None:
         """Before the epoch's shuffle (a learning-rate schedule may set ``loop.learning_rate``)."""
@@ -361,7 +427,26 @@ class LoopCallback:
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
         """After every epoch: ``logs`` holds ``loss`` (the epoch cost), ``learning_rate`` (unless
-        the optimizer keeps its own) and, when the loop counts them, ``accuracy``."""
+        the optimizer keeps its own) and, when the loop counts them, ``accuracy``.
+        ``epoch == loop.last_in_call``: the stepper's weights are this epoch's."""
+
+    def on_epochs_end(self, first: int, logs: dict[str, list[float]], loop: EpochLoop) -> None:
+        """After a stepper call, for its epochs ``first, first + 1, ...``: ``logs`` maps each
+        name to a list with one entry per epoch. By default ``on_epoch_begin`` (for all but the
+        first, which had it before the call) and ``on_epoch_end`` for each epoch in turn;
+        callbacks that can book many epochs at once override it."""
+        items = list(logs.items())
+        for e in range(len(logs["loss"])):
+            epoch = first + e
+            if e:
+                self.on_epoch_begin(epoch, loop)
+            self.on_epoch_end(epoch, {k: v[e] for k, v in items}, loop)
+            if loop.stop_training and epoch < loop.last_in_call:
+                raise RuntimeError(
+                    f"{type(self).__name__} stopped training after epoch {epoch}, inside a "
+                    f"stepper call that ran on to epoch {loop.last_in_call}: its "
+                    "free_epochs allowed that call"
+                )
 
 
 class EpochLoop:
@@ -410,6 +495,7 @@ class EpochLoop:
         self.m = X.shape[1]
         self.batch_size = min(check_batch_size(batch_size, self.m), self.m)
         self.sizes = batch_sizes(self.m, self.batch_size)
+        self._ones = np.ones_like(self.sizes)  # (an accuracy is Σ corrects / Σ sizes)
         self.full_batch = self.batch_size >= self.m
         self.shuffle = shuffle
         self.rng = check_random_state(rng)
@@ -421,6 +507,7 @@ class EpochLoop:
         self.epoch = int(first_epoch)
         self.step = 0
         self.stop_training = False
+        self.last_in_call = self.epoch - 1  # the last epoch of the latest stepper call
         self.costs: list[float] = []
         self.learning_rates: list[float | None] = []  # None: the optimizer's own
         self.accuracies: list[float] = []
@@ -432,17 +519,17 @@ class EpochLoop:
         stepper.bind(self._X, self._Y)
         self.stepper = stepper
 
-    def _chunks(self) -> bool:
-        """Whether several epochs may go in one stepper call: nothing between them needs a
-        look (a constant α, callbacks that read only the logs), and no shuffle shares a
-        generator with the dropout masks (its draws alternate with theirs)."""
-        return (self.schedule is None and all(cb.logs_only for cb in self.callbacks)
-                and (self.full_batch or not self.shuffle or not self.stepper.draws_masks))
-
-    def _epochs_per_call(self, remaining: int, chunks: bool) -> int:
-        if not chunks or remaining <= 1:
+    def _epochs_per_call(self, remaining: int) -> int:
+        """How many epochs the next stepper call runs: as many as the stepper takes and every
+        callback's ``free_epochs`` allows, when α is constant and no shuffle shares a generator
+        with the dropout masks (its draws alternate with theirs); otherwise one."""
+        if (remaining <= 1 or self.schedule is not None
+                or not (self.full_batch or not self.shuffle or not self.stepper.draws_masks)):
             return 1
-        return max(1, min(remaining, self.stepper.max_epochs_per_call(self.m, self.batch_size)))
+        n = min(remaining, self.stepper.max_epochs_per_call(self.m, self.batch_size))
+        for cb in self.callbacks:
+            n = min(n, cb.free_epochs(self))
+        return max(1, n)
 
     def _order(self, epoch: int) -> np.ndarray | None:
         if self.full_batch or not self.shuffle:
@@ -462,9 +549,8 @@ class EpochLoop:
             return self.stop_training
 
         with np.errstate(over="ignore", invalid="ignore"):
-            chunks = self._chunks()
             while done < epochs and not self.stop_training:
-                n = self._epochs_per_call(epochs - done, chunks)
+                n = self._epochs_per_call(epochs - done)
                 first = self.epoch
                 for cb in self.callbacks:
                     cb.on_epoch_begin(first, self)
@@ -472,44 +558,52 @@ class EpochLoop:
                     self.learning_rate = self.schedule(first)
                 lr = self.learning_rate  # None: the optimizer's own
                 orders = [self._order(first + e) for e in range(n)]
-                results = self.stepper.run(Plan(
+                steps = self.stepper.run(Plan(
                     orders, self.batch_size, lr, self.rng, self.dropout_rng, self.step,
                     on_batch if per_batch else None, self.accuracy,
                 ))
-                done += self._record(first, results, lr)
+                done += self._record(first, steps, lr)
         return done
 
-
-    def _record(self, first: int, results: list[EpochSteps], lr: float | None) -> int:
-        """Book the epochs of one stepper call (costs, learning rates, accuracies, the update
-        count), calling back after each; raise ``DivergenceError`` at a non-finite cost."""
-        callbacks = self.callbacks
-        for e, steps in enumerate(results):
-            epoch = first + e
-            if e:
-                for cb in callbacks:
-                    cb.on_epoch_begin(epoch, self)
-            self.step += steps.costs.size
-            if self.record_batches:
-                self.batch_costs.extend(steps.costs.tolist())
-            cost = epoch_cost(steps.costs, self.sizes) if steps.cost is None else steps.cost
-            if not math.isfinite(cost):
-                raise DivergenceError(epoch, cost, _copies(self.stepper.params), lr)
-            self.costs.append(cost)
-            self.learning_rates.append(lr)
-            self.epoch = epoch + 1
-            if not callbacks and steps.corrects is None:
-                continue
-            logs = {"loss": cost}
-            if steps.corrects is not None:  # summed batch by batch, as the course's loops do
-                seen = sum(self.sizes[: steps.costs.size].tolist())
-                logs["accuracy"] = sum(steps.corrects.tolist()) / seen
-                self.accuracies.append(logs["accuracy"])
-            if lr is not None:
-                logs["learning_rate"] = lr
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs, self)
-        return len(results)
+    def _record(self, first: int, steps: Steps, lr: float | None) -> int:
+        """Book the epochs of one stepper call in bulk (costs, learning rates, accuracies, the
+        update count), hand their logs to the callbacks, and raise ``DivergenceError`` at an
+        epoch whose cost is not finite (the callbacks see the epochs before it)."""
+        n = steps.epochs
+        self.last_in_call = first + n - 1
+        cut = steps.cut
+        self.step += steps.costs.size + (0 if cut is None else cut.costs.size)
+        if self.record_batches:
+            self.batch_costs.extend(steps.costs.ravel().tolist())
+            if cut is not None:
+                self.batch_costs.extend(cut.costs.tolist())
+        totals = list(steps.totals)
+        if cut is not None:
+            totals.append(cut.cost)
+        finite = all(map(math.isfinite, totals))
+        good = totals if finite else totals[: [math.isfinite(c) for c in totals].index(False)]
+        k = len(good)
+        self.costs.extend(good)
+        self.learning_rates.extend([lr] * k)
+        self.epoch = first + k
+        logs: dict[str, list[float]] = {"loss": good}
+        if steps.corrects is not None:  # summed batch by batch, as the course's loops do
+            # (each row summed in order, as Python's sum does: the same bits)
+            accuracies = row_sums(steps.corrects, self._ones, self.m)
+            if cut is not None and cut.corrects is not None:
+                accuracies.append(sum(cut.corrects.tolist())
+                                  / sum(self.sizes[: cut.corrects.size].tolist()))
+            accuracies = accuracies[:k]
+            self.accuracies.extend(accuracies)
+            logs["accuracy"] = accuracies
+        if lr is not None:
+            logs["learning_rate"] = [lr] * k
+        if k:
+            for cb in self.callbacks:
+                cb.on_epochs_end(first, logs, self)
+        if not finite:
+            raise DivergenceError(first + k, totals[k], _copies(self.stepper.params), lr)
+        return n
 
 
 def _copies(params: Mapping[str, np.ndarray]) -> Params:
@@ -519,10 +613,11 @@ def _copies(params: Mapping[str, np.ndarray]) -> Params:
 class PrintCost(LoopCallback):
     """Print "Cost after iteration i: J" every ``every`` epochs, as the course's loops do."""
 
-    logs_only = True
-
     def __init__(self, every: int):
         self.every = every
+
+    def free_epochs(self, loop: EpochLoop) -> int:
+        return ANY_EPOCHS
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], loop: EpochLoop) -> None:
         if self.every and epoch % self.every == 0:
@@ -630,6 +725,7 @@ def prepare_training(
 
 
 __all__ = [
+    "ANY_EPOCHS",
     "CallEachEpoch",
     "DivergenceError",
     "EpochLoop",
@@ -638,6 +734,7 @@ __all__ = [
     "Plan",
     "PrintCost",
     "Stepper",
+    "Steps",
     "TextbookStepper",
     "TrainResult",
     "TrainingInputs",
@@ -645,5 +742,6 @@ __all__ = [
     "epoch_cost",
     "epoch_costs",
     "prepare_training",
+    "steps_from",
     "train_step",
 ]

@@ -499,3 +499,16 @@ def test_a_diverging_span_form_run_reports_the_last_finite_weights():
     assert dual.value.epoch == plain.value.epoch
     for k, v in plain.value.params.items():
         np.testing.assert_allclose(dual.value.params[k], v, rtol=1e-9)
+
+
+def test_a_loss_the_fast_path_lacks_is_a_clear_error():
+    """``explain_path`` sends such a loss to the textbook stepper; built directly, the fast
+    stepper says what is missing instead of a bare KeyError."""
+    import pytest
+
+    from nnlab import initialize_parameters
+    from nnlab.fast import FastTrainer
+
+    params = initialize_parameters([2, 3, 1], random_state=0)
+    with pytest.raises(ValueError, match="the fast path has no loss 'huber'"):
+        FastTrainer(params, ["relu", "identity"], optimizer="adam", loss="huber")

@@ -27,6 +27,9 @@ path on NumPy alone, as a plain install without Numba does.
 ...                     dims=[2, 4, 1])
 >>> path.name, path.reason
 ('textbook', "the optimizer 'sgd' has no update on the fast path")
+>>> explain_path(optimizer="adam", dtype=np.float64, activations=["relu", "identity"],
+...              dims=[2, 4, 1], loss="huber").reason
+"the fast path has no loss 'huber'"
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ COMPILED_MAX_UNITS = 8192
 #: The most examples for which full-batch descent on wide inputs carries W[1] in the span of the
 #: data (``_DualFirstLayer``: an m x m Gram matrix).
 DUAL_MAX_M = 4096
-#: The activations and losses the fast path computes in place.
+#: The activations and losses the fast path computes in place (any other loss, such as
+#: ``"mean_absolute_error"`` or ``"huber"``, trains on the textbook stepper).
 FAST_ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "softmax", "identity")
 FAST_LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mean_squared_error")
 

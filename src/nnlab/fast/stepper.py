@@ -68,7 +68,7 @@ from ..optimizers import (
     RMSpropState,
     get_optimizer,
 )
-from ..training import EpochSteps, Plan, batch_sizes, epoch_cost, epoch_costs
+from ..training import Plan, Steps, batch_sizes, steps_from
 from . import kernels as _kernels
 from . import rounded_kernels as _rounded
 from .path import COMPILED, DUAL, FAST_DTYPES, IN_PLACE, exact_only, fast_optimizer, whole_epochs
@@ -348,6 +348,8 @@ class FastTrainer:
         self.activations = check_activations(activations, L)
         self.keep_probs = check_keep_probs(keep_probs, L)
         self.dropout = [k < 1.0 for k in self.keep_probs]
+        self._dropout_units = sum(d for d, drop in zip(self.dims[1:], self.dropout, strict=False)
+                                  if drop)
         self.lambd = float(lambd)
         self.loss = resolve_loss(self.activations[-1], loss)
         self.fused = bool(fused) and get_loss(self.loss).link == self.activations[-1]
@@ -410,6 +412,9 @@ class FastTrainer:
         self._blocks = self._make_blocks()
         self._scalar_cache: dict[float, np.ndarray] = {}
         self._work: dict[int, _Work] = {}
+        if self.loss not in _COSTS:
+            raise ValueError(f"the fast path has no loss {self.loss!r}: train it with "
+                             "fast=False (nnlab.explain_path routes it so)")
         self._cost = _COSTS[self.loss]
         self._forward_fns = [_FORWARD[a] for a in self.activations]
         self._dual: _DualFirstLayer | None = None
@@ -672,6 +677,7 @@ class FastTrainer:
             X = np.ascontiguousarray(X)
         self._X, self._Y, self._m = X, Y, X.shape[1]
         self._rows: tuple[np.ndarray, np.ndarray] | None = None
+        self._order: np.ndarray | None = None
         self._shuffled: tuple[np.ndarray, np.ndarray] | None = None
         self._prev = np.empty_like(self.theta)
         self._prev_v = None if self.v is None else np.empty_like(self.v)
@@ -686,18 +692,25 @@ class FastTrainer:
             self._rows = (np.ascontiguousarray(self._X.T), np.ascontiguousarray(self._Y.T))
         return self._rows
 
+    def _in_order(self) -> np.ndarray:
+        """``arange(m)``: the rows of an epoch in order (one array per binding)."""
+        if self._order is None:
+            self._order = np.arange(self._m)
+        return self._order
+
     def max_epochs_per_call(self, m: int, batch_size: int) -> int:
         """Compiled: up to ``EPOCHS_PER_CALL`` epochs per call (fewer when their dropout masks
         or shuffles would take too much memory); in place: as many full-batch epochs, and one
         epoch of mini-batches."""
-        if not self.compiled:  # full-batch epochs share a call (one Python loop fewer)
-            return EPOCHS_PER_CALL if batch_size >= m else 1
+        if not self.compiled:  # epochs share a call (one Python round trip fewer each)
+            return EPOCHS_PER_CALL if batch_size >= m else max(1, min(EPOCHS_PER_CALL,
+                                                                      ROWS_PER_CALL // m))
         if batch_size >= m:
-            units = sum(d for d, drop in zip(self.dims[1:], self.dropout, strict=False) if drop)
+            units = self._dropout_units
             return max(1, min(EPOCHS_PER_CALL, MASK_ELEMENTS_PER_CALL // max(1, units * m)))
         return max(1, min(EPOCHS_PER_CALL, ROWS_PER_CALL // m))
 
-    def run(self, plan: Plan) -> list[EpochSteps]:
+    def run(self, plan: Plan) -> Steps:
         """The epochs of ``plan`` (see ``nnlab.training.Stepper``)."""
         lr = self.hyper["learning_rate"] if plan.learning_rate is None else plan.learning_rate
         if self.compiled:
@@ -750,39 +763,58 @@ class FastTrainer:
             X_rows, Y_rows = self._row_data()
             self.run_batches(X_rows, Y_rows, np.arange(0), min(batch_size, self._m), 0.0)
 
-    def _run_steps(self, plan: Plan, lr: float) -> list[EpochSteps]:
-        """One ``_step`` per batch (the in-place NumPy path)."""
-        sizes = batch_sizes(self._m, min(plan.batch_size, self._m))
-        step, out = plan.first_step, []
-        full = self._batches(None, plan.batch_size) if plan.batch_size >= self._m else None
+    def _run_steps(self, plan: Plan, lr: float) -> Steps:
+        """One ``_step`` per batch (the in-place NumPy path). A full-batch epoch needs no copy
+        of the state to go back to: a step whose cost is not finite makes no update."""
+        m = self._m
+        sizes = batch_sizes(m, min(plan.batch_size, m))
+        full = self._batches(None, plan.batch_size) if plan.batch_size >= m else None
+        draws = self.draws_masks
+        step = plan.first_step
+        costs: list[float] = []
+        corrects: list[float] = []
+        plain = not (draws or plan.accuracy or plan.on_batch is not None)
+        step_on, record, isfinite = self._step, costs.append, math.isfinite
         for order in plan.orders:
-            saved = self._save()
-            costs: list[float] = []
-            corrects: list[float] = []
+            saved = None if full is not None else self._save()
             batches = full if full is not None else self._batches(order, plan.batch_size)
+            total, stopped = 0.0, False  # Σ cost · m_b, to tell a non-finite epoch cost
+            if plain:  # (the loop below, without what this plan does not ask for)
+                for X_batch, Y_batch in batches:
+                    cost = step_on(X_batch, Y_batch, lr, None)
+                    record(cost)
+                    total += cost * X_batch.shape[1]
+                    if not isfinite(total):
+                        break
+                batches = []  # (``step`` numbers the masks' draws: none here)
             for b, (X_batch, Y_batch) in enumerate(batches):
-                rng = plan.dropout_rng(step) if plan.dropout_rng is not None else plan.rng
-                cost = self._step(X_batch, Y_batch, lr,
-                                  check_random_state(rng) if self.draws_masks else None)
+                rng = None
+                if draws:
+                    rng = check_random_state(plan.dropout_rng(step) if plan.dropout_rng
+                                             is not None else plan.rng)
+                cost = self._step(X_batch, Y_batch, lr, rng)
                 step += 1
                 costs.append(cost)
                 if plan.accuracy:
                     corrects.append(batch_accuracy_sum(self.output, Y_batch,
                                                        self.activations[-1]))
-                if plan.on_batch is not None and plan.on_batch(b, cost, X_batch.shape[1]):
+                total += cost * X_batch.shape[1]
+                if not math.isfinite(total):  # (a full batch made no update: see _step)
+                    stopped = True
                     break
-            cost_array = np.array(costs)
-            total = epoch_cost(cost_array, sizes)
-            out.append(EpochSteps(cost_array, np.array(corrects) if plan.accuracy else None,
-                                  total))
+                if plan.on_batch is not None and plan.on_batch(b, cost, X_batch.shape[1]):
+                    stopped = True
+                    break
             if not math.isfinite(total):
-                self._restore(saved)
+                if saved is not None:
+                    self._restore(saved)
                 break
-            if len(costs) < len(batches):
+            if stopped:
                 break
-        return out
+        return steps_from(np.array(costs, np.float64), sizes,
+                          np.array(corrects, np.float64) if plan.accuracy else None)
 
-    def _run_compiled(self, plan: Plan, lr: float) -> list[EpochSteps]:
+    def _run_compiled(self, plan: Plan, lr: float) -> Steps:
         """Every batch of the plan's epochs in one compiled call (one call per batch when
         ``plan.on_batch`` looks at each). An epoch whose cost is not finite is undone by
         replaying the call from its start up to the epoch before it: the same inputs, the same
@@ -792,12 +824,11 @@ class FastTrainer:
         bs = min(plan.batch_size, m)
         n = len(plan.orders)
         sizes = batch_sizes(m, bs)
-        per_pass = sizes.size
         first = plan.orders[0]
         if n == 1 and first is not None:
             rows, passes = first, 1
         elif all(o is None for o in plan.orders):
-            rows, passes = np.arange(m), n
+            rows, passes = self._in_order(), n
         else:
             rows = np.stack([np.arange(m) if o is None else o for o in plan.orders])
             passes = n
@@ -812,27 +843,21 @@ class FastTrainer:
                                     bs, passes)
             costs, corrects = self.run_batches(X_rows, Y_rows, rows, bs, lr, code,
                                                passes=passes, masks=masks)
-        whole = min(n, costs.size // per_pass)  # epochs run to their end
-        matrix = costs[: whole * per_pass].reshape(whole, per_pass)
-        if whole > 8:  # (the same bits either way: epoch_costs does epoch_cost's operations)
-            totals = epoch_costs(matrix, sizes, m).tolist()
+        steps = steps_from(costs, sizes, corrects if plan.accuracy else None)
+        if not all(map(math.isfinite, steps.totals)):  # (a sum that overflows; the kernel
+            e = [math.isfinite(c) for c in steps.totals].index(False)  # stops at a NaN batch)
+            steps = Steps(steps.costs[: e + 1], steps.totals[: e + 1],
+                          None if steps.corrects is None else steps.corrects[: e + 1])
+        elif steps.cut is not None and not math.isfinite(steps.cut.cost):
+            e = len(steps.totals)
         else:
-            totals = [epoch_cost(row, sizes) for row in matrix]
-        if whole < n and costs.size > whole * per_pass:  # stopped inside an epoch
-            totals.append(epoch_cost(costs[whole * per_pass :], sizes))
-        out = []
-        for e, total in enumerate(totals):
-            part = slice(e * per_pass, (e + 1) * per_pass)
-            steps = matrix[e] if e < whole else costs[part]
-            out.append(EpochSteps(steps, corrects[part] if plan.accuracy else None, total))
-            if not math.isfinite(total):
-                self._restore(start)  # back to the call's start, then up to epoch e
-                if e:
-                    rows_e = rows if rows.ndim == 1 else rows[:e]
-                    used = None if masks is None else masks[: masks.size // n * e]
-                    self.run_batches(X_rows, Y_rows, rows_e, bs, lr, passes=e, masks=used)
-                break
-        return out
+            return steps
+        self._restore(start)  # back to the call's start, then up to the epoch before e
+        if e:
+            rows_e = rows if rows.ndim == 1 else rows[:e]
+            used = None if masks is None else masks[: masks.size // n * e]
+            self.run_batches(X_rows, Y_rows, rows_e, bs, lr, passes=e, masks=used)
+        return steps
 
     def _run_batch_by_batch(self, plan: Plan, X_rows: np.ndarray, Y_rows: np.ndarray,
                             rows: np.ndarray, bs: int, lr: float, code: int
@@ -917,6 +942,8 @@ class FastTrainer:
         if self.lambd:
             cost = cost + l2_penalty(self.params, self.lambd, w.m)
         cost = float(self.dtype.type(cost))
+        if not math.isfinite(cost * w.m):  # no update: the loop goes back to before it anyway
+            return cost
         self._backward(X, Y, w)
         self.t += 1
         self._update(self, lr, w)

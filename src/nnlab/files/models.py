@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..callbacks import Callback, EarlyStopping
+from ..callbacks import Callback, EarlyStopping, _monitored, _Plateau
 from ..model import Dense, GlorotUniform, History, Model, make_optimizer
 from .format import (
     ModelFileError,
@@ -456,29 +456,86 @@ def _check_early_stopping(state: Any, arrays: Mapping[str, np.ndarray], model: M
 
 class ModelCheckpoint(Callback):
     """Write a checkpoint every ``every`` epochs (and at the end of training), atomically, so
-    that training can be resumed exactly with ``load_checkpoint`` (``nnlab train --resume``).
+    that training can be resumed exactly with ``load_checkpoint`` (``nnlab train --resume``);
+    or, with ``save_best_only``, only when the monitored value improves (Keras's
+    ``ModelCheckpoint``).
 
     Args:
-        path: the checkpoint file (``.npz``); each write replaces the previous one.
-        every: epochs between checkpoints.
+        path: the checkpoint file (``.npz``); each write replaces the previous one. A path with
+            ``{epoch}`` (the number of epochs done: 1 after the first) or a log's name in braces
+            (``"ck-{epoch:03d}-{val_loss:.3f}.npz"``) names one file per write instead.
+        monitor: with ``save_best_only``, the epoch log to watch: "val_loss" (the default),
+            "loss", "val_accuracy", "accuracy", ...
+        mode: "min", "max" or "auto" (maximize names with "acc" or "score", minimize others),
+            as ``EarlyStopping``'s.
+        save_best_only: write only at the epochs whose monitored value beats the best so far
+            (kept across ``fit`` calls, as Keras keeps it), and not at the end of training:
+            the file then holds the best epoch's weights.
+        every: epochs between checkpoints (with ``save_best_only``: between looks at the
+            monitored value).
         extra: JSON-able data stored with it (the CLI keeps the training settings there).
         earlier: the ``History`` of the runs before a resume; the checkpoint stores it followed
             by the current fit's epochs.
         others: callbacks whose state is saved too (an ``EarlyStopping``).
+
+    Attributes:
+        best, best_epoch: the best monitored value and its epoch (``save_best_only``).
+
+    >>> import numpy as np, os, tempfile
+    >>> from nnlab import Dense, Model
+    >>> X = np.random.RandomState(0).randn(40, 2); y = (X[:, 0] > 0).astype(int)
+    >>> model = Model([Dense(3, "tanh"), Dense(1, "sigmoid")], random_state=0)
+    >>> best = ModelCheckpoint(os.path.join(tempfile.mkdtemp(), "best.npz"), monitor="loss",
+    ...                        save_best_only=True)
+    >>> history = model.fit(X, y, epochs=5, callbacks=[best], verbose=0)
+    >>> best.best == min(history.loss), best.best_epoch == int(np.argmin(history.loss))
+    (True, True)
     """
 
-    def __init__(self, path: str | os.PathLike, every: int = 1,
+    def __init__(self, path: str | os.PathLike, monitor: str | None = None, mode: str = "auto",
+                 save_best_only: bool = False, every: int = 1, *,
                  extra: Mapping[str, Any] | None = None, earlier: History | None = None,
                  others: Sequence[Callback] = ()):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every={every!r} must be an int >= 1")
+        if monitor is not None and not isinstance(monitor, str):
+            raise ValueError(f"monitor={monitor!r} must be the name of an epoch log, such as "
+                             "'val_loss'")
+        if monitor is not None and not save_best_only:
+            raise ValueError(f"monitor={monitor!r} is only used with save_best_only=True")
         self.path, self.every, self.extra = path, every, extra
         self.earlier, self.others = earlier, others
+        self.save_best_only = bool(save_best_only)
+        self.monitor = (monitor or "val_loss") if self.save_best_only else None
+        self._plateau = _Plateau(self.monitor or "val_loss", mode, 0.0)
+        self.mode = self._plateau.mode
+        self.best: float = self._plateau.best
+        self.best_epoch: int | None = None
+        self._next_epoch: int | None = None  # the next epoch to run, once an epoch has ended
+
+    def free_epochs(self) -> int:
+        """The epochs until its next write (or look at the monitored value): ``every`` minus
+        the epochs since the last one; 1 until it has seen an epoch number."""
+        if self._next_epoch is None:
+            return 1
+        return self.every - self._next_epoch % self.every
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         assert self.model is not None  # set by Model.fit
-        if (epoch + 1) % self.every == 0 or self.model.stop_training:
+        self._next_epoch = epoch + 1
+        scheduled = (epoch + 1) % self.every == 0
+        if not self.save_best_only:
+            if scheduled or self.model.stop_training:
+                self._save(epoch + 1)
+            return
+        if not scheduled:
+            return
+        assert self.monitor is not None
+        value = _monitored(logs, self.monitor, "ModelCheckpoint")
+        if self._plateau.improved(value):
+            self._plateau.best = self.best = value
+            self.best_epoch = epoch
             self._save(epoch + 1)
 
     def _trained(self) -> Model:
@@ -486,11 +543,26 @@ class ModelCheckpoint(Callback):
         return self.model
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        self._next_epoch = None  # the next fit may start anywhere (initial_epoch)
+        if self.save_best_only:
+            return
         model = self._trained()
         assert model.history is not None  # set by Model.fit
         last = model.history.epoch[-1] + 1 if model.history.epoch else None
         if last is not None:
             self._save(last)
+
+    def _file(self, next_epoch: int, history: History) -> str | os.PathLike:
+        """The path of this write: ``path`` with ``{epoch}`` and the logs' names filled in."""
+        path = os.fspath(self.path)
+        if "{" not in str(path):
+            return self.path
+        logs = {k: v[-1] for k, v in history.history.items() if v}
+        try:
+            return str(path).format(epoch=next_epoch, **logs)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"ModelCheckpoint path {str(path)!r}: cannot fill it in ({error!r}); "
+                             f"it may name {{epoch}} and {', '.join(sorted(logs))}") from None
 
     def _save(self, next_epoch: int) -> None:
         model = self._trained()
@@ -499,7 +571,7 @@ class ModelCheckpoint(Callback):
             history.extend(self.earlier)
         if model.history is not None:
             history.extend(model.history)
-        save_checkpoint(model, self.path, next_epoch, extra=self.extra,
+        save_checkpoint(model, self._file(next_epoch, history), next_epoch, extra=self.extra,
                         callbacks=self.others, history=history)
 
 
