@@ -129,6 +129,8 @@ class Plan(NamedTuple):
         on_batch: called after every update with (batch index in its epoch, cost, batch size);
             returning True stops the call after that update.
         accuracy: also count each batch's correct examples (``network.batch_accuracy_sum``).
+        start: with one order, the batch of its epoch to begin at (``EpochLoop.run_batch``:
+            earlier calls made the batches before it).
     """
 
     orders: list[np.ndarray | None]
@@ -139,6 +141,7 @@ class Plan(NamedTuple):
     first_step: int = 0
     on_batch: Callable[[int, float, int], bool | None] | None = None
     accuracy: bool = False
+    start: int = 0
 
 
 class EpochSteps(NamedTuple):
@@ -370,7 +373,7 @@ class TextbookStepper:
                            for k in range(0, m, plan.batch_size)]
             start = len(costs)
             stopped = False
-            for b, (X_batch, Y_batch) in enumerate(batches):
+            for b, (X_batch, Y_batch) in enumerate(batches[plan.start:], start=plan.start):
                 rng = plan.dropout_rng(step) if plan.dropout_rng is not None else plan.rng
                 self._params, self.opt_state, cost, AL = _step(
                     self._params, self.optimizer, self.opt_state, X_batch, Y_batch,
@@ -511,6 +514,7 @@ class EpochLoop:
         self.costs: list[float] = []
         self.learning_rates: list[float | None] = []  # None: the optimizer's own
         self.accuracies: list[float] = []
+        self._partial: _PartialEpoch | None = None  # an epoch under way (``run_batch``)
         self._X, self._Y = X, Y
         stepper.bind(X, Y)
 
@@ -538,9 +542,14 @@ class EpochLoop:
         return permutation(shuffler, self.m)  # the course's shuffle
 
     def run(self, epochs: int) -> int:
-        """Train ``epochs`` more epochs (fewer when a callback stops); returns how many ran."""
+        """Train ``epochs`` more epochs (fewer when a callback stops); returns how many ran.
+        An epoch that ``run_batch`` left under way is finished first, and counts as one."""
         done = 0
         self.stop_training = False
+        if epochs > 0 and self._partial is not None:
+            while self._partial is not None:
+                self.run_batch()
+            done = 1
         per_batch = [cb for cb in self.callbacks if cb.per_batch]
 
         def on_batch(b: int, cost: float, size: int) -> bool:
@@ -564,6 +573,67 @@ class EpochLoop:
                 ))
                 done += self._record(first, steps, lr)
         return done
+
+    def set_learning_rate(self, learning_rate: float | Schedule | None) -> None:
+        """α from the next update on: a constant, a schedule ``epoch -> α`` (from this epoch),
+        or None for the optimizer's own."""
+        if callable(learning_rate):
+            self.schedule = learning_rate
+            self.learning_rate = learning_rate(self.epoch)
+        else:
+            self.schedule, self.learning_rate = None, learning_rate
+
+    @property
+    def batch_in_epoch(self) -> int:
+        """How many batches of the epoch under way ``run_batch`` has made (0: none)."""
+        return 0 if self._partial is None else len(self._partial.costs)
+
+    def run_batch(self) -> float:
+        """One update: the next batch of the epoch under way, its order drawn (and
+        ``on_epoch_begin`` called) at its first batch, the same draws as ``run`` makes. The batch
+        that completes the epoch books it as ``run`` would (its cost from all its batches, the
+        callbacks' logs); so an epoch made a batch at a time is the epoch ``run(1)`` makes, bit
+        for bit. Returns the batch's cost (before its update). A cost that is not finite puts the
+        stepper back at the weights from before the epoch and raises ``DivergenceError``."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self._partial is None:
+                epoch = self.epoch
+                for cb in self.callbacks:
+                    cb.on_epoch_begin(epoch, self)
+                if self.schedule is not None:
+                    self.learning_rate = self.schedule(epoch)
+                params, opt_state = self.stepper.state()
+                self._partial = _PartialEpoch(self._order(epoch), _copies(params), opt_state,
+                                              [], [])
+            p = self._partial
+            b = len(p.costs)
+            lr = self.learning_rate  # (set_learning_rate may change it between batches)
+            per_batch = [cb for cb in self.callbacks if cb.per_batch]
+
+            def one_batch(b: int, cost: float, size: int) -> bool:
+                for cb in per_batch:
+                    cb.on_batch_end(b, cost, size, self)
+                return True
+
+            steps = self.stepper.run(Plan(
+                [p.order], self.batch_size, lr, self.rng, self.dropout_rng, self.step + b,
+                one_batch, self.accuracy, start=b))
+            made = steps.cut if steps.cut is not None else EpochSteps(
+                steps.costs[0], None if steps.corrects is None else steps.corrects[0], 0.0)
+            cost = float(made.costs[0])
+            p.costs.append(cost)
+            if made.corrects is not None:
+                p.corrects.append(float(made.corrects[0]))
+            if not math.isfinite(cost):
+                self._partial = None
+                self.stepper.load_state(p.params, p.opt_state)
+                raise DivergenceError(self.epoch, cost, _copies(p.params), lr)
+            if len(p.costs) == self.sizes.size:  # the epoch is complete: book it
+                self._partial = None
+                self._record(self.epoch, steps_from(
+                    np.array(p.costs), self.sizes,
+                    np.array(p.corrects) if self.accuracy else None), lr)
+            return cost
 
     def _record(self, first: int, steps: Steps, lr: float | None) -> int:
         """Book the epochs of one stepper call in bulk (costs, learning rates, accuracies, the
@@ -604,6 +674,17 @@ class EpochLoop:
         if not finite:
             raise DivergenceError(first + k, totals[k], _copies(self.stepper.params), lr)
         return n
+
+
+class _PartialEpoch(NamedTuple):
+    """An epoch that ``EpochLoop.run_batch`` makes a batch at a time: its order, the state
+    before it (to go back to), and the costs (and correct counts) of its batches so far."""
+
+    order: np.ndarray | None
+    params: Params
+    opt_state: Any
+    costs: list[float]
+    corrects: list[float]
 
 
 def _copies(params: Mapping[str, np.ndarray]) -> Params:

@@ -778,6 +778,7 @@ class FastTrainer:
         for order in plan.orders:
             saved = None if full is not None else self._save()
             batches = full if full is not None else self._batches(order, plan.batch_size)
+            first, batches = plan.start, batches[plan.start:]  # (start: one order only)
             total, stopped = 0.0, False  # Σ cost · m_b, to tell a non-finite epoch cost
             if plain:  # (the loop below, without what this plan does not ask for)
                 for X_batch, Y_batch in batches:
@@ -787,7 +788,7 @@ class FastTrainer:
                     if not isfinite(total):
                         break
                 batches = []  # (``step`` numbers the masks' draws: none here)
-            for b, (X_batch, Y_batch) in enumerate(batches):
+            for b, (X_batch, Y_batch) in enumerate(batches, start=first):
                 rng = None
                 if draws:
                     rng = check_random_state(plan.dropout_rng(step) if plan.dropout_rng
@@ -835,7 +836,7 @@ class FastTrainer:
         code = ACCURACY_CODES.get(self.activations[-1], 0) if plan.accuracy else 0
         start = self._save()  # the state before the call, for a replay
         masks = None
-        if plan.on_batch is not None:  # one epoch (a per-batch callback never shares a call)
+        if plan.on_batch is not None or plan.start:  # one epoch (never sharing a call)
             costs, corrects = self._run_batch_by_batch(plan, X_rows, Y_rows, rows, bs, lr, code)
         else:
             if self.draws_masks:
@@ -863,14 +864,14 @@ class FastTrainer:
                             rows: np.ndarray, bs: int, lr: float, code: int
                             ) -> tuple[np.ndarray, np.ndarray]:
         """One compiled call per batch (each drawing its own masks), ``plan.on_batch`` after
-        each."""
-        assert plan.on_batch is not None and len(plan.orders) == 1
+        each, from the batch ``plan.start`` of the epoch."""
+        assert len(plan.orders) == 1
         m = self._m
         costs: list[float] = []
         corrects: list[float] = []
         step = plan.first_step
         for order in (rows if rows.ndim == 2 else [rows]):
-            for b, k in enumerate(range(0, m, bs)):
+            for b, k in enumerate(range(plan.start * bs, m, bs), start=plan.start):
                 part = order[k : k + bs]
                 rngs = None
                 if self.draws_masks:
@@ -881,7 +882,7 @@ class FastTrainer:
                 corrects.extend(a.tolist())
                 if c.size == 0:
                     break
-                stop = plan.on_batch(b, float(c[-1]), part.size)
+                stop = plan.on_batch is not None and plan.on_batch(b, float(c[-1]), part.size)
                 if stop or not math.isfinite(c[-1]):  # (the kernel stops at such a batch)
                     break
         return np.array(costs), np.array(corrects)
