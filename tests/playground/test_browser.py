@@ -94,11 +94,27 @@ class Page:
     def epoch(self):
         return self.js("window.playground.runs[0].last.epoch")
 
+    def button(self, name):
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    def set_speed(self, key):
+        """Move the Speed slider with the keyboard: "End" is as fast as possible, "Home" 1."""
+        before = self.js("window.playground.messages")
+        value = self.page.get_by_label("Speed").input_value()
+        self.page.get_by_label("Speed").focus()
+        self.page.keyboard.press(key)
+        if self.page.get_by_label("Speed").input_value() != value:
+            self.wait(f"window.playground.messages > {before}")  # the server's "state"
+
     def train(self, epochs):
-        self.page.click("#play")
+        self.set_speed("End")
+        self.button("Play").click()
         self.wait(f"window.playground.runs.every(r => r.last.epoch >= {epochs})")
-        self.page.click("#play")
+        self.button("Pause").click()
         self.wait("!window.playground.playing")
+
+    def screenshot(self, path):
+        self.page.screenshot(path=str(path), full_page=True)
 
     def boundary(self, selector="#boundary"):
         return self.page.eval_on_selector(selector, "c => c.toDataURL()")
@@ -137,7 +153,7 @@ def test_moons_play_the_test_cost_falls_and_the_heatmap_changes(page):
     assert rows[-1][2] < rows[0][2]
     assert page.boundary() != start_picture
     assert float(page.page.text_content("#test-acc")) > 0.8
-    assert page.page.text_content("#play") == "▶ Play"
+    assert page.button("Play").is_visible() and page.button("Pause").count() == 0
 
 
 def test_compare_preset(page):
@@ -172,7 +188,7 @@ def test_compare_preset(page):
 
 
 def test_gradient_check_and_its_reason_under_dropout(page):
-    page.open("?dataset=xor&layers=3&activations=tanh")
+    page.open("?dataset=xor&layers=3&activations=tanh&batch_size=full")
     page.change("#keep_prob", "0.8")
     page.wait("window.playground.ready.dropout")
     assert page.page.is_disabled("#gradcheck")
@@ -181,7 +197,7 @@ def test_gradient_check_and_its_reason_under_dropout(page):
     page.change("#keep_prob", "1")
     page.wait("!window.playground.ready.dropout")
     assert page.page.is_enabled("#gradcheck") and page.page.is_hidden("#gradcheck-reason")
-    page.page.click("#step")
+    page.button("Step").click()
     page.page.click("#gradcheck")
     page.wait("!document.getElementById('gradcheck-panel').hidden")
     summary = page.page.text_content("#gradcheck-summary")
@@ -200,16 +216,19 @@ def test_a_shared_url_gives_the_same_setup_and_run(page, browser, server):
     page.page.check("#features input[value=sin_x1]")
     page.change("#lr", "0.03")
     page.change("#seed", "7")
+    page.page.select_option("#batch-mode", "full")
+    page.wait("window.playground.settings.batch_size === 'full'")
     page.page.select_option("#batch-mode", "mini")
-    page.wait("window.playground.settings.batch_size === 64")  # the page's default size
-    page.change("#batch_size", "32")
-    page.wait("window.playground.settings.batch_size === 32")
+    page.wait("window.playground.settings.batch_size === 32")  # the size shown before
+    page.change("#batch_size", "16")
+    page.wait("window.playground.settings.batch_size === 16")
     url = page.page.url
     assert page.page.input_value("#share-url") == url
-    for _ in range(3):
-        page.page.click("#step")
-    page.wait("window.playground.runs[0].last.epoch === 3")
-    first = (page.page.text_content("#test-loss"), page.boundary())
+    for _ in range(3):  # mini-batches are on: a step is one mini-batch
+        page.button("Step").click()
+    page.wait("window.playground.runs[0].last.steps === 3")
+    assert page.epoch() == 0
+    first = (page.js("window.playground.runs[0].last.metrics.train_loss"), page.boundary())
 
     other = Page(browser, server)
     try:
@@ -222,9 +241,10 @@ def test_a_shared_url_gives_the_same_setup_and_run(page, browser, server):
         assert other.page.is_checked("#features input[value=sin_x1]")
         assert other.page.input_value("#batch-mode") == "mini"
         for _ in range(3):
-            other.page.click("#step")
-        other.wait("window.playground.runs[0].last.epoch === 3")
-        assert (other.page.text_content("#test-loss"), other.boundary()) == first
+            other.button("Step").click()
+        other.wait("window.playground.runs[0].last.steps === 3")
+        assert (other.js("window.playground.runs[0].last.metrics.train_loss"),
+                other.boundary()) == first
     finally:
         other.close()
 
@@ -293,16 +313,17 @@ def test_a_bad_value_shows_the_servers_message(page, course_data):
 
 
 def test_a_diverging_run_shows_a_message_and_the_page_goes_on(page):
-    page.open("?dataset=blobs&n_points=10&optimizer=gd&lr=10&l2=10&layers=3")
-    page.page.click("#play")
+    page.open("?dataset=blobs&n_points=10&optimizer=gd&lr=10&l2=10&layers=3&speed=max")
+    assert page.page.text_content("#speed-text") == "as fast as possible"
+    page.button("Play").click()
     page.wait("document.getElementById('message').textContent.includes('training diverged')")
     page.wait("!window.playground.playing")
     assert "try a smaller learning rate than 10" in page.page.text_content("#message")
-    assert page.page.text_content("#play") == "▶ Play"
-    page.page.click("#reset")
+    assert page.button("Play").is_visible()
+    page.button("Reset").click()
     page.wait("window.playground.runs[0].last.epoch === 0")
     page.change("#lr", "0.1")
-    page.page.click("#step")
+    page.button("Step").click()
     page.wait("window.playground.runs[0].last.epoch === 1")
 
 
@@ -324,3 +345,181 @@ def test_an_answer_that_arrives_while_typing_keeps_what_was_typed(page):
     # the user leaves the field: its change event sends what they typed
     page.js("document.getElementById('seed').dispatchEvent(new Event('change', {bubbles: true}))")
     page.wait("String(window.playground.settings.seed) === '7'")
+
+
+# -- issue 20: speed, step, changes without reset, labels and keyboard -------------------------
+
+
+def test_speed_paces_the_epochs_and_step_makes_one(page, tmp_path):
+    page.open("?dataset=xor&n_points=60&layers=3&batch_size=full")
+    assert page.page.text_content("#speed-text") == "10 epochs/s"  # the default: watchable
+    page.set_speed("Home")
+    assert page.page.text_content("#speed-text") == "1 epoch/s"
+    assert "speed=1" in page.page.url
+    page.button("Play").click()
+    page.wait("window.playground.playing")
+    time.sleep(3.5)
+    page.button("Pause").click()
+    page.wait("!window.playground.playing")
+    epochs = page.epoch()
+    # about 4 at 1 epoch per second (the first at once): a tolerant check of the pace
+    assert 2 <= epochs <= 7, epochs
+    page.button("Step").click()
+    page.wait(f"window.playground.runs[0].last.epoch === {epochs + 1}")
+    info = page.page.get_by_role("status", name="Last step").text_content()
+    assert info.startswith(f"Step: epoch {epochs} → {epochs + 1} (1 update), training cost ")
+    # mini-batches on (a change without reset): a step is one mini-batch
+    page.page.get_by_label("Batch", exact=True).select_option("mini")
+    page.wait("window.playground.settings.batch_size === 32")  # the size the field held
+    page.change("#batch_size", "10")
+    page.wait("window.playground.settings.batch_size === 10")
+    assert page.epoch() == epochs + 1
+    steps = page.js("window.playground.runs[0].last.steps")
+    page.button("Step").click()
+    page.wait(f"window.playground.runs[0].last.steps === {steps + 1}")
+    assert page.epoch() == epochs + 1
+    assert page.page.get_by_role("status", name="Last step").text_content().startswith(
+        f"Step: mini-batch 1 of 5 in epoch {epochs + 1}")
+    page.screenshot(tmp_path / "speed-and-step.png")
+
+
+def test_a_learning_rate_change_keeps_the_run_and_is_marked(page, tmp_path):
+    page.open("?dataset=moons&optimizer=gd&lr=0.05&batch_size=full")
+    page.train(30)
+    epoch = page.epoch()
+    weights = page.js("window.playground.runs[0].last.weights")
+    before = page.js("window.playground.messages")
+    page.page.get_by_label("Learning rate").fill("0.5")
+    page.page.get_by_label("Learning rate").press("Enter")
+    page.wait(f"window.playground.messages > {before} && window.playground.settings.lr === 0.5")
+    assert page.epoch() == epoch and page.js("window.playground.runs[0].last.weights") == weights
+    assert page.js("window.playground.runs[0].marks") == [
+        {"epoch": epoch, "step": epoch, "label": "α 0.05 → 0.5"}]
+    assert "lr=0.5" in page.page.url
+    page.button("Step").click()
+    page.wait(f"window.playground.runs[0].last.epoch === {epoch + 1}")
+    assert page.js("window.playground.runs[0].last.lr") == 0.5
+    page.page.get_by_label("Log scale").check()
+    page.screenshot(tmp_path / "learning-rate-change.png")
+    # a change of the network starts again from epoch 0, and the page said so before
+    page.page.get_by_label("units of layer 1").focus()
+    assert "starts again from epoch 0" in page.page.text_content("#message")
+    page.change("#layers .layer:nth-child(1) .units", "6")
+    page.wait("window.playground.runs[0].last.epoch === 0")
+    assert "Started again from epoch 0: hidden layers changed" in page.page.text_content(
+        "#message")
+
+
+def test_every_control_has_a_name_and_the_keyboard_reaches_it(page, tmp_path):
+    page.open("?speed=max")
+    for name in ("Reset", "Play", "Step"):
+        button = page.button(name)
+        assert button.is_visible() and button.locator("svg").count() >= 1
+        assert not any(glyph in button.text_content() for glyph in "▶⏸⟲")
+    for label in ("Speed", "Learning rate", "Log scale", "Batch size", "Data set"):
+        assert page.page.get_by_label(label).count() >= 1, label
+    unnamed = page.js("""[...document.querySelectorAll('button, input, select')]
+        .filter(e => e.type !== 'hidden' && !e.closest('[hidden]'))
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !e.textContent.trim())
+        .map(e => e.outerHTML)""")
+    assert unnamed == []
+    # Tab from the top of the page: Reset, Play, Step, Speed in turn; Space plays
+    page.page.locator("h1").click()
+    reached = []
+    for _ in range(8):
+        page.page.keyboard.press("Tab")
+        reached.append(page.js("document.activeElement.id"))
+    assert reached[:4] == ["reset", "play", "step", "speed"], reached
+    page.page.get_by_role("button", name="Play").focus()
+    page.page.keyboard.press("Space")
+    page.wait("window.playground.playing")
+    pause = page.button("Pause")
+    assert pause.is_visible() and pause.locator("svg.icon-pause").is_visible()
+    page.page.keyboard.press("Space")
+    page.wait("!window.playground.playing")
+    page.screenshot(tmp_path / "controls.png")
+    print(f"\nscreenshots: {tmp_path}")
+
+
+SAMPLE_CLASSES = """([k]) => {
+    // which class colour each sampled pixel of the heatmap leans to (its colour minus white)
+    const colours = [[245, 147, 34], [8, 119, 189], [42, 157, 63], [142, 68, 173],
+                     [214, 39, 40]].slice(0, k);
+    const c = document.getElementById('boundary');
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const counts = new Array(k).fill(0);
+    for (let y = 5; y < c.height; y += Math.floor(c.height / 40)) {
+        for (let x = 5; x < c.width; x += Math.floor(c.width / 40)) {
+            const i = 4 * (y * c.width + x);
+            const d = [0, 1, 2].map(j => 250 - data[i + j]);
+            let best = 0, bestScore = -Infinity;
+            colours.forEach((col, n) => {
+                const e = col.map(v => 250 - v);
+                const norm = Math.hypot(...e) * (Math.hypot(...d) || 1);
+                const score = (d[0] * e[0] + d[1] * e[1] + d[2] * e[2]) / norm;
+                if (score > bestScore) { bestScore = score; best = n; }
+            });
+            counts[best] += 1;
+        }
+    }
+    return counts;
+}"""
+
+DISTINCT_IN_A_ROW = """() => {
+    const c = document.getElementById('boundary');
+    const row = c.getContext('2d').getImageData(0, Math.floor(c.height / 2), c.width, 1).data;
+    const seen = new Set();
+    for (let i = 0; i < row.length; i += 4) seen.add(`${row[i]},${row[i + 1]},${row[i + 2]}`);
+    return seen.size;
+}"""
+
+
+def test_three_classes_and_regression(page, tmp_path):
+    page.open("?speed=max")
+    assert page.page.get_by_label("Problem type").input_value() == "classification"
+    page.change("#classes", "3")  # moons has two classes: the page picks the blobs
+    page.wait("window.playground.ready.classes === 3 && "
+              "window.playground.settings.dataset === 'blobs'")
+    assert page.js("window.playground.ready.output") == "softmax"
+    start = page.js("window.playground.runs[0].last.metrics.test_loss")
+    page.train(100)
+    end = page.js("window.playground.runs[0].last.metrics")
+    assert end["test_loss"] < 0.5 * start and end["test_accuracy"] > 0.8, (start, end)
+    counts = page.page.evaluate(SAMPLE_CLASSES, [3])
+    assert all(n > 0.1 * sum(counts) for n in counts), counts  # three colours, each a region
+    page.screenshot(tmp_path / "three-classes.png")
+
+    page.page.get_by_label("Problem type").select_option("regression")
+    page.wait("window.playground.ready.output === 'identity'")
+    assert page.js("window.playground.settings.dataset") == "plane"
+    assert page.page.is_hidden("#classes")
+    start = page.js("window.playground.runs[0].last.metrics.test_loss")
+    page.train(200)
+    end = page.js("window.playground.runs[0].last.metrics")
+    assert end["test_loss"] < 0.7 * start and end["test_accuracy"] is None, (start, end)
+    assert page.page.text_content("#loss-name") == "Loss: mean squared error"
+    assert page.page.evaluate(DISTINCT_IN_A_ROW) > 60  # a continuous scale across the plane
+    page.screenshot(tmp_path / "regression.png")
+
+    # a CSV file with three labels: three classes
+    lines = ["x1,x2,fruit"] + [f"{cx + (i % 7) / 10:.2f},{(i * 3 % 11) / 10 - 0.5:.2f},{name}"
+                               for name, cx in (("apple", -2), ("kiwi", 0), ("pear", 2))
+                               for i in range(30)]
+    fruit = tmp_path / "fruit.csv"
+    fruit.write_text("\n".join(lines) + "\n")
+    page.page.get_by_label("Problem type").select_option("classification")
+    page.wait("window.playground.ready.output === 'sigmoid'")
+    page.page.get_by_label("Data set").select_option("csv")
+    page.page.set_input_files("#csv-file", str(fruit))
+    page.wait("window.playground.settings.dataset === 'csv' && "
+              "window.playground.ready.classes === 3")
+    assert page.page.input_value("#classes") == "3"
+    assert "classes apple (0, orange), kiwi (1, blue), pear (2, green)" in page.page.text_content(
+        "#csv-info")
+    start = page.js("window.playground.runs[0].last.metrics.test_loss")
+    page.train(100)
+    assert page.js("window.playground.runs[0].last.metrics.test_loss") < 0.5 * start
+    counts = page.page.evaluate(SAMPLE_CLASSES, [3])
+    assert all(n > 0.1 * sum(counts) for n in counts), counts
+    page.screenshot(tmp_path / "csv-three-classes.png")

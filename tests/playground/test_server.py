@@ -84,10 +84,16 @@ def test_page_and_static_files(client):
 def test_options_and_status(client, course_data):
     o = client.get("/api/options").json()
     assert [d["name"] for d in o["datasets"]] == [
-        "moons", "circles", "flower", "xor", "blobs", "spiral", "football", "csv"]
+        "moons", "circles", "flower", "xor", "blobs", "spiral", "football", "csv", "plane",
+        "gaussian"]
+    assert o["problems"] == ["classification", "regression"] and o["max_classes"] == 5
     assert o["limits"]["max_sessions"] == 3 and o["limits"]["max_units"] == 16
     assert set(o["presets"]) == {"init", "optimizer", "regularization"}
-    assert o["defaults"]["batch_size"] == "full" and "x1_x2" in [f["name"] for f in o["features"]]
+    assert o["defaults"]["batch_size"] == 32 and o["defaults"]["l2"] == 0.01
+    assert o["live"] == ["lr", "decay", "l2", "keep_prob", "optimizer", "beta", "beta1", "beta2",
+                         "epsilon", "batch_size"]
+    assert o["speeds"][0] == 1 and o["speeds"][-1] is None and o["default_speed"] == 10
+    assert "x1_x2" in [f["name"] for f in o["features"]]
     football = next(d for d in o["datasets"] if d["name"] == "football")
     # tests/conftest.py points NNLAB_DATA at the course's files when it finds them
     present = course_data is not None and (course_data / "data.mat").is_file()
@@ -379,3 +385,78 @@ def test_only_the_allowed_host_names_are_answered():
             with local.websocket_connect("/ws", headers={"host": "evil.example:8000"}):
                 pass
         assert info.value.code == 1008
+
+
+def test_speed_step_by_mini_batch_and_a_change_without_reset(client):
+    settings = {"dataset": "moons", "n_points": 100, "layers": "4", "optimizer": "gd",
+                "lr": "0.05", "batch_size": "full"}
+    with open_session(client, settings) as (ws, _, _ready):
+        ws.send_json({"type": "speed", "epochs_per_second": 1})
+        assert receive(ws, "state")["speed"] == 1
+        ws.send_json({"type": "play", "speed": "max"})
+        assert receive(ws, "state")["speed"] is None
+        receive(ws, "snapshot")
+        ws.send_json({"type": "pause"})
+        assert receive(ws, "state")["playing"] is False
+        ws.send_json({"type": "step"})
+        epoch = receive(ws, "snapshot")["runs"][0]["epoch"]
+        # a change without reset: the epoch count kept, the change marked
+        ws.send_json({"type": "change", "settings": {**settings, "lr": "0.5",
+                                                     "batch_size": "20"}})
+        changed = receive(ws, "changed")
+        assert changed["changes"] == ["α 0.05 → 0.5, batch full → 20"]
+        assert changed["epoch"] == epoch and changed["settings"]["batch_size"] == 20
+        ws.send_json({"type": "step", "unit": "batch"})
+        snap = receive(ws, "snapshot")
+        run, step = snap["runs"][0], snap["step"]
+        assert run["epoch"] == epoch and (run["batch"], run["batches"]) == (1, 4)
+        assert step["unit"] == "batch" and step["steps_after"] == step["steps_before"] + 1
+        assert run["marks"] == [{"epoch": epoch, "step": epoch, "label": changed["changes"][0]}]
+        # what cannot change without a reset, and bad values: a message naming the field
+        for message, field, text in [
+            ({"type": "change", "settings": {**settings, "layers": "5"}}, "layers",
+             "hidden layers cannot change without a reset"),
+            ({"type": "speed", "epochs_per_second": 0}, "speed", "speed = 0 epochs per second"),
+            ({"type": "play", "speed": "fast"}, "speed", "speed = fast is not a number"),
+            ({"type": "step", "unit": "week"}, "unit", "step unit 'week' is unknown"),
+        ]:
+            ws.send_json(message)
+            error = receive(ws, "error")
+            assert error["field"] == field and text in error["message"], error
+        ws.send_json({"type": "step"})
+        assert receive(ws, "snapshot")["runs"][0]["epoch"] == epoch + 1
+
+
+def test_a_slow_speed_paces_the_epochs(client):
+    """At 5 epochs per second, a second of playing trains a handful of epochs, not hundreds (a
+    tolerant check of the pace, not a timing requirement)."""
+    with open_session(client, {"dataset": "xor", "n_points": 60, "layers": "3"}) as (ws, _, _r):
+        ws.send_json({"type": "play", "speed": 5})
+        assert receive(ws, "state")["playing"] is True
+        start = time.monotonic()
+        epochs = [receive(ws, "snapshot")["runs"][0]["epoch"] for _ in range(5)]
+        elapsed = time.monotonic() - start
+        ws.send_json({"type": "pause"})
+        receive(ws, "state")
+        assert epochs == [1, 2, 3, 4, 5]  # one epoch a snapshot
+        assert elapsed > 0.5  # five epochs at 5 per second take about 0.8 s, far from 0
+
+
+def test_three_classes_and_regression_over_the_socket(client):
+    three = {"dataset": "blobs", "classes": 3, "n_points": 120}
+    with open_session(client, three) as (ws, sid, ready):
+        assert (ready["output"], ready["classes"]) == ("softmax", 3)
+        assert ready["runs"][0]["layer_dims"][-1] == 3
+        assert {p[2] for p in ready["data"]["train"]} == {0, 1, 2}
+        assert "classes" in ready["snapshot"]["runs"][0]
+        config = client.get(f"/api/sessions/{sid}/config.toml?run=0")
+        assert config.status_code == 422 and "export the model instead" in config.text
+        assert client.get(f"/api/sessions/{sid}/model.npz?run=0").status_code == 200
+    with open_session(client, {"problem": "regression", "dataset": "plane"}) as (ws, _, ready):
+        assert ready["output"] == "identity" and ready["value_scale"] > 0
+        assert ready["snapshot"]["runs"][0]["metrics"]["test_accuracy"] is None
+        ws.send_json({"type": "configure", "settings": {"problem": "regression",
+                                                        "dataset": "moons"}})
+        error = receive(ws, "error")
+        assert error["field"] == "dataset" and "regression uses plane or gaussian" in error[
+            "message"]

@@ -212,14 +212,14 @@ def test_training_never_holds_up_another_pages_configure(client, monkeypatch):
     configure is answered all the same. It used to queue behind them in the same pool."""
     release = threading.Event()
     entered = threading.Semaphore(0)
-    real_step = lab_module.Lab.step
+    real_step = lab_module.Lab.step_once
 
-    def held_step(self, epochs=1):
+    def held_step(self, unit="epoch"):
         entered.release()
         release.wait(60)
-        return real_step(self, epochs)
+        return real_step(self, unit)
 
-    monkeypatch.setattr(lab_module.Lab, "step", held_step)
+    monkeypatch.setattr(lab_module.Lab, "step_once", held_step)
     stepping, ready = [], {}
 
     def step_page():

@@ -46,9 +46,11 @@ def test_form_strings_and_json_values_parse_to_the_same_settings():
     assert parse_settings(from_form.to_dict()) == from_form  # what the page gets back re-parses
 
 
-def test_defaults_full_batch_and_no_hidden_layer():
+def test_defaults_mini_batches_and_no_hidden_layer():
     s = parse_settings({})
-    assert s == Settings() and s.batch_size is None and s.to_dict()["batch_size"] == "full"
+    assert s == Settings() and s.batch_size == 32 and s.l2 == 0.01  # issue 20's defaults
+    full = parse_settings({"batch_size": "full"})
+    assert full.batch_size is None and full.to_dict()["batch_size"] == "full"
     logistic = parse_settings({"layers": "", "activations": ""})
     assert logistic.layers == [] and logistic.activations == [] and not logistic.dropout
     assert parse_settings({"layers": [3, 3, 3], "activations": "relu"}).activations == ["relu"] * 3
@@ -223,7 +225,8 @@ def test_csv_numbers_words_header_comments():
         ("1,2,0\n3,4,1\n5,6\n7,8,1\n", "line 3: 2 columns; expected 3"),
         ("1,2,0\n3,x,1\n5,6,0\n7,8,1\n", "line 2: 'x' is not a number"),
         ("1,2,0\n3,inf,1\n5,6,0\n7,8,1\n", "line 2: 'inf' is not a finite number"),
-        ("1,2,0\n3,4,1\n5,6,2\n7,8,1\n", "3 distinct values (0, 1, 2); expected exactly 2"),
+        ("".join(f"{i},{i},{i}\n" for i in range(6)),
+         "6 distinct values (0, 1, 2, 3, 4, ...); expected 2 to 5 classes"),
         ("1,2,a\n3,4,a\n5,6,a\n7,8,a\n", "1 distinct values"),
         ("1,2,1\n3,4,1.0\n5,6,0\n7,8,1\n", "the same numbers written differently"),
         ("1,2,1\n3,4,\n5,6,0\n7,8,1\n", "line 2: the label is empty"),
@@ -390,3 +393,152 @@ def test_exports_are_a_train_config_and_a_model_file():
     assert config["activations"] == ["relu", "tanh", "sigmoid"]
     assert config["layer_dims"] == [3, 6, 6, 1] and config["features"] == ["x1", "x2", "sin_x1"]
     assert TrainConfig.from_dict(config["train_config"]) == cfg
+
+
+# -- changes without reset, one mini-batch at a time (issue 20) ----------------------------------
+
+
+def test_a_learning_rate_change_keeps_the_run_and_scales_the_next_update():
+    """Mid-run, α 0.01 → 0.1 on gradient descent: the epoch count and the weights are kept, and
+    the next update is the engine's own step (``train_step``) with the new α: ten times the one the
+    old α would have made from the same weights."""
+    from nnlab.training import train_step
+
+    raw = {"dataset": "moons", "n_points": 120, "layers": [4], "optimizer": "gd", "lr": 0.01,
+           "batch_size": "full", "l2": 0}
+    lab = Lab(parse_settings(raw))
+    lab.step(7)
+    run = lab.runs[0]
+    params, opt_state = run.loop.stepper.state()
+    assert lab.change(parse_settings({**raw, "lr": 0.1})) == ["α 0.01 → 0.1"]
+    assert run.epoch == 7 and run.steps == 7
+    assert all(np.array_equal(run.params[k], params[k]) for k in params)  # the weights kept
+    snap = lab.step(1)
+    assert run.epoch == 8 and snap["runs"][0]["marks"] == [
+        {"epoch": 7, "step": 7, "label": "α 0.01 → 0.1"}]
+    gd = get_optimizer("gd", learning_rate=0.01)
+    engine, _, _ = train_step(params, gd, opt_state, run.X_train, run.Y_train, run.activations,
+                              learning_rate=0.1)
+    old, _, _ = train_step(params, gd, opt_state, run.X_train, run.Y_train, run.activations)
+    for k in params:
+        np.testing.assert_array_equal(run.params[k], engine[k])
+        np.testing.assert_allclose(run.params[k] - params[k], 10 * (old[k] - params[k]),
+                                   rtol=1e-9, atol=1e-15)
+
+
+def test_live_changes_of_the_learning_settings_and_a_refused_one():
+    raw = {"dataset": "xor", "n_points": 80, "layers": [3], "optimizer": "adam", "lr": 0.01,
+           "batch_size": "full", "l2": 0}
+    lab = Lab(parse_settings(raw))
+    lab.step(4)
+    changed = {**raw, "l2": 0.1, "keep_prob": 0.8, "batch_size": 16, "beta1": 0.8, "decay": 1.0}
+    [label] = lab.change(parse_settings(changed))
+    assert label == "decay 0 → 1, λ 0 → 0.1, keep_prob 1 → 0.8, β1 0.9 → 0.8, batch full → 16"
+    run = lab.runs[0]
+    assert (run.epoch, run.steps, run.batches) == (4, 4, 4)  # 56 training points in 16s
+    lab.step(2)
+    assert (run.epoch, run.steps) == (6, 12)
+    assert run.lr == pytest.approx(0.01 / (1 + 1.0 * 5))  # the decay from the epoch reached
+    assert lab.ready()["dropout"] and run.keep_probs == [0.8]
+    assert lab.change(parse_settings(changed)) == []  # nothing changed: nothing marked
+    with pytest.raises(SettingsError, match="hidden layers cannot change without a reset") as e:
+        lab.change(parse_settings({**changed, "layers": [5]}))
+    assert e.value.field == "layers"
+    compared = Lab(parse_settings(raw), parse_compare(
+        [{"optimizer": "gd"}, {"optimizer": "adam"}], parse_settings(raw)))
+    with pytest.raises(SettingsError, match="while comparing"):
+        compared.change(parse_settings({**raw, "lr": 0.1}))
+
+
+@pytest.mark.parametrize("extra", [{}, {"keep_prob": 0.8}, {"optimizer": "momentum"}])
+def test_an_epoch_made_a_mini_batch_at_a_time_is_the_epoch_of_the_loop(extra):
+    raw = {"dataset": "moons", "n_points": 150, "batch_size": 32, **extra}
+    by_batch, by_epoch = Lab(parse_settings(raw)), Lab(parse_settings(raw))
+    by_batch.step(2)
+    by_epoch.step(2)
+    run = by_batch.runs[0]
+    assert run.batches == 4  # 105 training points
+    reports = [by_batch.step_once("batch")["step"] for _ in range(run.batches + 1)]
+    assert [r["steps_after"] - r["steps_before"] for r in reports] == [1] * 5
+    assert [(r["epoch_before"], r["epoch_after"]) for r in reports] == [
+        (2, 2), (2, 2), (2, 2), (2, 3), (3, 3)]
+    assert [r["batch"] for r in reports] == [0, 1, 2, 3, 0]
+    assert all(r["unit"] == "batch" and r["loss_before"] != r["loss_after"] for r in reports)
+    by_epoch.step(1)
+    by_epoch.step_once("batch")
+    by_batch.step(3)  # the rest of epoch 3, then two whole epochs
+    by_epoch.step(3)
+    for k, w in by_epoch.runs[0].params.items():
+        np.testing.assert_array_equal(run.params[k], w)
+    assert run.epoch == by_epoch.runs[0].epoch == 6
+
+
+def test_a_step_with_the_full_batch_is_one_epoch_and_says_its_cost():
+    lab = Lab(parse_settings({"dataset": "xor", "n_points": 60, "layers": [3],
+                              "batch_size": "full"}))
+    report = lab.step_once("batch")["step"]
+    assert report["unit"] == "epoch" and report["batches"] == 1
+    assert (report["epoch_before"], report["epoch_after"]) == (0, 1)
+    assert report["loss_before"] == lab.runs[0].history.rows[0][1]
+    assert report["loss_after"] == lab.runs[0].history.rows[1][1]
+    with pytest.raises(SettingsError, match="step unit"):
+        lab.step_once("week")
+
+
+# -- problem types: K classes and regression (issue 20) --------------------------------------------
+
+
+@pytest.mark.parametrize("raw, output, classes", [
+    ({"dataset": "blobs", "classes": 3}, "softmax", 3),
+    ({"dataset": "spiral", "classes": 5, "layers": [8, 8]}, "softmax", 5),
+    ({"problem": "regression", "dataset": "plane"}, "identity", 1),
+    ({"problem": "regression", "dataset": "gaussian", "layers": [8, 8]}, "identity", 1),
+])
+def test_k_classes_and_regression_train_and_their_test_loss_falls(raw, output, classes):
+    lab = Lab(parse_settings({**raw, "n_points": 200}))
+    run = lab.runs[0]
+    assert run.activations[-1] == output and run.layer_dims[-1] == classes
+    start = run.metrics()
+    snap = lab.step(200)["runs"][0]
+    assert snap["metrics"]["test_loss"] < 0.7 * start["test_loss"], (start, snap["metrics"])
+    if output == "softmax":  # one-hot columns; the picture holds every class
+        assert run.Y_train.shape[0] == classes and np.all(run.Y_train.sum(axis=0) == 1)
+        shown = set(base64.b64decode(snap["classes"]))
+        assert shown == set(range(classes))
+        assert snap["metrics"]["test_accuracy"] > 1.5 / classes
+    else:
+        assert snap["metrics"]["test_accuracy"] is None and "classes" not in snap
+        values = np.frombuffer(base64.b64decode(snap["boundary"]), np.uint8)
+        assert len(set(values.tolist())) > 50  # a continuous scale, not two colours
+    assert lab.gradient_check()["passed"]
+
+
+@pytest.mark.parametrize("raw, field, message", [
+    ({"problem": "regression"}, "dataset", "data set moons is for classification"),
+    ({"dataset": "plane"}, "dataset", "data set plane is for regression"),
+    ({"dataset": "moons", "classes": 3}, "classes", "moons has two classes"),
+    ({"dataset": "blobs", "classes": 6}, "classes", "classification has 2 to 5 classes"),
+    ({"problem": "ranking"}, "problem", "choose one of classification, regression"),
+])
+def test_problem_type_mistakes_name_the_field(raw, field, message):
+    with pytest.raises(SettingsError, match=message) as error:
+        parse_settings(raw)
+    assert error.value.field == field
+
+
+def test_a_csv_with_three_labels_trains_three_classes():
+    rng = np.random.RandomState(3)
+    rows = ["x,y,fruit"] + [f"{x:.3f},{y:.3f},{name}" for name, cx in
+                            (("apple", -2), ("kiwi", 0), ("pear", 2))
+                            for x, y in zip(cx + 0.4 * rng.randn(40), rng.randn(40), strict=True)]
+    upload = parse_csv("\n".join(rows), "fruit.csv")
+    assert upload.classes == ("apple", "kiwi", "pear") and sorted(set(upload.Y[0])) == [0, 1, 2]
+    store = UploadStore(4)
+    store.add(upload)
+    raw = {"dataset": "csv", "upload": upload.id, "classes": 3}
+    lab = Lab(parse_settings(raw), uploads=store)
+    start = lab.runs[0].metrics()["test_loss"]
+    snap = lab.step(150)["runs"][0]
+    assert lab.runs[0].output == "softmax" and snap["metrics"]["test_loss"] < 0.5 * start
+    with pytest.raises(SettingsError, match=r"fruit\.csv has 3 classes \(apple, kiwi, pear\)"):
+        Lab(parse_settings({**raw, "classes": 2}), uploads=store)

@@ -1,6 +1,8 @@
 """The playground's data: each data set built from the settings, uploaded CSV files, the split.
 
-Every set is 2-D points ``X (2, m)`` with labels ``Y (1, m)`` in {0, 1}. The points are drawn from
+Every set is 2-D points ``X (2, m)`` with labels ``Y (1, m)``: in {0, 1} for two classes, the
+class 0 .. K-1 for K classes (``make_blobs``, ``make_arms``), a real value for regression
+(``make_regression``). The points are drawn from
 the settings' seed and split into training and test points by ``RandomState(seed)`` as well, so the
 same settings always give the same points.
 
@@ -23,7 +25,7 @@ import numpy as np
 from ..datasets import DataFileError, load_circles, load_flower, load_football, load_moons
 from ..datasets.registry import _is_number
 from ..datasets.toy import make_toy
-from .settings import Limits, Settings, SettingsError
+from .settings import MAX_CLASSES, Limits, Settings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Upload:
     name: str
     X: np.ndarray
     Y: np.ndarray
-    classes: tuple[str, str]
+    classes: tuple[str, ...]
     columns: tuple[str, str, str] | None
 
     def summary(self) -> dict[str, object]:
@@ -47,8 +49,9 @@ def parse_csv(text: str, name: str = "upload.csv", limits: Limits | None = None)
     """Read a CSV of 2-D labelled points: three comma-separated columns ``x1, x2, label``.
 
     A first line whose first two fields are not numbers is a header. Blank lines and lines
-    starting with ``#`` are skipped. The label column must hold exactly two distinct values (numbers
-    or words); the smaller (numbers) or the first in alphabetical order (words) becomes class 0.
+    starting with ``#`` are skipped. The label column must hold 2 to 5 distinct values (numbers or
+    words): in increasing order (numbers) or in alphabetical order (words) they are the classes
+    0, 1, ...
     Raises ``SettingsError`` (field ``upload``) naming the line and the problem.
 
     >>> up = parse_csv("x,y,colour\\n0,1,red\\n1,0,blue\\n2,2,red\\n1,1,blue\\n")
@@ -106,13 +109,14 @@ def parse_csv(text: str, name: str = "upload.csv", limits: Limits | None = None)
         if len({float(x) for x in distinct}) != len(distinct):
             raise fail(f"the labels {', '.join(distinct)} are the same numbers written "
                        "differently")
-    if len(distinct) != 2:
+    if not 2 <= len(distinct) <= MAX_CLASSES:
         raise fail(f"the label column holds {len(distinct)} distinct values "
                    f"({', '.join(distinct[:5])}{', ...' if len(distinct) > 5 else ''}); "
-                   "expected exactly 2 classes")
-    Y = np.array([[1.0 if x == distinct[1] else 0.0 for x in labels]])
+                   f"expected 2 to {MAX_CLASSES} classes")
+    index = {label: k for k, label in enumerate(distinct)}
+    Y = np.array([[float(index[x]) for x in labels]])
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return Upload(digest, name, points, Y, (distinct[0], distinct[1]), columns)
+    return Upload(digest, name, points, Y, tuple(distinct), columns)
 
 
 class UploadStore:
@@ -160,6 +164,60 @@ class Data:
     target: str | None = None
 
 
+def make_blobs(n_points: int, classes: int, noise: float, seed: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """K gaussian blobs, their centres evenly on a circle of radius 2, spread 0.3 + noise; point
+    i is of class i mod K.
+
+    >>> X, Y = make_blobs(9, 3, 0.1, seed=0)
+    >>> X.shape, Y.tolist()
+    ((2, 9), [[0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0, 2.0]])
+    """
+    rng = np.random.RandomState(seed)
+    labels = np.arange(n_points) % classes
+    angle = 2 * np.pi * labels / classes
+    X = 2.0 * np.vstack([np.cos(angle), np.sin(angle)]) + (0.3 + noise) * rng.randn(2, n_points)
+    return X, labels[None, :].astype(np.float64)
+
+
+def make_arms(n_points: int, classes: int, noise: float, seed: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """A spiral of K arms: point i is of arm i mod K, at a random distance t ∈ [0, 1) along it
+    (radius 3t, angle 2πk/K + 3.5t), moved by 2·noise·N(0, 1).
+
+    >>> X, Y = make_arms(8, 4, 0.0, seed=0)
+    >>> Y.tolist()
+    [[0.0, 1.0, 2.0, 3.0, 0.0, 1.0, 2.0, 3.0]]
+    """
+    rng = np.random.RandomState(seed)
+    labels = np.arange(n_points) % classes
+    t = rng.uniform(0.05, 1.0, n_points)
+    angle = 2 * np.pi * labels / classes + 3.5 * t
+    X = 3 * t * np.vstack([np.cos(angle), np.sin(angle)]) + 2 * noise * rng.randn(2, n_points)
+    return X, labels[None, :].astype(np.float64)
+
+
+def make_regression(name: str, n_points: int, noise: float, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Points uniform on [-3, 3]² and a real target, plus noise·N(0, 1): ``plane``,
+    y = (x1 + x2) / 6 (between -1 and 1), or ``gaussian``, a positive bump at (1.5, 1.5) and a
+    negative one at (-1.5, -1.5).
+
+    >>> X, Y = make_regression("plane", 5, 0.0, seed=0)
+    >>> bool(np.allclose(Y, (X[0] + X[1]) / 6))
+    True
+    """
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(2, n_points))
+    if name == "plane":
+        y = (X[0] + X[1]) / 6
+    else:
+        bump = lambda c: np.exp(-((X[0] - c) ** 2 + (X[1] - c) ** 2) / 2)  # noqa: E731
+        y = bump(1.5) - bump(-1.5)
+    y = y + noise * rng.randn(n_points)
+    return X, y[None, :]
+
+
 def split(
     X: np.ndarray, Y: np.ndarray, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -203,7 +261,13 @@ def build_data(settings: Settings, uploads: UploadStore | None = None) -> Data:
         )
         parts = tuple(data)
     else:
-        if s.dataset == "moons":
+        if s.problem == "regression":
+            X, Y = make_regression(s.dataset, s.n_points, s.noise, s.seed)
+        elif s.classes > 2 and s.dataset == "blobs":
+            X, Y = make_blobs(s.n_points, s.classes, s.noise, s.seed)
+        elif s.classes > 2 and s.dataset == "spiral":
+            X, Y = make_arms(s.n_points, s.classes, s.noise, s.seed)
+        elif s.dataset == "moons":
             X, Y = load_moons(n_samples=s.n_points, noise=s.noise, random_state=s.seed)
         elif s.dataset == "flower":
             X, Y = load_flower(n_per_class=max(2, s.n_points // 2), random_state=s.seed)
@@ -211,6 +275,10 @@ def build_data(settings: Settings, uploads: UploadStore | None = None) -> Data:
             if uploads is None or s.upload is None:
                 raise SettingsError("upload", "uploaded CSV: choose a CSV file to upload first")
             upload = uploads.get(s.upload)
+            if len(upload.classes) != s.classes:
+                raise SettingsError("classes", f"{upload.name} has {len(upload.classes)} classes "
+                                    f"({', '.join(upload.classes)}): set the number of classes "
+                                    f"to {len(upload.classes)}")
             X, Y = upload.X, upload.Y
             name = upload.name
             target = upload.columns[2] if upload.columns else None

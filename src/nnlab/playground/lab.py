@@ -17,6 +17,16 @@ accuracy curves. Grids travel as base64 bytes (0..255), curves as short lists of
 >>> _ = lab.step(5)
 >>> lab.runs[0].epoch
 5
+
+Learning settings change without a reset (``Lab.change``: from the next update on, the weights,
+the optimizer's state and the epoch count kept; each change is marked on the curves), and
+``Lab.step_once`` makes one epoch or one mini-batch and says what it did to the cost:
+
+>>> lab.change(parse_settings({"dataset": "xor", "n_points": 60, "layers": [3], "lr": 0.1}))
+['α 0.01 → 0.1']
+>>> report = lab.step_once("epoch")["step"]
+>>> report["epoch_before"], report["epoch_after"]
+(5, 6)
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -41,7 +52,7 @@ from ..network import model_forward
 from ..optimizers import get_optimizer
 from ..training import DivergenceError, EpochLoop
 from .data import Data, UploadStore, build_data
-from .settings import Limits, Settings, Variant
+from .settings import LABELS, LIVE_KEYS, Limits, Settings, SettingsError, Variant
 
 #: Resolution of the decision-boundary grid (GRID × GRID points) and of each unit's grid.
 GRID = 48
@@ -53,10 +64,32 @@ MAX_HISTORY = 1000
 #: The gradient check uses at most this many training points (it costs two forward passes per
 #: parameter).
 GRADCHECK_EXAMPLES = 64
+#: At most this many changes are marked on a run's curves (the latest ones).
+MAX_MARKS = 50
+#: How a change is named on the curves' marks.
+#: The loss of each output activation.
+OUTPUT_LOSSES = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy",
+                 "identity": "mean_squared_error"}
+SYMBOLS = {"lr": "α", "decay": "decay", "l2": "λ", "keep_prob": "keep_prob",
+           "optimizer": "optimizer", "beta": "β", "beta1": "β1", "beta2": "β2", "epsilon": "ε",
+           "batch_size": "batch"}
 
 
 def _b64(values: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def _show(value: Any) -> str:
+    """A setting's value on a mark: ``full`` for the full batch, numbers as short as they go."""
+    if value is None:
+        return "full"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def dataclasses_fields(settings: Settings) -> list[str]:
+    return [f.name for f in fields(settings)]
 
 
 def _round(x: float, digits: int = 6) -> float | None:
@@ -118,10 +151,22 @@ class LabRun:
         self.features = list(s.features)
         self.X_train = expand_features(data.X_train, s.features)
         self.X_test = expand_features(data.X_test, s.features)
-        self.Y_train, self.Y_test = data.Y_train, data.Y_test
+        #: sigmoid (two classes, labels 0 / 1), softmax (K classes, one-hot columns) or identity
+        #: (regression, the values)
+        self.output = s.output
+        self.loss = OUTPUT_LOSSES[self.output]
+        if self.output == "softmax":
+            eye = np.eye(s.classes)
+            self.Y_train = eye[data.Y_train[0].astype(int)].T
+            self.Y_test = eye[data.Y_test[0].astype(int)].T
+        else:
+            self.Y_train, self.Y_test = data.Y_train, data.Y_test
+        #: Regression: the largest |target|, the ends of the colour scale (0 is white).
+        self.value_scale = float(max(np.max(np.abs(data.Y_train)), np.max(np.abs(data.Y_test)),
+                                     1e-12))
         self.grid = expand_features(grid_points(data.box, GRID), s.features)
-        self.layer_dims = [len(s.features), *s.layers, 1]
-        self.activations = [*s.activations, "sigmoid"]
+        self.layer_dims = [len(s.features), *s.layers, self.Y_train.shape[0]]
+        self.activations = [*s.activations, self.output]
         self.keep_probs = [s.keep_prob] * len(s.layers)
         self.rng = np.random.RandomState(s.seed)
         params = initialize_parameters(
@@ -138,6 +183,8 @@ class LabRun:
         self.loop = EpochLoop(stepper, self.X_train, self.Y_train, batch_size=s.batch_size,
                               rng=self.rng, learning_rate=schedule or s.lr)
         self.lr = s.lr
+        #: The changes made without a reset: ``{"epoch", "step", "label"}``, drawn on the curves.
+        self.marks: list[dict[str, Any]] = []
         self.diverged: str | None = None
         self.stopped: str | None = None
         self.history = Curves()
@@ -154,50 +201,153 @@ class LabRun:
 
     @property
     def steps(self) -> int:
-        return self.loop.step
+        """Updates made (those of an epoch under way included)."""
+        return self.loop.step + self.loop.batch_in_epoch
+
+    @property
+    def batch(self) -> int:
+        """Mini-batches made of the epoch under way (0: none, between epochs)."""
+        return self.loop.batch_in_epoch
 
     @property
     def active(self) -> bool:
         return self.diverged is None and self.stopped is None
 
+    @property
+    def batches(self) -> int:
+        """Mini-batches per epoch (1 for the full batch)."""
+        return len(self.loop.sizes)
+
+    def current_lr(self) -> float:
+        """α of the epoch under way (the decay's schedule at this epoch, else the setting)."""
+        loop = self.loop
+        if loop.schedule is not None:
+            return float(loop.schedule(loop.epoch))
+        return float(loop.learning_rate if loop.learning_rate is not None else self.settings.lr)
+
     def train_epoch(self) -> None:
-        """One epoch of the loop, as ``nnlab.train`` makes it."""
+        """One epoch of the loop, as ``nnlab.train`` makes it (the rest of it, when it was begun
+        a mini-batch at a time)."""
         if not self.active:
             return
         try:
             self.loop.run(1)
-        except DivergenceError as error:  # the last weights with a finite cost are kept
+        except DivergenceError as error:  # the weights from before that epoch are kept
             self.diverged = str(error)
             return
         self.lr = self.loop.learning_rates[-1] or self.settings.lr
+        self._after_update()
+
+    def _after_update(self) -> None:
         if self.steps >= self.limits.max_steps:
             self.stopped = (
                 f"{self.label}: paused after {self.steps} updates, the limit per run "
                 f"(raise it with --max-steps)"
             )
-        if self.history.wants(self.epoch):
+        if self.batch == 0 and self.history.wants(self.epoch):
             self.record()
 
-    def _loss_and_accuracy(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    def train_batch(self) -> float | None:
+        """One mini-batch update (a whole epoch for the full batch): the loop's ``run_batch``,
+        the next batch of the epoch under way. The loop draws the epoch's shuffle at its first
+        batch and the dropout masks batch by batch, as it does for a whole epoch, so that an
+        epoch made a batch at a time is the epoch ``train_epoch`` makes, bit for bit. Returns
+        the batch's cost (None: a whole epoch was made)."""
+        if not self.active:
+            return None
+        if self.batches == 1:
+            self.train_epoch()
+            return None
+        loop, b = self.loop, self.loop.batch_in_epoch
+        lr = self.current_lr()
+        try:
+            cost = loop.run_batch()
+        except DivergenceError as error:  # the weights from before that epoch are kept
+            self.diverged = (f"{self.label + ': ' if self.label else ''}training diverged at "
+                             f"epoch {error.epoch}, mini-batch {b + 1}: the cost became "
+                             f"{error.cost}; try a smaller learning rate than {lr:g}")
+            return error.cost
+        self.lr = lr
+        self._after_update()
+        return cost
+
+    def train_loss(self) -> float:
+        """The cost on the whole training set (cross-entropy without the L2 term, no dropout)."""
+        return self._loss_and_accuracy(self.X_train, self.Y_train)[0]
+
+    def change(self, settings: Settings) -> str | None:
+        """Apply new learning settings (``LIVE_KEYS``) from the next update on, keeping the
+        weights, the optimizer's state (a new optimizer starts from its own) and the epoch count;
+        returns the change's label (None: nothing changed). A change of any other setting needs a
+        new run: ``SettingsError``."""
+        old = self.settings
+        fixed = [k for k in dataclasses_fields(old) if k not in LIVE_KEYS
+                 and getattr(old, k) != getattr(settings, k)]
+        if fixed:
+            raise SettingsError(fixed[0], f"{LABELS.get(fixed[0], fixed[0])} cannot change "
+                                          "without a reset: configure a new run")
+        changed = [k for k in LIVE_KEYS if getattr(old, k) != getattr(settings, k)]
+        if not changed:
+            return None
+        loop = self.loop
+        params, opt_state = loop.stepper.state()
+        optimizer = get_optimizer(settings.optimizer, **settings.optimizer_hyperparams())
+        if settings.optimizer != old.optimizer:
+            opt_state = optimizer.init(params)
+            self.path = explain_path(optimizer=optimizer, dtype=self.X_train.dtype,
+                                     activations=self.activations, dims=self.layer_dims,
+                                     params=params, fast="exact")
+        self.optimizer = optimizer
+        self.keep_probs = [settings.keep_prob] * len(settings.layers)
+        stepper = make_stepper(self.path, params, self.activations, optimizer, opt_state,
+                               keep_probs=self.keep_probs, lambd=settings.l2, fast="exact")
+        schedule = settings.schedule()
+        if settings.batch_size != old.batch_size:
+            # a new loop on the same weights and generator, from the epoch reached (an epoch
+            # begun a mini-batch at a time is left: the next epoch starts afresh)
+            new = EpochLoop(stepper, self.X_train, self.Y_train, batch_size=settings.batch_size,
+                            rng=self.rng, learning_rate=schedule or settings.lr,
+                            first_epoch=loop.epoch)
+            new.step = loop.step + loop.batch_in_epoch
+            self.loop = new
+        else:
+            loop.replace_stepper(stepper)
+            loop.set_learning_rate(schedule or settings.lr)
+        self.settings = settings
+        self.lr = self.current_lr()
+        label = ", ".join(f"{SYMBOLS[k]} {_show(getattr(old, k))} → {_show(getattr(settings, k))}"
+                          for k in changed)
+        self.marks = [*self.marks, {"epoch": self.epoch, "step": self.steps, "label": label}]
+        self.marks = self.marks[-MAX_MARKS:]
+        return label
+
+    def _loss_and_accuracy(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float | None]:
+        """The loss (cross-entropy, or the mean squared error for regression) and the accuracy
+        (None for regression)."""
         with np.errstate(all="ignore"):
             AL, _ = model_forward(X, self.params, self.activations)
-            loss = float(get_loss("binary_crossentropy").cost(AL, Y))
+            loss = float(get_loss(self.loss).cost(AL, Y))
+        if self.output == "identity":
+            return loss, None
+        if self.output == "softmax":
+            return loss, float(np.mean(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
         return loss, float(np.mean((AL > 0.5) == (Y > 0.5)))
 
-    def record(self) -> None:
-        """Add the current losses (cross-entropy, without the L2 term) and accuracies."""
+    def _row(self) -> list[float | None]:
         train_loss, train_acc = self._loss_and_accuracy(self.X_train, self.Y_train)
         test_loss, test_acc = self._loss_and_accuracy(self.X_test, self.Y_test)
-        self.history.add([self.epoch, _round(train_loss), _round(test_loss),
-                          _round(train_acc, 4), _round(test_acc, 4)])
+        return [self.epoch, _round(train_loss), _round(test_loss),
+                None if train_acc is None else _round(train_acc, 4),
+                None if test_acc is None else _round(test_acc, 4)]
+
+    def record(self) -> None:
+        """Add the current losses (without the L2 term) and accuracies."""
+        self.history.add(self._row())
 
     def metrics(self) -> dict[str, Any]:
         """The latest losses and accuracies (recorded now if the curve skipped this epoch)."""
         if self.history.rows[-1][0] != self.epoch:
-            train_loss, train_acc = self._loss_and_accuracy(self.X_train, self.Y_train)
-            test_loss, test_acc = self._loss_and_accuracy(self.X_test, self.Y_test)
-            row = [self.epoch, _round(train_loss), _round(test_loss), _round(train_acc, 4),
-                   _round(test_acc, 4)]
+            row = self._row()
         else:
             row = self.history.rows[-1]
         keys = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -208,7 +358,16 @@ class LabRun:
         weights."""
         with np.errstate(all="ignore"):
             AL, caches = model_forward(self.grid, self.params, self.activations)
-        out: dict[str, Any] = {"boundary": encode_grid(AL[0], symmetric=False)["data"]}
+        out: dict[str, Any]
+        if self.output == "softmax":  # the predicted class, and its probability as the shade
+            out = {"boundary": encode_grid(np.max(AL, axis=0), symmetric=False)["data"],
+                   "classes": _b64(np.argmax(AL, axis=0)),
+                   "probs": [encode_grid(a, symmetric=False)["data"] for a in AL]}
+        elif self.output == "identity":  # the value on the data's scale: -s .. 0 .. s → 0..255
+            v = np.clip(np.nan_to_num(AL[0] / self.value_scale), -1, 1)
+            out = {"boundary": _b64(np.round((v + 1) / 2 * 255))}
+        else:
+            out = {"boundary": encode_grid(AL[0], symmetric=False)["data"]}
         if units:
             pick: np.ndarray = np.zeros((GRID, GRID), dtype=bool)
             pick[UNIT_STRIDE // 2 :: UNIT_STRIDE, UNIT_STRIDE // 2 :: UNIT_STRIDE] = True
@@ -254,6 +413,8 @@ class Lab:
         self._reported: set[int] = set()
         #: Set (from any thread) when the page has gone: training stops after the current epoch.
         self.closed = False
+        #: Epochs trained by the latest ``advance``.
+        self.advanced = 0
 
     @property
     def active(self) -> bool:
@@ -268,16 +429,54 @@ class Lab:
                 run.train_epoch()
         return self.snapshot()
 
-    def advance(self, budget_s: float) -> dict[str, Any]:
-        """Train every run in lockstep for about ``budget_s`` seconds (at least one epoch);
-        return a snapshot. The pace only decides which epochs are shown, never the run."""
+    def advance(self, budget_s: float, max_epochs: int | None = None) -> dict[str, Any]:
+        """Train every run in lockstep for about ``budget_s`` seconds (at least one epoch, at most
+        ``max_epochs``); return a snapshot. The pace only decides which epochs are shown, never
+        the run. ``advanced`` holds the number of epochs trained."""
         start = time.perf_counter()
+        self.advanced = 0
         while self.active and not self.closed:
             for run in self.runs:
                 run.train_epoch()
-            if time.perf_counter() - start >= budget_s:
+            self.advanced += 1
+            if time.perf_counter() - start >= budget_s or (
+                max_epochs is not None and self.advanced >= max_epochs
+            ):
                 break
         return self.snapshot()
+
+    def step_once(self, unit: str = "epoch") -> dict[str, Any]:
+        """One epoch (``unit="epoch"``) or one mini-batch (``"batch"``; an epoch for the full
+        batch) of every run; the snapshot's ``step`` says what the first run did: its epoch and
+        update count and its training cost (cross-entropy, without the L2 term) before and after.
+        """
+        if unit not in ("epoch", "batch"):
+            raise SettingsError("unit", f"step unit {unit!r}: expected epoch or batch")
+        run = self.runs[0]
+        before = {"epoch_before": run.epoch, "steps_before": run.steps,
+                  "batch": run.batch, "batches": run.batches,
+                  "loss_before": _round(run.train_loss())}
+        for each in self.runs:
+            if unit == "batch":
+                each.train_batch()
+            else:
+                each.train_epoch()
+        snapshot = self.snapshot()
+        snapshot["step"] = {"unit": unit if run.batches > 1 else "epoch", **before,
+                            "epoch_after": run.epoch, "steps_after": run.steps,
+                            "loss_after": _round(run.train_loss())}
+        return snapshot
+
+    def change(self, settings: Settings) -> list[str]:
+        """New learning settings (``LIVE_KEYS``) for the run, from its next update on, the weights
+        and epoch count kept (``LabRun.change``); returns the changes' labels (marked on the
+        curves). Raises ``SettingsError`` for a change that needs a new run, or while comparing."""
+        if self.comparing:
+            raise SettingsError("compare", "settings cannot change while comparing without a "
+                                           "reset: configure the comparison again")
+        label = self.runs[0].change(settings)
+        self.settings = settings
+        return [label] if label else []
 
     def ready(self) -> dict[str, Any]:
         """The message that opens a configured lab: the points, the view, the networks."""
@@ -303,6 +502,10 @@ class Lab:
             "unit_grid": UNIT_GRID,
             "feature_grids": features,
             "dropout": any(run.settings.dropout for run in self.runs),
+            "problem": self.settings.problem,
+            "classes": self.settings.classes,
+            "output": self.runs[0].output,
+            "value_scale": _round(self.runs[0].value_scale),
             "snapshot": self.snapshot(),
         }
 
@@ -318,7 +521,8 @@ class Lab:
             self._sent[i] = (run.history.version, len(rows))
             item = {"label": run.label, "epoch": run.epoch, "steps": run.steps,
                     "lr": _round(run.lr), "rows": new, "reset": reset,
-                    "metrics": run.metrics(), "diverged": run.diverged,
+                    "batch": run.batch, "batches": run.batches,
+                    "marks": run.marks, "metrics": run.metrics(), "diverged": run.diverged,
                     "stopped": run.stopped}
             item.update(run.pictures(units=not self.comparing))
             runs.append(item)
@@ -363,11 +567,14 @@ class Lab:
         run = self.runs[run_index]
         with tempfile.TemporaryDirectory(prefix="nnlab-playground-") as folder:
             path = os.path.join(folder, "model.npz")
+            # (a TOML config describes two-class runs only; the others keep their settings)
+            config = (self.train_config(run_index).to_dict() if run.output == "sigmoid"
+                      else {"playground_settings": run.settings.to_dict()})
             save_params(
                 path, run.params, activations=run.activations, layer_dims=run.layer_dims,
                 features=run.features, epoch=run.epoch, label=run.label,
-                train_config=self.train_config(run_index).to_dict(),
                 source="nnlab playground",
+                **({"train_config": config} if run.output == "sigmoid" else config),
             )
             with open(path, "rb") as f:
                 return f.read()

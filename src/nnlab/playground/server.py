@@ -16,9 +16,18 @@ WebSocket ``/ws``, JSON messages. The page sends ``{"type": ...}`` with type
 
 - ``configure`` (``settings``, optional ``compare``): check, build data and networks; answered by
   ``ready`` (points, networks, first snapshot) or ``error``;
-- ``play`` / ``pause``: start or stop training (answered by ``state``); while playing the server
-  sends ``snapshot`` messages;
-- ``step``: one epoch, answered by a ``snapshot``;  ``reset``: back to epoch 0 (a ``ready``);
+- ``play`` (optional ``speed``) / ``pause``: start or stop training (answered by ``state``); while
+  playing the server sends ``snapshot`` messages;
+- ``speed`` (``epochs_per_second``: 1 to 1000, or null for as fast as possible, the default):
+  the pace of playing, from now on (answered by ``state``);
+- ``step`` (optional ``unit``: ``epoch``, the default, or ``batch``: one mini-batch): answered by
+  a ``snapshot`` whose ``step`` says what the step did (epoch, updates, the training cost before
+  and after);  ``reset``: back to epoch 0 (a ``ready``);
+- ``change`` (``settings``): new learning settings (``settings.LIVE_KEYS``: learning rate, L2 λ,
+  keep_prob, the optimizer and its hyperparameters, batch size) for the running network from its
+  next update on, the weights and epoch count kept; answered by ``changed`` (the settings and the
+  change's label, also marked in every later snapshot's ``marks``). Any other setting changes
+  with ``configure`` (a new run from epoch 0);
 - ``gradcheck`` (optional ``run``): answered by ``gradcheck`` (the relative difference and the
   failing parameters) or ``error`` (while dropout is on).
 
@@ -72,6 +81,7 @@ from .settings import (
     options,
     parse_compare,
     parse_settings,
+    parse_speed,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -90,7 +100,9 @@ MAX_HEAD = 16 * 1024
 #: Nothing but this server: scripts, styles and connections from our own origin only.
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-MESSAGE_TYPES = ("configure", "play", "pause", "step", "reset", "gradcheck")
+MESSAGE_TYPES = ("configure", "play", "pause", "step", "reset", "gradcheck", "change", "speed")
+#: While a slow session waits for its next epoch, it looks again at least this often (seconds).
+MAX_WAIT = 0.25
 
 log = logging.getLogger("nnlab.playground")
 
@@ -99,8 +111,50 @@ def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
-def _advance_json(lab: Lab) -> str:
-    return _dumps(lab.advance(TURN_SECONDS))
+def _advance_json(lab: Lab, max_epochs: int | None = None) -> str:
+    return _dumps(lab.advance(TURN_SECONDS, max_epochs))
+
+
+class Pace:
+    """The pace of a playing session: ``rate`` epochs per second (None: as fast as it goes).
+
+    ``due()`` is how many epochs may be trained now (None: any number): one at once when playing
+    starts, then one each 1/rate seconds. A session that falls behind (a busy server) does not
+    catch up in a burst: the pace starts again from where it is.
+
+    >>> pace = Pace(2.0, clock=lambda: 0.0)
+    >>> pace.due(), pace.took(1), pace.due(), pace.wait()
+    (1, None, 0, 0.5)
+    """
+
+    def __init__(self, rate: float | None = None, clock: Callable[[], float] | None = None):
+        import time
+
+        self.clock = clock or time.monotonic
+        self.rate = rate
+        self.restart()
+
+    def restart(self) -> None:
+        self.start = self.clock()
+        self.count = 0
+
+    def due(self) -> int | None:
+        if self.rate is None:
+            return None
+        behind = self.rate * (self.clock() - self.start) - self.count
+        if behind > max(1.0, self.rate / 2):  # more than half a second late: no burst
+            self.start = self.clock() - self.count / self.rate
+            behind = 0.0
+        return max(0, int(behind) + 1)
+
+    def took(self, epochs: int) -> None:
+        self.count += epochs
+
+    def wait(self) -> float:
+        """Seconds until the next epoch is due."""
+        if self.rate is None:
+            return 0.0
+        return max(0.0, self.start + self.count / self.rate - self.clock())
 
 
 def _error(field: str | None, message: str) -> dict[str, Any]:
@@ -175,6 +229,7 @@ class Session:
         self.settings: Settings | None = None
         self.variants: list[Variant] = []
         self.playing = False
+        self.pace = Pace()
         self.closed = False
         self.lock = asyncio.Lock()  # one lab operation at a time, and its messages in order
         self.wake = asyncio.Event()
@@ -206,7 +261,8 @@ class Session:
         await self.ws.send_text(message if isinstance(message, str) else _dumps(message))
 
     async def send_state(self, reason: str | None = None) -> None:
-        await self.send({"type": "state", "playing": self.playing, "reason": reason})
+        await self.send({"type": "state", "playing": self.playing, "reason": reason,
+                         "speed": self.pace.rate})
 
     # -- the page's messages ----------------------------------------------------------------
 
@@ -258,14 +314,31 @@ class Session:
 
     async def on_play(self, message: dict[str, Any]) -> None:
         lab = self._need_lab()
+        if "speed" in message:
+            self.pace.rate = parse_speed(message["speed"])
         if not lab.active:
             self.playing = False
             await self.send_state("every run has stopped (diverged or at its limit): "
                                   "press reset to start again")
             return
         self.playing = True
+        self.pace.restart()
         self.wake.set()
         await self.send_state()
+
+    async def on_speed(self, message: dict[str, Any]) -> None:
+        self.pace.rate = parse_speed(message.get("epochs_per_second"))
+        self.pace.restart()
+        await self.send_state()
+
+    async def on_change(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        assert self.settings is not None
+        settings = parse_settings(message.get("settings", {}), self.pg.limits)
+        labels = await self.work(lab.change, settings)
+        self.settings = settings
+        await self.send({"type": "changed", "settings": settings.to_dict(), "changes": labels,
+                         "epoch": lab.runs[0].epoch, "marks": lab.runs[0].marks})
 
     async def on_pause(self, message: dict[str, Any]) -> None:
         self.playing = False
@@ -274,9 +347,12 @@ class Session:
 
     async def on_step(self, message: dict[str, Any]) -> None:
         lab = self._need_lab()
+        unit = message.get("unit", "epoch")
+        if unit not in ("epoch", "batch"):
+            raise SettingsError("unit", f"step unit {unit!r} is unknown: choose epoch or batch")
         if self.playing:
             await self.on_pause(message)
-        snapshot = await self.work(lambda: _dumps(lab.step(1)), pool="training")
+        snapshot = await self.work(lambda: _dumps(lab.step_once(unit)), pool="training")
         await self.send(snapshot)
 
     async def on_gradcheck(self, message: dict[str, Any]) -> None:
@@ -298,26 +374,34 @@ class Session:
         """While playing, train a turn at a time and send a snapshot after each turn."""
         while not self.closed:
             await self.wake.wait()
+            delay = 0.0
             async with self.lock:
                 lab = self.lab
                 if not self.playing or lab is None:
                     self.wake.clear()
                     continue
-                try:
-                    snapshot = await self.work(_advance_json, lab, pool="training")
-                except Exception as exc:  # a bug, not the page's fault: say so, stop training
-                    log.exception("playground session %s: training failed", self.id)
-                    self.playing = False
-                    self.wake.clear()
-                    await self.send(_error(None, f"training failed on the server: {exc}"))
-                    await self.send_state()
-                    continue
-                await self.send(snapshot)
-                if not lab.active:
-                    self.playing = False
-                    self.wake.clear()
-                    await self.send_state("every run has stopped (diverged or at its limit)")
-            await asyncio.sleep(0)
+                due = self.pace.due()
+                if due == 0:  # a slow pace: nothing due yet
+                    delay = min(MAX_WAIT, self.pace.wait())
+                    snapshot = None
+                else:
+                    try:
+                        snapshot = await self.work(_advance_json, lab, due, pool="training")
+                    except Exception as exc:  # a bug, not the page's fault: say so, stop
+                        log.exception("playground session %s: training failed", self.id)
+                        self.playing = False
+                        self.wake.clear()
+                        await self.send(_error(None, f"training failed on the server: {exc}"))
+                        await self.send_state()
+                        continue
+                    self.pace.took(lab.advanced)
+                if snapshot is not None:
+                    await self.send(snapshot)
+                    if not lab.active:
+                        self.playing = False
+                        self.wake.clear()
+                        await self.send_state("every run has stopped (diverged or at its limit)")
+            await asyncio.sleep(delay)
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -490,7 +574,10 @@ async def api_config(request: Request) -> Response:
     except SettingsError as exc:
         return _http_error(422, str(exc), exc.field)
     async with session.lock:
-        text = lab.train_config(index).to_toml()
+        try:
+            text = lab.train_config(index).to_toml()
+        except SettingsError as exc:  # a run the TOML file cannot describe
+            return _http_error(422, str(exc), exc.field)
     return Response(text, media_type="application/toml", headers={
         "Content-Disposition": f'attachment; filename="{_filename(lab, index, ".toml")}"'})
 

@@ -43,7 +43,16 @@ DATASETS: dict[str, tuple[str, float | None, bool]] = {
     "spiral": ("spiral", 0.05, True),
     "football": ("football (course file)", None, False),
     "csv": ("uploaded CSV", None, False),
+    "plane": ("plane (regression)", 0.05, True),
+    "gaussian": ("gaussian bumps (regression)", 0.05, True),
 }
+#: The problem types: classification (2 to ``MAX_CLASSES`` classes; a sigmoid output for two,
+#: softmax for more) and regression (an identity output, the mean squared error).
+PROBLEMS = ("classification", "regression")
+MAX_CLASSES = 5
+#: The data sets of each problem type; ``MULTICLASS`` have 2 to ``MAX_CLASSES`` classes.
+REGRESSION_SETS = ("plane", "gaussian")
+MULTICLASS = ("blobs", "spiral", "csv")
 HIDDEN_ACTIVATIONS = list(activations.HIDDEN_ACTIVATIONS)
 INITS = list(initializers.INITIALIZERS)
 OPTIMIZER_NAMES = list(optimizers.COURSE_OPTIMIZERS)
@@ -68,13 +77,23 @@ _LIMITS: dict[str, tuple[float | None, float | None]] = {
 }
 
 #: Settings that define the data: compared runs share them.
-DATA_KEYS = ("dataset", "upload", "n_points", "noise", "test_fraction", "seed")
+DATA_KEYS = ("problem", "classes", "dataset", "upload", "n_points", "noise", "test_fraction",
+             "seed")
 #: Settings a compared run may change.
 MODEL_KEYS = (
     "features", "layers", "activations", "init", "init_scale", "l2", "keep_prob", "optimizer",
     "lr", "beta", "beta1", "beta2", "epsilon", "decay", "batch_size",
 )
+#: Settings that change a running network from its next update on (weights, optimizer state and
+#: epoch count kept); changing any other setting starts a new run from epoch 0.
+LIVE_KEYS = ("lr", "decay", "l2", "keep_prob", "optimizer", "beta", "beta1", "beta2", "epsilon",
+             "batch_size")
+#: The choices of the page's Speed control, in epochs per second (None: as fast as possible).
+SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)
+#: The page's default speed: slow enough to watch the first hundred epochs.
+DEFAULT_SPEED = 10
 LABELS = {
+    "problem": "problem type", "classes": "number of classes",
     "dataset": "data set", "upload": "uploaded file", "n_points": "number of points",
     "noise": "noise", "test_fraction": "test fraction", "seed": "seed",
     "features": "input features", "layers": "hidden layers", "activations": "activations",
@@ -138,6 +157,8 @@ class Limits:
 class Settings:
     """One run's settings, all checked. See ``LABELS`` for what each is called in the page."""
 
+    problem: str = "classification"
+    classes: int = 2
     dataset: str = "moons"
     upload: str | None = None
     n_points: int = 300
@@ -149,7 +170,9 @@ class Settings:
     activations: list[str] = field(default_factory=lambda: ["tanh", "tanh"])
     init: str = "xavier"
     init_scale: float = 0.01
-    l2: float = 0.0
+    # the page's defaults (issue 20): mini-batches of 32 and a little L2 keep the default run
+    # generalizing (its test loss stays near its train loss for tens of thousands of epochs)
+    l2: float = 0.01
     keep_prob: float = 1.0
     # how the network learns: a run's defaults (``TrainConfig``'s)
     optimizer: str = _RUN.optimizer
@@ -159,7 +182,7 @@ class Settings:
     beta2: float = _RUN.beta2
     epsilon: float = _RUN.epsilon
     decay: float = _RUN.decay
-    batch_size: int | None = None
+    batch_size: int | None = 32
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data: the full batch is ``"full"``, no upload is ``""``."""
@@ -167,6 +190,13 @@ class Settings:
         data["batch_size"] = FULL_BATCH if self.batch_size is None else self.batch_size
         data["upload"] = self.upload or ""
         return data
+
+    @property
+    def output(self) -> str:
+        """The output activation: sigmoid (two classes), softmax (more), identity (regression)."""
+        if self.problem == "regression":
+            return "identity"
+        return "softmax" if self.classes > 2 else "sigmoid"
 
     @property
     def dropout(self) -> bool:
@@ -188,6 +218,11 @@ class Settings:
         ``dataset`` replaces the data set's name (an uploaded CSV's file name); ``target`` names
         the CSV's label column.
         """
+        if self.output != "sigmoid":
+            what = ("regression" if self.problem == "regression"
+                    else f"classification with {self.classes} classes")
+            raise SettingsError("problem", f"{what}: a TOML export is for two-class runs on "
+                                           "nnlab's data sets; export the model instead")
         generated = DATASETS[self.dataset][2] and self.dataset != "csv"
         acts = self.activations
         return TrainConfig(
@@ -330,7 +365,22 @@ def parse_settings(
     v = {k: given.get(k, getattr(start, k)) for k in DATA_KEYS + MODEL_KEYS}
     out: dict[str, Any] = {}
 
+    out["problem"] = _choice("problem", v["problem"], PROBLEMS)
+    out["classes"] = _whole("classes", v["classes"], Interval(int, 2, MAX_CLASSES),
+                            "classification has 2 to 5 classes")
     out["dataset"] = _choice("dataset", v["dataset"], list(DATASETS))
+    regression = out["problem"] == "regression"
+    if regression and out["dataset"] not in REGRESSION_SETS:
+        raise SettingsError("dataset", f"data set {out['dataset']} is for classification: "
+                            f"regression uses {' or '.join(REGRESSION_SETS)}")
+    if not regression and out["dataset"] in REGRESSION_SETS:
+        raise SettingsError("dataset", f"data set {out['dataset']} is for regression: choose "
+                            "problem type regression, or a classification data set")
+    if regression:
+        out["classes"] = 2  # (not used)
+    elif out["classes"] > 2 and out["dataset"] not in MULTICLASS:
+        raise SettingsError("classes", f"{out['dataset']} has two classes: {out['classes']} "
+                            f"classes come with {' or '.join(MULTICLASS)}")
     upload = v["upload"]
     if out["dataset"] == "csv":
         if upload in (None, ""):
@@ -517,6 +567,10 @@ def options(limits: Limits) -> dict[str, Any]:
             for k, (lab, noise, points) in DATASETS.items()
         ],
         "features": [{"name": k, "label": f.label} for k, f in FEATURES.items()],
+        "problems": list(PROBLEMS),
+        "regression_sets": list(REGRESSION_SETS),
+        "multiclass_sets": list(MULTICLASS),
+        "max_classes": MAX_CLASSES,
         "activations": HIDDEN_ACTIVATIONS,
         "inits": INITS,
         "optimizers": OPTIMIZER_NAMES,
@@ -524,4 +578,23 @@ def options(limits: Limits) -> dict[str, Any]:
         "limits": limits.to_dict(),
         "labels": LABELS,
         "presets": PRESETS,
+        "live": list(LIVE_KEYS),
+        "speeds": list(SPEEDS),
+        "default_speed": DEFAULT_SPEED,
     }
+
+
+def parse_speed(value: Any) -> float | None:
+    """The pace of a playing session in epochs per second, 1 to 1000, or None (``null``,
+    ``"max"``): as fast as the server goes.
+
+    >>> parse_speed("20"), parse_speed(None), parse_speed("max")
+    (20.0, None, None)
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() == "max"):
+        return None
+    x = _number("speed", value)
+    if not 1 <= x <= 1000:
+        raise SettingsError("speed", f"speed = {x:g} epochs per second is out of range: allowed "
+                                     "1 ≤ speed ≤ 1000, or max")
+    return x

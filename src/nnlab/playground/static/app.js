@@ -16,7 +16,9 @@ const state = {
   playing: false,
   connected: false,
   messages: 0, // messages received from the server so far
-  pendingConfigures: 0, // configure messages sent and not yet answered
+  pendingConfigures: 0, // configure and change messages sent and not yet answered
+  speed: 10, // epochs per second while playing (null: as fast as possible)
+  resetNote: "", // why the next "ready" starts again from epoch 0 (said before it happens)
 };
 window.playground = state;
 
@@ -77,11 +79,14 @@ function addLayerRow(units = "4", act = "tanh") {
   row.className = "layer";
   const index = $("layers").children.length + 1;
   row.innerHTML = `<span class="layer-name">layer ${index}</span>
-    <button type="button" class="minus" title="one unit less">−</button>
+    <button type="button" class="minus" title="one unit less"
+      aria-label="one unit less in layer ${index}">−</button>
     <input type="number" class="units" step="1" aria-label="units of layer ${index}">
-    <button type="button" class="plus" title="one unit more">+</button>
+    <button type="button" class="plus" title="one unit more"
+      aria-label="one unit more in layer ${index}">+</button>
     <select class="act" aria-label="activation of layer ${index}"></select>
-    <button type="button" class="remove" title="remove this layer">✕</button>`;
+    <button type="button" class="remove" title="remove this layer"
+      aria-label="remove layer ${index}">✕</button>`;
   const select = row.querySelector(".act");
   for (const a of state.options.activations) option(select, a);
   row.querySelector(".units").value = units;
@@ -156,10 +161,20 @@ function updateVisibility() {
   $("n_points").disabled = !ds || !ds.points;
   $("test_fraction").disabled = $("dataset").value === "football";
   $("csv-box").hidden = $("dataset").value !== "csv";
+  const regression = $("problem").value === "regression";
+  $("classes-box").hidden = regression;
+  for (const item of $("dataset").options) {
+    // each problem type offers its own data sets (more than two classes: blobs and spiral)
+    const forRegression = state.options.regression_sets.includes(item.value);
+    const many = Number($("classes").value) > 2;
+    item.hidden = regression !== forRegression ||
+      (!regression && many && !state.options.multiclass_sets.includes(item.value));
+  }
+  $("loss-name").textContent = regression ? "Loss: mean squared error" : "Loss: cross-entropy";
   const notes = {
     flower: "The course's flower: its noise is fixed.",
     football: "The course's football file (data.mat): its own train / test split.",
-    csv: "Your points: three columns x1, x2, label (two classes).",
+    csv: "Your points: three columns x1, x2, label (2 to 5 classes).",
   };
   $("data-note").textContent = notes[$("dataset").value] ?? "";
   $("init-scale-box").hidden = $("init").value !== "random";
@@ -193,6 +208,7 @@ function toQuery(settings, compare) {
     q.set(k, Array.isArray(v) ? v.join(",") : String(v ?? ""));
   }
   if (compare.length) q.set("compare", JSON.stringify(compare));
+  q.set("speed", state.speed === null ? "max" : String(state.speed));
   return q.toString();
 }
 
@@ -200,6 +216,11 @@ function fromQuery(search) {
   const q = new URLSearchParams(search);
   const s = {};
   for (const k of Object.keys(state.options.defaults)) if (q.has(k)) s[k] = q.get(k);
+  if (q.has("speed")) {
+    const v = q.get("speed");
+    const i = state.options.speeds.findIndex((x) => (x === null ? "max" : String(x)) === v);
+    if (i >= 0) setSpeedIndex(i);
+  }
   let compare = [];
   if (q.has("compare")) {
     try {
@@ -226,6 +247,38 @@ function configure() {
   if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   state.pendingConfigures = (state.pendingConfigures || 0) + 1;
   send({ type: "configure", settings: collect(), compare: state.compare.length >= 2 ? state.compare : null });
+}
+
+// The keys whose values differ between the form and the settings the server holds.
+function changedKeys(form, held) {
+  const norm = (v) => {
+    if (Array.isArray(v)) return v.map(String).join(",");
+    const text = String(v ?? "").trim();
+    return text !== "" && Number.isFinite(Number(text)) ? String(Number(text)) : text;
+  };
+  return Object.keys(form).filter((k) => norm(form[k]) !== norm(held[k]));
+}
+
+// A change in the form: learning settings go to the running network (kept, marked on the
+// curves); anything else (data, network, initialization) starts again from epoch 0.
+function apply() {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  const form = collect();
+  const live = new Set(state.options.live);
+  const keys = state.settings ? changedKeys(form, state.settings) : ["dataset"];
+  const comparing = state.compare.length >= 2 || (state.ready && state.ready.comparing);
+  if (!comparing && state.ready && keys.every((k) => live.has(k))) {
+    state.pendingConfigures = (state.pendingConfigures || 0) + 1;
+    send({ type: "change", settings: form });
+    return;
+  }
+  const epoch = state.runs[0] && state.runs[0].last ? state.runs[0].last.epoch : 0;
+  if (epoch > 0) {
+    const names = keys.filter((k) => !live.has(k)).map((k) => state.options.labels[k] ?? k);
+    state.resetNote = `Started again from epoch 0: ${names.join(", ") || "the setup"} changed ` +
+      `(the network was at epoch ${epoch}).`;
+  }
+  configure();
 }
 
 function answerConfigure() {
@@ -263,7 +316,10 @@ function connect() {
 
 function setPlaying(playing) {
   state.playing = playing;
-  $("play").textContent = playing ? "⏸ Pause" : "▶ Play";
+  $("play-text").textContent = playing ? "Pause" : "Play";
+  // (an SVG element has no `hidden` property: the attribute hides it, through the CSS)
+  $("play").querySelector(".icon-play").toggleAttribute("hidden", playing);
+  $("play").querySelector(".icon-pause").toggleAttribute("hidden", !playing);
   $("play").classList.toggle("playing", playing);
 }
 
@@ -280,9 +336,11 @@ const handlers = {
       fill(msg.settings, true);
       markInvalid(null);
       clearMessage();
-      history.replaceState(null, "", `?${toQuery(msg.settings, state.compare)}`);
-      $("share-url").value = location.href;
+      if (state.resetNote) showMessage(state.resetNote, "info");
+      state.resetNote = "";
+      updateUrl();
     }
+    $("step-info").textContent = "";
     $("gradcheck-panel").hidden = true;
     setupViews();
     handlers.snapshot(msg.snapshot);
@@ -294,13 +352,32 @@ const handlers = {
       if (!run) return;
       if (r.reset) run.rows = r.rows.slice();
       else run.rows.push(...r.rows);
+      run.marks = r.marks || [];
       run.last = r;
     });
+    if (msg.step) showStep(msg.step);
     draw();
     for (const e of msg.events) {
       showMessage(e.label ? `${e.label}: ${e.message}` : e.message,
         e.kind === "diverged" ? "error" : "warning");
     }
+  },
+  changed(msg) {
+    const latest = answerConfigure();
+    state.settings = msg.settings;
+    if (state.ready) {
+      state.ready.settings = msg.settings;
+      state.ready.dropout = Number(msg.settings.keep_prob) < 1 && msg.settings.layers.length > 0;
+    }
+    if (state.runs[0]) state.runs[0].marks = msg.marks;
+    if (latest) {
+      fill(msg.settings, true);
+      markInvalid(null);
+      clearMessage();
+      updateUrl();
+    }
+    updateVisibility();
+    draw();
   },
   state(msg) {
     setPlaying(msg.playing);
@@ -341,6 +418,35 @@ const handlers = {
   },
 };
 
+function updateUrl() {
+  if (!state.settings) return;
+  history.replaceState(null, "", `?${toQuery(state.settings, state.compare)}`);
+  $("share-url").value = location.href;
+}
+
+function speedText(v) {
+  return v === null ? "as fast as possible" : `${v} epoch${v === 1 ? "" : "s"}/s`;
+}
+
+function setSpeedIndex(i) {
+  const speeds = state.options.speeds;
+  const index = Math.max(0, Math.min(speeds.length - 1, i));
+  $("speed").max = String(speeds.length - 1);
+  $("speed").value = String(index);
+  state.speed = speeds[index];
+  $("speed-text").textContent = speedText(state.speed);
+  $("speed").setAttribute("aria-valuetext", speedText(state.speed));
+}
+
+function showStep(step) {
+  const cost = `training cost ${fmt(step.loss_before)} → ${fmt(step.loss_after)}`;
+  $("step-info").textContent = step.unit === "batch"
+    ? `Step: mini-batch ${step.batch + 1} of ${step.batches} in epoch ${step.epoch_before} ` +
+      `(update ${step.steps_after}), ${cost}`
+    : `Step: epoch ${step.epoch_before} → ${step.epoch_after} (${step.steps_after - step.steps_before} ` +
+      `update${step.steps_after - step.steps_before === 1 ? "" : "s"}), ${cost}`;
+}
+
 // -- drawing --------------------------------------------------------------------------------------
 
 function fmt(x, digits = 4) {
@@ -377,6 +483,13 @@ function setupViews() {
   renderCompareList();
 }
 
+// How to colour a run's output: two classes, K classes (softmax) or values (regression).
+function boundaryView(r) {
+  const ready = state.ready;
+  return { output: ready.output, valueScale: ready.value_scale,
+    probs: r.probs ? r.probs.map(bytes) : null };
+}
+
 function draw() {
   const ready = state.ready;
   if (!ready || !state.runs.length || !state.runs[0].last) return;
@@ -390,7 +503,7 @@ function draw() {
       const r = run.last;
       if (!r || !cards[i]) return;
       drawBoundary(cards[i].querySelector("canvas"), bytes(r.boundary), ready.grid, ready.data,
-        showTest);
+        showTest, boundaryView(r));
       const m = r.metrics;
       cards[i].querySelector(".compare-metrics").textContent =
         `epoch ${r.epoch} · test loss ${fmt(m.test_loss)} · test acc ${fmt(m.test_accuracy, 3)}` +
@@ -404,26 +517,28 @@ function draw() {
       lossSeries.push({ rows: run.rows, column: 2, color: c, dash: true, label: `${run.label} test` });
       accSeries.push({ rows: run.rows, column: 4, color: c, dash: true, label: `${run.label} test` });
     });
-    drawCurves($("compare-loss"), lossSeries, { title: "loss (solid: train, dashed: test)" });
+    drawCurves($("compare-loss"), lossSeries, { title: "loss (solid: train, dashed: test)",
+      log: $("log-scale").checked });
     drawCurves($("compare-acc"), accSeries, { title: "test accuracy", yMax: 1 });
     return;
   }
   const run = state.runs[0];
   const boundary = bytes(first.boundary);
-  drawBoundary($("boundary"), boundary, ready.grid, ready.data, showTest);
+  drawBoundary($("boundary"), boundary, ready.grid, ready.data, showTest, boundaryView(first));
   const m = first.metrics;
   $("train-loss").textContent = fmt(m.train_loss);
   $("test-loss").textContent = fmt(m.test_loss);
   $("train-acc").textContent = fmt(m.train_accuracy, 3);
   $("test-acc").textContent = fmt(m.test_accuracy, 3);
+  const marks = run.marks || [];
   drawCurves($("loss-curves"), [
     { rows: run.rows, column: 1, color: RUN_COLORS[0], label: "train" },
     { rows: run.rows, column: 2, color: RUN_COLORS[1], dash: true, label: "test" },
-  ], { title: "loss" });
+  ], { title: "loss", log: $("log-scale").checked, marks, epoch: first.epoch });
   drawCurves($("acc-curves"), [
     { rows: run.rows, column: 3, color: RUN_COLORS[0], label: "train" },
     { rows: run.rows, column: 4, color: RUN_COLORS[1], dash: true, label: "test" },
-  ], { title: "accuracy", yMax: 1 });
+  ], { title: "accuracy", yMax: 1, marks, epoch: first.epoch });
   const labels = state.options.features;
   const featureLabel = (name) => (labels.find((f) => f.name === name) || { label: name }).label;
   const dims = run.layer_dims;
@@ -433,7 +548,8 @@ function draw() {
   for (const layer of first.units || []) {
     pictures.push(layer.map((u) => ({ grid: bytes(u.data), n: ready.unit_grid })));
   }
-  pictures.push([{ grid: boundary, n: ready.grid }]);
+  // (K outputs: the Output panel shows the classes; their units are drawn plain here)
+  pictures.push(ready.output === "softmax" ? [] : [{ grid: boundary, n: ready.grid }]);
   const columnLabels = dims.map((_, c) =>
     c === 0 ? "input" : c === dims.length - 1 ? "output" : `layer ${c}`);
   drawNetwork($("network"), { dims, labels: columnLabels, pictures, weights: first.weights,
@@ -460,7 +576,8 @@ function renderCompareList() {
   state.compare.forEach((v, i) => {
     const li = document.createElement("li");
     li.innerHTML = `<strong></strong> <span class="note"></span>
-      <button type="button" class="remove-variant" title="remove">✕</button>`;
+      <button type="button" class="remove-variant" title="remove"
+        aria-label="remove this compared setting">✕</button>`;
     li.querySelector("strong").textContent = v.label ?? "ABCD"[i];
     li.querySelector("span").textContent = describeVariant(v);
     li.querySelector("button").onclick = () => {
@@ -514,11 +631,15 @@ async function uploadCsv(file) {
     return;
   }
   $("upload").value = answer.id;
+  setSelect($("problem"), "classification");
+  $("classes").value = String(answer.classes.length);
   setSelect($("dataset"), "csv");
+  const colours = ["orange", "blue", "green", "purple", "red"];
+  const named = answer.classes.map((c, k) => `${c} (${k}, ${colours[k]})`);
   $("csv-info").textContent = `${answer.name}: ${answer.n_points} points, classes ` +
-    `${answer.classes[0]} (0, orange) and ${answer.classes[1]} (1, blue)`;
+    (named.length === 2 ? named.join(" and ") : named.join(", "));
   updateVisibility();
-  configure();
+  apply();
 }
 
 function bind() {
@@ -530,6 +651,18 @@ function bind() {
       if (target.id === "batch-mode" && target.value === "mini" && !$("batch_size").value) {
         $("batch_size").value = "64";
       }
+      if (target.id === "problem" || target.id === "classes") {
+        const regression = $("problem").value === "regression";
+        const sets = regression ? state.options.regression_sets
+          : Number($("classes").value) > 2 ? state.options.multiclass_sets
+            : state.options.datasets.map((d) => d.name)
+              .filter((name) => !state.options.regression_sets.includes(name));
+        if (!sets.includes($("dataset").value)) {
+          setSelect($("dataset"), sets[0]);
+          const ds = datasetInfo(sets[0]);
+          if (ds && ds.noise !== null) $("noise").value = ds.noise;
+        }
+      }
       if (target.id === "dataset") {
         const ds = datasetInfo(target.value);
         if (ds && ds.noise !== null) $("noise").value = ds.noise;
@@ -540,7 +673,18 @@ function bind() {
         }
       }
       updateVisibility();
-      configure();
+      apply();
+    });
+    // say it before it happens: a change here starts again from epoch 0
+    panel.addEventListener("focusin", (event) => {
+      const target = event.target;
+      const resets = panel.id !== "training-panel" || target.id === "init" ||
+        target.id === "init_scale";
+      const epoch = state.runs[0] && state.runs[0].last ? state.runs[0].last.epoch : 0;
+      if (resets && epoch > 0 && !(state.ready && state.ready.comparing)) {
+        showMessage("Changing this starts again from epoch 0, with new weights (the learning " +
+          "settings below change the running network instead).", "info");
+      }
     });
   }
   $("layers").addEventListener("click", (event) => {
@@ -553,7 +697,7 @@ function bind() {
     else return;
     renumberLayers();
     updateVisibility();
-    configure();
+    apply();
   });
   $("add-layer").onclick = () => {
     const rows = document.querySelectorAll("#layers .layer");
@@ -561,14 +705,22 @@ function bind() {
     addLayerRow(last ? last.querySelector(".units").value : "4",
       last ? last.querySelector(".act").value : "tanh");
     updateVisibility();
-    configure();
+    apply();
   };
   $("csv-file").addEventListener("change", (event) => {
     const file = event.target.files[0];
     if (file) uploadCsv(file).catch((e) => showMessage(`Upload failed: ${e.message}`));
   });
-  $("play").onclick = () => send({ type: state.playing ? "pause" : "play" });
-  $("step").onclick = () => send({ type: "step" });
+  $("play").onclick = () => send(state.playing ? { type: "pause" }
+    : { type: "play", speed: state.speed });
+  $("step").onclick = () => send({ type: "step",
+    unit: state.settings && state.settings.batch_size !== "full" ? "batch" : "epoch" });
+  $("speed").addEventListener("input", () => {
+    setSpeedIndex(Number($("speed").value));
+    send({ type: "speed", epochs_per_second: state.speed });
+    updateUrl();
+  });
+  $("log-scale").onchange = draw;
   $("reset").onclick = () => send({ type: "reset" });
   $("gradcheck").onclick = () => send({ type: "gradcheck", run: 0 });
   $("show-test").onchange = draw;
@@ -602,6 +754,7 @@ async function start() {
     }
     $("dataset").add(item);
   }
+  for (const p of o.problems) option($("problem"), p);
   for (const i of o.inits) option($("init"), i);
   for (const name of o.optimizers) option($("optimizer"), name);
   for (const f of o.features) {
@@ -619,6 +772,7 @@ async function start() {
     b.onclick = () => applyPreset(name);
     $("presets").append(b);
   }
+  setSpeedIndex(o.speeds.indexOf(o.default_speed));
   fill(o.defaults);
   const fromUrl = fromQuery(location.search);
   fill(fromUrl.settings);

@@ -4,6 +4,8 @@
 export const ORANGE = [245, 147, 34];
 export const BLUE = [8, 119, 189];
 const WHITE = [250, 250, 250];
+/** The classes' colours beyond two (class 0 orange, class 1 blue, as with two classes). */
+export const CLASS_COLORS = [ORANGE, BLUE, [42, 157, 63], [142, 68, 173], [214, 39, 40]];
 export const RUN_COLORS = ["#0877bd", "#e8710a", "#2a9d3f", "#8e44ad"];
 
 function mix(a, b, t) {
@@ -27,40 +29,127 @@ export function bytes(b64) {
   return out;
 }
 
-/** Draw an n × n grid of bytes (row 0 at the top) scaled to fill the rectangle. */
+/** Draw an n × n grid of bytes (row 0 at the top) over the rectangle at the canvas's own
+ * resolution: each pixel's value is interpolated (bilinear, between the grid points' centres)
+ * before it is coloured, so the picture is smooth however small the grid. */
 export function drawGrid(ctx, grid, n, x, y, w, h, light = false) {
-  const img = new ImageData(n, n);
-  for (let i = 0; i < n * n; i++) {
-    const [r, g, b] = colour(grid[i], light);
-    img.data[4 * i] = r;
-    img.data[4 * i + 1] = g;
-    img.data[4 * i + 2] = b;
-    img.data[4 * i + 3] = 255;
+  const W = Math.max(1, Math.round(w));
+  const H = Math.max(1, Math.round(h));
+  const img = new ImageData(W, H);
+  const at = (i, j) => grid[Math.min(n - 1, Math.max(0, j)) * n + Math.min(n - 1, Math.max(0, i))];
+  for (let py = 0; py < H; py++) {
+    const gy = ((py + 0.5) / H) * n - 0.5;
+    const j0 = Math.floor(gy);
+    const ty = gy - j0;
+    for (let px = 0; px < W; px++) {
+      const gx = ((px + 0.5) / W) * n - 0.5;
+      const i0 = Math.floor(gx);
+      const tx = gx - i0;
+      const top = at(i0, j0) * (1 - tx) + at(i0 + 1, j0) * tx;
+      const bottom = at(i0, j0 + 1) * (1 - tx) + at(i0 + 1, j0 + 1) * tx;
+      const [r, g, b] = colour(top * (1 - ty) + bottom * ty, light);
+      const k = 4 * (py * W + px);
+      img.data[k] = r;
+      img.data[k + 1] = g;
+      img.data[k + 2] = b;
+      img.data[k + 3] = 255;
+    }
   }
   const off = document.createElement("canvas");
-  off.width = n;
-  off.height = n;
+  off.width = W;
+  off.height = H;
   off.getContext("2d").putImageData(img, 0, 0);
-  ctx.save();
-  ctx.imageSmoothingEnabled = true;
   ctx.drawImage(off, x, y, w, h);
-  ctx.restore();
 }
 
-/** The decision boundary: the output over the plane, then the points (test points hollow). */
-export function drawBoundary(canvas, grid, n, data, showTest = true) {
+/** Give a canvas as many pixels as it shows (its CSS size × the device pixel ratio). */
+export function fitCanvas(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const w = Math.round((canvas.clientWidth || canvas.width) * ratio);
+  const h = Math.round((canvas.clientHeight || canvas.height) * ratio);
+  if (w > 0 && h > 0 && (canvas.width !== w || canvas.height !== h)) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+}
+
+/** K classes over the plane: every class's probability is interpolated (bilinear) at each
+ * pixel; the pixel takes the most probable class's colour, shaded by its probability (faint at
+ * 1/K, full at 1), so the borders between the classes are smooth. */
+export function drawClasses(ctx, probs, n, x, y, w, h) {
+  const K = probs.length;
+  const W = Math.max(1, Math.round(w));
+  const H = Math.max(1, Math.round(h));
+  const img = new ImageData(W, H);
+  const clamp = (i) => Math.min(n - 1, Math.max(0, i));
+  for (let py = 0; py < H; py++) {
+    const gy = ((py + 0.5) / H) * n - 0.5;
+    const j0 = Math.floor(gy);
+    const ty = gy - j0;
+    const r0 = clamp(j0) * n;
+    const r1 = clamp(j0 + 1) * n;
+    for (let px = 0; px < W; px++) {
+      const gx = ((px + 0.5) / W) * n - 0.5;
+      const i0 = Math.floor(gx);
+      const tx = gx - i0;
+      const c0 = clamp(i0);
+      const c1 = clamp(i0 + 1);
+      let best = 0;
+      let prob = -1;
+      for (let k = 0; k < K; k++) {
+        const g = probs[k];
+        const p = ((g[r0 + c0] * (1 - tx) + g[r0 + c1] * tx) * (1 - ty) +
+          (g[r1 + c0] * (1 - tx) + g[r1 + c1] * tx) * ty) / 255;
+        if (p > prob) {
+          prob = p;
+          best = k;
+        }
+      }
+      const shade = Math.max(0, Math.min(1, (prob - 1 / K) / (1 - 1 / K)));
+      const c = mix(WHITE, CLASS_COLORS[best % CLASS_COLORS.length], 0.2 + 0.5 * shade);
+      const o = 4 * (py * W + px);
+      img.data[o] = c[0];
+      img.data[o + 1] = c[1];
+      img.data[o + 2] = c[2];
+      img.data[o + 3] = 255;
+    }
+  }
+  const off = document.createElement("canvas");
+  off.width = W;
+  off.height = H;
+  off.getContext("2d").putImageData(img, 0, 0);
+  ctx.drawImage(off, x, y, w, h);
+}
+
+/** The decision boundary: the output over the plane, then the points (test points hollow).
+ * `view`: `{output, probs, valueScale}`: for softmax, `probs` holds each class's probability
+ * grid; for identity (regression), `grid` the value on the diverging
+ * scale (0 orange = -valueScale, white 0, 255 blue = +valueScale), and the points are coloured by
+ * their value on the same scale. */
+export function drawBoundary(canvas, grid, n, data, showTest = true, view = {}) {
+  fitCanvas(canvas);
   const ctx = canvas.getContext("2d");
   const W = canvas.width;
   const H = canvas.height;
   ctx.clearRect(0, 0, W, H);
-  if (grid) drawGrid(ctx, grid, n, 0, 0, W, H, true);
+  if (view.output === "softmax" && view.probs) {
+    drawClasses(ctx, view.probs, n, 0, 0, W, H);
+  } else if (grid) drawGrid(ctx, grid, n, 0, 0, W, H, true);
   if (!data) return;
   const [x1min, x1max, x2min, x2max] = data.box;
   const px = (x) => ((x - x1min) / (x1max - x1min)) * W;
   const py = (y) => ((x2max - y) / (x2max - x2min)) * H;
-  const r = Math.max(2, Math.min(4, W / 90));
+  const r = Math.max(2, Math.min(4 * (window.devicePixelRatio || 1), W / 90));
+  const pointColour = (label) => {
+    if (view.output === "softmax") return CLASS_COLORS[Math.round(label) % CLASS_COLORS.length];
+    if (view.output === "identity") {
+      const t = Math.max(-1, Math.min(1, label / (view.valueScale || 1)));
+      return colour(Math.round(((t + 1) / 2) * 255));
+    }
+    return label > 0.5 ? BLUE : ORANGE;
+  };
   const dot = (p, test) => {
-    const c = p[2] > 0.5 ? BLUE : ORANGE;
+    const c = pointColour(p[2]);
     ctx.beginPath();
     ctx.arc(px(p[0]), py(p[1]), r, 0, 2 * Math.PI);
     if (test) {
@@ -145,28 +234,53 @@ export function drawNetwork(canvas, net) {
 }
 
 /** Curves of several runs: `series` = [{rows, column, color, dash, label}], rows being
- * [epoch, train loss, test loss, train acc, test acc]. */
-export function drawCurves(canvas, series, { title = "", yMax = null, yMin = 0 } = {}) {
+ * [epoch, train loss, test loss, train acc, test acc]. The title and the legend sit above the plot
+ * area (never over a curve); `log` draws the values on a log scale; `marks` = [{epoch, label}]
+ * are drawn as vertical lines, each labelled with its change. */
+export function drawCurves(canvas, series, options = {}) {
+  const { title = "", yMax = null, yMin = 0, log = false, marks = [], epoch = 0 } = options;
   const ctx = canvas.getContext("2d");
   const W = canvas.width;
   const H = canvas.height;
   ctx.clearRect(0, 0, W, H);
-  const left = 44;
+  ctx.font = "11px sans-serif";
+  const left = 48;
   const right = 8;
-  const top = 18;
   const bottom = 22;
-  let xMax = 1;
+  // the title, then the legend's entries, left to right, wrapped: all above the plot area
+  const legend = [];
+  let lx = left + ctx.measureText(title).width + 16;
+  let line = 0;
+  for (const s of series) {
+    if (!s.label) continue;
+    const width = 26 + ctx.measureText(s.label).width + 14;
+    if (lx + width > W - right && lx > left) {
+      line += 1;
+      lx = left;
+    }
+    legend.push({ s, x: lx, y: 12 + line * 14 });
+    lx += width;
+  }
+  const top = 12 + line * 14 + 12;
+  let xMax = Math.max(1, epoch);
   let hi = yMax === null ? 0 : yMax;
+  let lo = Infinity;
   for (const s of series) {
     for (const r of s.rows) {
       xMax = Math.max(xMax, r[0]);
       const v = r[s.column];
-      if (yMax === null && v !== null && Number.isFinite(v)) hi = Math.max(hi, v);
+      if (v === null || !Number.isFinite(v)) continue;
+      if (yMax === null) hi = Math.max(hi, v);
+      if (v > 0) lo = Math.min(lo, v);
     }
   }
   if (!(hi > yMin)) hi = yMin + 1;
+  const useLog = log && Number.isFinite(lo) && hi > lo;
+  const floor = useLog ? lo : yMin;
+  const scale = (v) => (useLog ? Math.log10(Math.max(v, lo)) : Math.min(v, hi));
+  const span = scale(hi) - scale(floor) || 1;
   const X = (e) => left + ((W - left - right) * e) / xMax;
-  const Y = (v) => top + (H - top - bottom) * (1 - (Math.min(v, hi) - yMin) / (hi - yMin));
+  const Y = (v) => top + (H - top - bottom) * (1 - (scale(Math.min(v, hi)) - scale(floor)) / span);
   ctx.strokeStyle = "#999";
   ctx.lineWidth = 1;
   ctx.beginPath();
@@ -175,14 +289,36 @@ export function drawCurves(canvas, series, { title = "", yMax = null, yMin = 0 }
   ctx.lineTo(W - right, H - bottom);
   ctx.stroke();
   ctx.fillStyle = "#444";
-  ctx.font = "11px sans-serif";
   ctx.textAlign = "right";
   ctx.fillText(hi.toPrecision(3), left - 4, top + 4);
-  ctx.fillText(String(yMin), left - 4, H - bottom);
+  ctx.fillText(useLog ? floor.toPrecision(2) : String(yMin), left - 4, H - bottom);
+  if (useLog) ctx.fillText("log", left - 4, (top + H - bottom) / 2 + 4);
   ctx.textAlign = "left";
-  ctx.fillText(title, left + 4, 12);
+  ctx.fillText(title, left, 12);
   ctx.textAlign = "right";
   ctx.fillText(`epoch ${xMax}`, W - right, H - 6);
+  // the changes made while training
+  ctx.font = "10px sans-serif";
+  marks.forEach((m, i) => {
+    const x = Math.round(X(m.epoch)) + 0.5;
+    ctx.strokeStyle = "#8a8a8a";
+    ctx.setLineDash([2, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, H - bottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    // the label beside its line, on the side with room, staggered so that neighbours differ
+    const width = ctx.measureText(m.label).width;
+    const rightSide = x + 3 + width <= W - right;
+    const y = top + 10 + (i % 3) * 12;
+    ctx.fillStyle = "rgba(255,255,255,0.85)";
+    ctx.fillRect(rightSide ? x + 2 : x - 4 - width, y - 9, width + 3, 12);
+    ctx.fillStyle = "#444";
+    ctx.textAlign = rightSide ? "left" : "right";
+    ctx.fillText(m.label, rightSide ? x + 3 : x - 3, y);
+  });
+  ctx.font = "11px sans-serif";
   for (const s of series) {
     ctx.beginPath();
     let started = false;
@@ -199,20 +335,17 @@ export function drawCurves(canvas, series, { title = "", yMax = null, yMin = 0 }
     ctx.stroke();
   }
   ctx.setLineDash([]);
-  // legend
-  ctx.textAlign = "left";
-  let y = top + 12;
-  for (const s of series) {
-    if (!s.label) continue;
+  for (const { s, x, y } of legend) {
     ctx.strokeStyle = s.color;
+    ctx.lineWidth = 1.8;
     ctx.setLineDash(s.dash ? [5, 4] : []);
     ctx.beginPath();
-    ctx.moveTo(W - right - 150, y - 4);
-    ctx.lineTo(W - right - 128, y - 4);
+    ctx.moveTo(x, y - 4);
+    ctx.lineTo(x + 22, y - 4);
     ctx.stroke();
+    ctx.setLineDash([]);
     ctx.fillStyle = "#333";
-    ctx.fillText(s.label, W - right - 124, y);
-    y += 14;
+    ctx.textAlign = "left";
+    ctx.fillText(s.label, x + 26, y);
   }
-  ctx.setLineDash([]);
 }
