@@ -29,25 +29,17 @@ export function bytes(b64) {
   return out;
 }
 
-/** Draw an n × n grid of bytes (row 0 at the top) over the rectangle at the canvas's own
- * resolution: each pixel's value is interpolated (bilinear, between the grid points' centres)
- * before it is coloured, so the picture is smooth however small the grid. */
-export function drawGrid(ctx, grid, n, x, y, w, h, light = false) {
+/** Fill the rectangle (x, y, w, h) at the canvas's own resolution, a pixel at a time:
+ * `rgbAt(gx, gy)` gives the colour at the pixel's centre in the coordinates of an n × n grid
+ * (0 at the first grid point's centre, row 0 at the top). */
+function paint(ctx, n, x, y, w, h, rgbAt) {
   const W = Math.max(1, Math.round(w));
   const H = Math.max(1, Math.round(h));
   const img = new ImageData(W, H);
-  const at = (i, j) => grid[Math.min(n - 1, Math.max(0, j)) * n + Math.min(n - 1, Math.max(0, i))];
   for (let py = 0; py < H; py++) {
     const gy = ((py + 0.5) / H) * n - 0.5;
-    const j0 = Math.floor(gy);
-    const ty = gy - j0;
     for (let px = 0; px < W; px++) {
-      const gx = ((px + 0.5) / W) * n - 0.5;
-      const i0 = Math.floor(gx);
-      const tx = gx - i0;
-      const top = at(i0, j0) * (1 - tx) + at(i0 + 1, j0) * tx;
-      const bottom = at(i0, j0 + 1) * (1 - tx) + at(i0 + 1, j0 + 1) * tx;
-      const [r, g, b] = colour(top * (1 - ty) + bottom * ty, light);
+      const [r, g, b] = rgbAt(((px + 0.5) / W) * n - 0.5, gy);
       const k = 4 * (py * W + px);
       img.data[k] = r;
       img.data[k + 1] = g;
@@ -60,6 +52,22 @@ export function drawGrid(ctx, grid, n, x, y, w, h, light = false) {
   off.height = H;
   off.getContext("2d").putImageData(img, 0, 0);
   ctx.drawImage(off, x, y, w, h);
+}
+
+/** Draw an n × n grid of bytes (row 0 at the top) over the rectangle at the canvas's own
+ * resolution: each pixel's value is interpolated (bilinear, between the grid points' centres)
+ * before it is coloured, so the picture is smooth however small the grid. */
+export function drawGrid(ctx, grid, n, x, y, w, h, light = false) {
+  const at = (i, j) => grid[Math.min(n - 1, Math.max(0, j)) * n + Math.min(n - 1, Math.max(0, i))];
+  paint(ctx, n, x, y, w, h, (gx, gy) => {
+    const i0 = Math.floor(gx);
+    const j0 = Math.floor(gy);
+    const tx = gx - i0;
+    const ty = gy - j0;
+    const top = at(i0, j0) * (1 - tx) + at(i0 + 1, j0) * tx;
+    const bottom = at(i0, j0 + 1) * (1 - tx) + at(i0 + 1, j0 + 1) * tx;
+    return colour(top * (1 - ty) + bottom * ty, light);
+  });
 }
 
 /** Give a canvas as many pixels as it shows (its CSS size × the device pixel ratio). */
@@ -78,47 +86,30 @@ export function fitCanvas(canvas) {
  * 1/K, full at 1), so the borders between the classes are smooth. */
 export function drawClasses(ctx, probs, n, x, y, w, h) {
   const K = probs.length;
-  const W = Math.max(1, Math.round(w));
-  const H = Math.max(1, Math.round(h));
-  const img = new ImageData(W, H);
   const clamp = (i) => Math.min(n - 1, Math.max(0, i));
-  for (let py = 0; py < H; py++) {
-    const gy = ((py + 0.5) / H) * n - 0.5;
+  paint(ctx, n, x, y, w, h, (gx, gy) => {
     const j0 = Math.floor(gy);
+    const i0 = Math.floor(gx);
     const ty = gy - j0;
+    const tx = gx - i0;
     const r0 = clamp(j0) * n;
     const r1 = clamp(j0 + 1) * n;
-    for (let px = 0; px < W; px++) {
-      const gx = ((px + 0.5) / W) * n - 0.5;
-      const i0 = Math.floor(gx);
-      const tx = gx - i0;
-      const c0 = clamp(i0);
-      const c1 = clamp(i0 + 1);
-      let best = 0;
-      let prob = -1;
-      for (let k = 0; k < K; k++) {
-        const g = probs[k];
-        const p = ((g[r0 + c0] * (1 - tx) + g[r0 + c1] * tx) * (1 - ty) +
-          (g[r1 + c0] * (1 - tx) + g[r1 + c1] * tx) * ty) / 255;
-        if (p > prob) {
-          prob = p;
-          best = k;
-        }
+    const c0 = clamp(i0);
+    const c1 = clamp(i0 + 1);
+    let best = 0;
+    let prob = -1;
+    for (let k = 0; k < K; k++) {
+      const g = probs[k];
+      const p = ((g[r0 + c0] * (1 - tx) + g[r0 + c1] * tx) * (1 - ty) +
+        (g[r1 + c0] * (1 - tx) + g[r1 + c1] * tx) * ty) / 255;
+      if (p > prob) {
+        prob = p;
+        best = k;
       }
-      const shade = Math.max(0, Math.min(1, (prob - 1 / K) / (1 - 1 / K)));
-      const c = mix(WHITE, CLASS_COLORS[best % CLASS_COLORS.length], 0.2 + 0.5 * shade);
-      const o = 4 * (py * W + px);
-      img.data[o] = c[0];
-      img.data[o + 1] = c[1];
-      img.data[o + 2] = c[2];
-      img.data[o + 3] = 255;
     }
-  }
-  const off = document.createElement("canvas");
-  off.width = W;
-  off.height = H;
-  off.getContext("2d").putImageData(img, 0, 0);
-  ctx.drawImage(off, x, y, w, h);
+    const shade = Math.max(0, Math.min(1, (prob - 1 / K) / (1 - 1 / K)));
+    return mix(WHITE, CLASS_COLORS[best % CLASS_COLORS.length], 0.2 + 0.5 * shade);
+  });
 }
 
 /** The decision boundary: the output over the plane, then the points (test points hollow).
