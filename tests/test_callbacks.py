@@ -399,3 +399,34 @@ def test_history_plot_without_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(MissingExtraError, match=r'History.plot needs matplotlib.*nnlab\[plot\]'):
         _history().plot()
+
+
+def test_progress_lines_do_not_cost_a_call_per_batch(monkeypatch):
+    """``fit(verbose=1)`` away from a terminal prints one line per epoch from the logs: the
+    epochs share compiled calls, and the lines and weights are those of a fit that watches
+    every batch; on a terminal the bar fills batch by batch (a call per epoch, batch by batch)."""
+    from nnlab.fast import FastTrainer
+
+    calls = []
+    run = FastTrainer.run
+    monkeypatch.setattr(FastTrainer, "run",
+                        lambda self, plan: calls.append(len(plan.orders)) or run(self, plan))
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    X, y = _data(m=40)
+    X = X.astype(np.float32)
+    lines = io.StringIO()
+    model = _model()
+    model.fit(X, y, epochs=12, batch_size=10, callbacks=[ProgressBar(lines)], verbose=0)
+    assert sum(calls) == 12 and len(calls) < 12
+    calls.clear()
+    watched = _model()
+    watched.fit(X, y, epochs=12, batch_size=10, callbacks=[ProgressBar(Tty())], verbose=0)
+    assert calls == [1] * 12  # a call per epoch, made batch by batch for the bar
+    text = lines.getvalue().splitlines()
+    assert len(text) == 12 and text[-1].startswith("Epoch 12/12 - loss: ")
+    np.testing.assert_array_equal(model.params["W1"], watched.params["W1"])
+    assert model.history.history == watched.history.history

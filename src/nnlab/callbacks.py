@@ -83,6 +83,12 @@ class Callback:
         records its logs returns ``sys.maxsize``."""
         return 1
 
+    def wants_batches(self) -> bool:
+        """Whether ``fit`` must call ``on_batch_end`` after every update (asked after
+        ``on_train_begin``; then each batch is its own stepper call): by default, when the class
+        overrides ``on_batch_end``."""
+        return type(self).on_batch_end is not Callback.on_batch_end
+
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Called once, before the first epoch."""
 
@@ -643,6 +649,12 @@ class ProgressBar(Callback):
         self._out = self.stream if self.stream is not None else sys.stdout
         isatty = getattr(self._out, "isatty", None)
         self._live = not self.per_epoch_lines and bool(isatty and isatty())
+
+    def wants_batches(self) -> bool:
+        return self._live  # a live bar fills batch by batch; lines need only the epochs
+
+    def free_epochs(self) -> int:
+        return 1 if self._live else sys.maxsize  # (its lines read only the logs)
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._seen = 0

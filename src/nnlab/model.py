@@ -170,8 +170,9 @@ make_optimizer = get_optimizer
 
 
 def _has_batch_hook(callback: Callback) -> bool:
-    """Whether the callback overrides ``on_batch_end`` (then ``fit`` stops after every batch)."""
-    return type(callback).on_batch_end is not Callback.on_batch_end
+    """Whether the callback watches every batch (``Callback.wants_batches``: then ``fit`` stops
+    after every batch)."""
+    return callback.wants_batches()
 
 
 #: Prediction and evaluation go through the network in row chunks whose layers (Z, A and a
