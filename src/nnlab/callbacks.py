@@ -42,6 +42,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from ._extras import require
+from .training import ANY_EPOCHS
 
 Logs = dict[str, float]
 
@@ -80,7 +81,7 @@ class Callback:
         reads only its logs — not ``self.model``'s weights — and neither stops training nor
         changes the learning rate, the optimizer or the weights. The compiled stepper runs
         that many epochs in one call. The default, 1, is always right; a callback that only
-        records its logs returns ``sys.maxsize``."""
+        records its logs returns ``ANY_EPOCHS``."""
         return 1
 
     def wants_batches(self) -> bool:
@@ -145,7 +146,7 @@ class History(Callback):
         self.history: dict[str, list[float]] = {}
 
     def free_epochs(self) -> int:
-        return sys.maxsize  # it only records the logs
+        return ANY_EPOCHS  # it only records the logs
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self.append(epoch, logs or {})
@@ -596,7 +597,7 @@ class CSVLogger(Callback):
         self._has_header = self.append and self._file.tell() > 0
 
     def free_epochs(self) -> int:
-        return sys.maxsize  # it only writes the logs
+        return ANY_EPOCHS  # it only writes the logs
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = dict(logs or {})
@@ -654,7 +655,7 @@ class ProgressBar(Callback):
         return self._live  # a live bar fills batch by batch; lines need only the epochs
 
     def free_epochs(self) -> int:
-        return 1 if self._live else sys.maxsize  # (its lines read only the logs)
+        return 1 if self._live else ANY_EPOCHS  # (its lines read only the logs)
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._seen = 0

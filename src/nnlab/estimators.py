@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,7 +77,7 @@ from .model import Dense, GlorotUniform, History, Model
 from .network import compute_cost, model_backward, model_forward, predict_forward
 from .optimizers import OPTIMIZERS, constant, get_optimizer, optimizer_hyperparams, schedule_from
 from .runs.config import CONSTRAINTS, Interval
-from .training import DivergenceError
+from .training import ANY_EPOCHS, DivergenceError
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -243,7 +242,7 @@ class _SklearnRule(Callback):
         if self.X_val is not None or (s.solver != "adam" and s.learning_rate == "invscaling"):
             return 1
         if s.n_iter_no_change == np.inf:
-            return sys.maxsize
+            return ANY_EPOCHS
         return max(1, int(s.n_iter_no_change) + 1 - self.est._no_improvement_count)
 
     def on_epochs_end(self, first: int, logs: Mapping[str, list[float]]) -> None:

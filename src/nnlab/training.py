@@ -371,8 +371,7 @@ class TextbookStepper:
                 batches = [(X_shuffled[:, k : k + plan.batch_size],
                             Y_shuffled[:, k : k + plan.batch_size])
                            for k in range(0, m, plan.batch_size)]
-            start = len(costs)
-            stopped = False
+            total, stopped = 0.0, False  # Σ cost · m_b, to tell a non-finite epoch cost
             for b, (X_batch, Y_batch) in enumerate(batches[plan.start:], start=plan.start):
                 rng = plan.dropout_rng(step) if plan.dropout_rng is not None else plan.rng
                 self._params, self.opt_state, cost, AL = _step(
@@ -382,12 +381,13 @@ class TextbookStepper:
                 )
                 step += 1
                 costs.append(cost)
+                total += cost * X_batch.shape[1]
                 if plan.accuracy:
                     corrects.append(batch_accuracy_sum(AL, Y_batch, self.activations[-1]))
                 if plan.on_batch is not None and plan.on_batch(b, cost, X_batch.shape[1]):
                     stopped = True
                     break
-            if not math.isfinite(epoch_cost(np.array(costs[start:]), sizes)):
+            if not math.isfinite(total):
                 self._params, self.opt_state = previous
                 break
             if stopped:
