@@ -112,3 +112,12 @@ def test_startup_prints_every_row_with_its_goal_and_the_first_calls(tmp_path):
     warm = next(ln for ln in lines if ln.startswith("train moons, warm"))
     assert warm.split()[-1] == "0"  # kernels compiled by the first call after warm_up()
     assert list(tmp_path.iterdir()) == []  # the model and the plot went to a temporary folder
+
+
+def test_sparse_benchmark_runs_and_prints_its_three_contestants():
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "sparse.py"
+    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("nnlab, sparse X", "nnlab, dense X", "scikit-learn, sparse X"):
+        assert name in proc.stdout

@@ -93,7 +93,8 @@ def test_hooks_are_called_in_order_with_params():
     assert rec.model is model
     keys = ["accuracy", "learning_rate", "loss"]
     assert calls == [
-        ("train_begin", {"epochs": 2, "steps": 3, "samples": 50, "batch_size": 20}),
+        ("train_begin", {"epochs": 2, "steps": 3, "samples": 50, "batch_size": 20,
+                         "initial_epoch": 0}),
         ("epoch_begin", 0), ("batch_end", 0, 20.0), ("batch_end", 1, 20.0),
         ("batch_end", 2, 10.0), ("epoch_end", 0, keys),
         ("epoch_begin", 1), ("batch_end", 0, 20.0), ("batch_end", 1, 20.0),
@@ -430,3 +431,133 @@ def test_progress_lines_do_not_cost_a_call_per_batch(monkeypatch):
     assert len(text) == 12 and text[-1].startswith("Epoch 12/12 - loss: ")
     np.testing.assert_array_equal(model.params["W1"], watched.params["W1"])
     assert model.history.history == watched.history.history
+
+
+# --- AutoProgress: fit(verbose="auto") (issue 18) --------------------------------------------
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _no_tqdm(monkeypatch):
+    import sys
+
+    for name in ("tqdm", "tqdm.auto"):
+        monkeypatch.setitem(sys.modules, name, None)  # import tqdm.auto now raises ImportError
+
+
+def test_auto_progress_in_a_log_prints_a_line_per_5_percent(monkeypatch):
+    from nnlab.callbacks import AutoProgress
+
+    X, y = _data(m=40)
+    log = io.StringIO()
+    _model().fit(X, y, epochs=1000, callbacks=[AutoProgress(log)], verbose=0)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 21 and "\r" not in log.getvalue()
+    assert [int(line.split()[1].split("/")[0]) for line in lines] == [1, *range(50, 1001, 50)]
+    assert " - loss: " in lines[-1] and " - accuracy: " in lines[-1]
+    # Stopped early: the lines so far and the epoch it stopped at.
+    log = io.StringIO()
+    stop = EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    _model().fit(X, y, epochs=1000, callbacks=[stop, AutoProgress(log)], verbose=0,
+                 initial_epoch=100)
+    assert [line.split(" - ")[0] for line in log.getvalue().splitlines()] == [
+        "Epoch 101/1000", "Epoch 102/1000"]
+
+
+def test_auto_progress_in_a_log_keeps_the_shared_calls(monkeypatch):
+    """The log lines read only the logs: as many stepper calls as a silent fit."""
+    from nnlab.callbacks import AutoProgress
+    from nnlab.fast import FastTrainer
+
+    calls = []
+    run = FastTrainer.run
+    monkeypatch.setattr(FastTrainer, "run",
+                        lambda self, plan: calls.append(len(plan.orders)) or run(self, plan))
+    X, y = _data(m=40)
+    X = X.astype(np.float32)
+    _model().fit(X, y, epochs=200, batch_size=10, verbose=0)
+    silent, calls[:] = list(calls), []
+    _model().fit(X, y, epochs=200, batch_size=10, callbacks=[AutoProgress(io.StringIO())],
+                 verbose=0)
+    assert calls == silent and sum(calls) == 200
+
+
+@pytest.mark.parametrize("with_tqdm", [True, False])
+@pytest.mark.parametrize("epochs,batch_size", [(300, None), (300, 10), (4, 10)])
+def test_the_live_bar_does_not_change_the_weights(monkeypatch, with_tqdm, epochs, batch_size):
+    """A live bar (tqdm's or the plain one; over epochs, or batch by batch for a few epochs)
+    trains the very numbers of a silent fit and records the same history."""
+    from nnlab.callbacks import AutoProgress
+
+    if with_tqdm:
+        pytest.importorskip("tqdm")
+    else:
+        _no_tqdm(monkeypatch)
+    X, y = _data(m=40)
+    silent = _model()
+    silent.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    out = _Tty()
+    shown = _model()
+    shown.fit(X, y, epochs=epochs, batch_size=batch_size, callbacks=[AutoProgress(out)],
+              verbose=0)
+    for k in silent.params:
+        np.testing.assert_array_equal(shown.params[k], silent.params[k])
+    assert shown.history.history == silent.history.history
+    text = out.getvalue()
+    assert "\r" in text and text.endswith("\n")
+    total = epochs if epochs > 10 or batch_size is None else epochs * 4
+    if with_tqdm:
+        assert f"{total}/{total}" in text
+    else:
+        assert text.count("\n") == 1 and "[" + "=" * 30 + "] 100%" in text
+        assert f"Epoch {epochs}/{epochs}" in text.rsplit("\r", 1)[-1]
+
+
+def test_the_plain_bar_without_tqdm_over_the_epochs(monkeypatch):
+    from nnlab.callbacks import AutoProgress
+
+    _no_tqdm(monkeypatch)
+    X, y = _data(m=40)
+    out = _Tty()
+    _model().fit(X, y, epochs=50, callbacks=[AutoProgress(out)], verbose=0)
+    last = out.getvalue().rsplit("\r", 1)[-1]
+    assert last.startswith("Epoch 50/50 [" + "=" * 30 + "] 100% - loss: ")
+    assert last.endswith("\n") and out.getvalue().count("\n") == 1
+
+
+def test_jupyter_is_told_from_a_terminal_ipython(monkeypatch):
+    import sys
+    import types
+
+    from nnlab.callbacks import AutoProgress, in_jupyter
+
+    class ZMQInteractiveShell:  # what a Jupyter kernel runs
+        pass
+
+    class TerminalInteractiveShell:
+        pass
+
+    shell = None
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert not in_jupyter()
+    shell = TerminalInteractiveShell()
+    assert not in_jupyter()
+    shell = ZMQInteractiveShell()
+    assert in_jupyter()
+    _no_tqdm(monkeypatch)
+    out = io.StringIO()  # a kernel's stream is no terminal, but the bar is live there
+    X, y = _data(m=40)
+    _model().fit(X, y, epochs=30, callbacks=[AutoProgress(out)], verbose=0)
+    assert "\r" in out.getvalue() and out.getvalue().count("\n") == 1
+    monkeypatch.delitem(sys.modules, "IPython")
+    assert not in_jupyter()
+
+
+def test_auto_progress_checks_every():
+    from nnlab.callbacks import AutoProgress
+
+    with pytest.raises(ValueError, match="every=0 is out of range"):
+        AutoProgress(every=0)

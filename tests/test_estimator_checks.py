@@ -27,10 +27,22 @@ ESTIMATORS = [
     LogisticRegression(),
     # nnlab's own solvers and options go through the same checks
     MLPClassifier(hidden_layer_sizes=(20, 10), activation=["tanh", "relu"], solver="rmsprop",
-                  keep_prob=0.9, init="he", max_iter=100),
+                  init="he", max_iter=100),
+    MLPClassifier(hidden_layer_sizes=(20,), keep_prob=0.9, max_iter=100),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failures(estimator) -> dict[str, str]:
+    """The one check (on dense and on sparse X) that cannot hold for dropout, by design, and
+    why; none for the other estimators."""
+    if getattr(estimator, "keep_prob", 1.0) < 1.0:
+        why = ("dropout draws a mask per row: a row repeated k times gets k different masks, "
+               "a row of weight k one, so the two fits differ (without dropout they agree)")
+        return {f"check_sample_weight_equivalence_on_{kind}_data": why
+                for kind in ("dense", "sparse")}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

@@ -378,10 +378,11 @@ def test_bad_parameters_are_refused_at_fit(params, match):
         est.fit(X, np.arange(20) % 2)
 
 
-def test_regressor_loss_other_than_squared_error_is_refused(diabetes):
+def test_regressor_loss_other_than_squared_error_or_poisson_is_refused(diabetes):
     X, y = diabetes
-    with pytest.raises(ValueError, match="'loss' parameter must be one of 'squared_error'"):
-        MLPRegressor(loss="poisson").fit(X, y)
+    with pytest.raises(ValueError,
+                       match="'loss' parameter must be one of 'squared_error', 'poisson'"):
+        MLPRegressor(loss="gamma").fit(X, y)
 
 
 @pytest.mark.parametrize(

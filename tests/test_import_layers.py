@@ -88,9 +88,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 BASE = {"nnlab._random", "nnlab._version", "nnlab._extras", "nnlab._threads"}
-ENGINE = {f"nnlab.{m}" for m in ("activations", "losses", "initializers", "layers", "network",
-                                 "optimizers", "gradcheck", "data", "training")}
-FRONT = {"nnlab.engine", "nnlab.model", "nnlab.callbacks"}
+ENGINE = {f"nnlab.{m}" for m in ("activations", "losses", "weights", "initializers", "layers",
+                                 "network", "optimizers", "gradcheck", "data", "training")}
+FRONT = {"nnlab.engine", "nnlab.model", "nnlab.callbacks", "nnlab.metrics"}
 
 
 def _fast(module: str) -> bool:

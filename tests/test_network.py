@@ -8,7 +8,8 @@ from nnlab.activations import ACTIVATIONS
 from nnlab.layers import linear_backward, linear_forward
 from numdiff import numerical_gradient, rel_diff
 
-HIDDEN = sorted(ACTIVATIONS)
+# exp is an output activation (the Poisson loss's link): a hidden exp compounds exponentials
+HIDDEN = sorted(a for a in ACTIVATIONS if a != "exp")
 # (output activation, loss) pairs for which the loss is defined on the output's range
 OUTPUTS = [
     ("sigmoid", "binary_crossentropy"),
@@ -16,6 +17,7 @@ OUTPUTS = [
     ("sigmoid", "categorical_crossentropy"),
     ("softmax", "categorical_crossentropy"),
     *[(a, "mean_squared_error") for a in sorted(ACTIVATIONS)],
+    ("exp", "poisson"),
 ]
 
 
@@ -24,6 +26,8 @@ def _targets(loss, rng, n_y, m):
         return np.eye(n_y)[:, rng.randint(0, n_y, m)]
     if loss == "binary_crossentropy":
         return rng.randint(0, 2, (n_y, m)).astype(float)
+    if loss == "poisson":
+        return rng.poisson(2.0, (n_y, m)).astype(float)
     return rng.randn(n_y, m)
 
 

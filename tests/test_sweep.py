@@ -521,7 +521,8 @@ def test_cli_killed_mid_sweep_resumes_to_the_uninterrupted_result(tmp_path):
 
 def test_examples_are_valid_sweeps():
     files = sorted((REPO / "examples" / "sweeps").glob("*.toml"))
-    assert [f.stem for f in files] == ["initialization", "optimizers", "regularization"]
+    assert [f.stem for f in files] == ["batchnorm", "initialization", "optimizers",
+                                       "regularization"]
     for f in files:
         spec = load_spec(f)
         assert spec.seeds == 20 and spec.expect, f

@@ -48,6 +48,7 @@ _LAZY: dict[str, str] = {
     "LogisticRegression": "estimators",
     "load": "files.models",
     "save": "files.models",
+    "export": "files.export",
 }
 
 #: module paths that moved, still reachable as attributes: ``nnlab.io.load_params`` after
@@ -65,6 +66,7 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
     from .data import random_mini_batches
     from .engine import explain_path, train
     from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
+    from .files.export import export
     from .files.models import load, save
     from .gradcheck import (
         GradientCheckResult,
@@ -110,6 +112,7 @@ __all__ = [
     "callbacks",
     "compute_cost",
     "explain_path",
+    "export",
     "gradient_check",
     "initialize_parameters",
     "load",

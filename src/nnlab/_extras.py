@@ -21,6 +21,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "playground": ("starlette", "uvicorn", "websockets"),
     "fast": ("numba",),
     "dask": ("dask", "distributed"),
+    "export": ("onnx", "onnxruntime", "safetensors"),
+    "notebook": ("tqdm",),
 }
 
 

@@ -13,6 +13,7 @@ Every function keeps the dtype of its input (float32 in, float32 out).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -98,6 +99,42 @@ def identity_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
     return dA
 
 
+@functools.lru_cache(maxsize=8)
+def _exp_ceiling_of(dtype: np.dtype) -> np.floating:
+    """The largest z of ``dtype`` whose exp is finite: log(max float) (≈ 709.78 for float64,
+    88.72 for float32), rounded in the dtype and stepped down until exp(z) does not overflow."""
+    z = dtype.type(np.log(np.finfo(dtype).max))
+    with np.errstate(over="ignore"):
+        while not np.isfinite(np.exp(z)):
+            z = np.nextafter(z, dtype.type(-np.inf))
+    return z
+
+
+def _exp_ceiling(Z: np.ndarray) -> np.floating:
+    dtype = Z.dtype if np.issubdtype(Z.dtype, np.floating) else np.dtype(np.float64)
+    return _exp_ceiling_of(np.dtype(dtype))
+
+
+def exp(Z: np.ndarray) -> np.ndarray:
+    """exp(Z), the Poisson loss's output (A > 0: a rate or a count's mean; the log link).
+
+    Overflow-safe: Z is first clipped at log(max float) of its dtype (≈ 709.78 in float64,
+    88.72 in float32), so A is at most about the largest finite number of the dtype and never
+    inf; below the clip it is exactly ``np.exp(Z)``.
+
+    >>> A = exp(np.array([[0.0, 1.0, 1000.0]]))
+    >>> A[0, :2].tolist() == [1.0, np.e], bool(np.isfinite(A[0, 2]) and A[0, 2] > 1e308)
+    (True, True)
+    """
+    return np.exp(np.minimum(Z, _exp_ceiling(Z)))
+
+
+def exp_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """dZ = dA * exp(Z) (exp is its own derivative), with Z clipped as in ``exp``: the clip
+    only guards against overflow, so its zero slope above the ceiling is not used."""
+    return dA * exp(Z)
+
+
 class Activation(NamedTuple):
     """A forward ``g(Z) -> A`` and its backward ``(dA, Z) -> dZ``."""
 
@@ -112,12 +149,14 @@ ACTIVATIONS: dict[str, Activation] = {
     "leaky_relu": Activation(leaky_relu, leaky_relu_backward),
     "softmax": Activation(softmax, softmax_backward),
     "identity": Activation(identity, identity_backward),
+    "exp": Activation(exp, exp_backward),
 }
 
 
 #: The activations a hidden layer may use: all but softmax, which normalizes across a layer's
-#: units (an output layer's, for one-hot labels).
-HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(a for a in ACTIVATIONS if a != "softmax")
+#: units (an output layer's, for one-hot labels), and exp, the Poisson loss's output (a hidden
+#: exp layer compounds exponentials and overflows).
+HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(a for a in ACTIVATIONS if a not in ("softmax", "exp"))
 
 
 #: The activations whose derivative jumps at Z = 0 (a kink): a finite difference whose ±ε steps

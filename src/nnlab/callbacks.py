@@ -15,7 +15,7 @@ order::
 reaches the model through ``self.model``: it may read or replace ``model.params``, set
 ``model.learning_rate`` (used from the next update on) and set ``model.stop_training = True``
 (``fit`` stops after the current batch). ``self.params`` holds ``epochs``, ``steps`` (batches per
-epoch), ``samples`` and ``batch_size`` of the current ``fit``.
+epoch), ``samples``, ``batch_size`` and ``initial_epoch`` of the current ``fit``.
 
 >>> import numpy as np
 >>> from nnlab import Dense, Model
@@ -33,8 +33,10 @@ True
 from __future__ import annotations
 
 import csv
+import importlib
 import math
 import sys
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any, Protocol
@@ -42,6 +44,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from ._extras import require
+from .metrics import greater_is_better
 from .training import ANY_EPOCHS
 
 Logs = dict[str, float]
@@ -62,7 +65,8 @@ class Callback:
 
     Attributes:
         model: the ``Model`` being trained (set by ``fit`` before ``on_train_begin``).
-        params: ``{"epochs", "steps", "samples", "batch_size"}`` of the current ``fit``.
+        params: ``{"epochs", "steps", "samples", "batch_size", "initial_epoch"}`` of the
+            current ``fit``.
     """
 
     def __init__(self) -> None:
@@ -131,7 +135,9 @@ class History(Callback):
     ``costs``), ``accuracy`` (for sigmoid / softmax outputs, the running accuracy over the
     epoch's batches — the fraction of correct outputs for sigmoid, of correct argmax for
     softmax), ``val_loss`` and ``val_accuracy`` (on the validation data after the epoch, without
-    dropout; the loss without the L2 term) and ``learning_rate`` (α used in the epoch).
+    dropout; the loss without the L2 term), each metric of ``fit(metrics=...)`` under its name
+    (``f1``, ``r2``, ...: on the training data with the epoch's final weights) and its ``val_``
+    twin, and ``learning_rate`` (α used in the epoch).
     ``history.epoch`` lists the epoch numbers. ``history["loss"]`` and ``history.loss`` also work.
 
     A callback: ``fit`` puts a new one first in its callbacks, so it records each epoch before
@@ -285,12 +291,13 @@ class History(Callback):
 
 
 def _monitor_mode(monitor: str, mode: str) -> str:
-    """'min' or 'max': with mode='auto', accuracies and scores are maximized, losses minimized."""
+    """'min' or 'max': with mode='auto', accuracies, scores, precision, recall, F1 and R² are
+    maximized, losses and errors minimized (``metrics.greater_is_better``)."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode={mode!r} is not one of 'auto', 'min', 'max'")
     if mode != "auto":
         return mode
-    return "max" if ("acc" in monitor or "score" in monitor) else "min"
+    return "max" if greater_is_better(monitor) else "min"
 
 
 def _monitored(logs: Logs | None, monitor: str, who: str) -> float:
@@ -339,7 +346,8 @@ class EarlyStopping(Callback):
         monitor: a key of the epoch logs: "val_loss" (default), "val_accuracy", "loss", ...
         min_delta: the smallest change that counts as an improvement (>= 0).
         patience: epochs without improvement before stopping (0: stop at the first).
-        mode: "min", "max" or "auto" (maximize names with "acc" or "score", minimize others).
+        mode: "min", "max" or "auto" (maximize accuracies, scores, precision, recall, F1 and
+            R², minimize others).
         baseline: training stops unless the monitored value beats this within ``patience`` epochs.
         restore_best_weights: at the end of training (stopped early or not), put back the weights
             of the best epoch.
@@ -686,6 +694,221 @@ class ProgressBar(Callback):
         else:
             self._out.write(line + "\n")
         self._out.flush()
+
+
+def in_jupyter() -> bool:
+    """Whether this runs in a Jupyter kernel (an IPython shell with a kernel app, as in
+    JupyterLab, the classic notebook, VS Code's notebooks and Colab). Imports nothing."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    if get_ipython is None:
+        return False
+    try:
+        shell = get_ipython()
+    except Exception:  # a half-initialized IPython: not a notebook we can draw in
+        return False
+    if shell is None:
+        return False
+    return (type(shell).__name__ == "ZMQInteractiveShell"
+            or "IPKernelApp" in getattr(shell, "config", {}))
+
+
+def _tqdm_class() -> Any:
+    """tqdm's ``tqdm.auto.tqdm`` (a widget in Jupyter with ipywidgets, else a text bar), or
+    None when tqdm is not installed (``pip install "nnlab[notebook]"``)."""
+    try:
+        with warnings.catch_warnings():  # (tqdm warns in Jupyter without ipywidgets)
+            warnings.simplefilter("ignore")
+            auto = importlib.import_module("tqdm.auto")
+    except ImportError:
+        return None
+    return auto.tqdm
+
+
+class AutoProgress(Callback):
+    """What ``fit(verbose="auto")`` shows: a live bar on a terminal or in Jupyter, a few lines
+    in a log.
+
+    - **live** (the stream is a terminal, or this runs in a Jupyter kernel): one bar over the
+      run, with the latest logs beside it — tqdm's ``tqdm.auto`` when tqdm is installed (a
+      widget in Jupyter with ipywidgets, else a text bar), otherwise a plain bar redrawn in
+      place with ``\\r``. With ``by_batch_epochs`` epochs or fewer of several batches each, the
+      bar fills batch by batch (then every batch is its own stepper call, as for Keras's bar);
+      otherwise it counts epochs, and the epochs share compiled calls of about 1 % of the run.
+    - **log** (anything else: a file, a pipe, a CI log): a line for the first epoch, then one
+      each time another ``every`` of the run (5 %) is done — at most 21 lines, never one per
+      epoch — and the last epoch's if training stopped before its end. A line reads
+      ``Epoch 50/1000 - 0.4s - loss: 0.3012 - accuracy: 0.8800`` (the time since ``fit``
+      began). The lines need only the logs: the epochs run in as few stepper calls as without
+      it.
+
+    Args:
+        stream: where to write (``sys.stdout`` by default, looked up when training starts).
+        every: the share of the run between log lines.
+        live: draw a live bar (True) or write log lines (False); None: decide as above.
+        tqdm: use tqdm when it is importable (False: always the plain bar).
+        by_batch_epochs: the most epochs for which a live bar fills batch by batch.
+
+    >>> import io
+    >>> import numpy as np
+    >>> from nnlab import Dense, Model
+    >>> X = np.random.RandomState(0).randn(40, 2); y = (X[:, 0] > 0).astype(int)
+    >>> log = io.StringIO()
+    >>> _ = Model([Dense(3, "tanh"), Dense(1, "sigmoid")], random_state=0).fit(
+    ...     X, y, epochs=1000, callbacks=[AutoProgress(log)], verbose=0)
+    >>> lines = log.getvalue().splitlines()
+    >>> len(lines), lines[0].split(" - ")[0], lines[-1].split(" - ")[0]
+    (21, 'Epoch 1/1000', 'Epoch 1000/1000')
+    """
+
+    def __init__(self, stream: IO[str] | None = None, every: float = 0.05,
+                 live: bool | None = None, tqdm: bool = True, by_batch_epochs: int = 10):
+        super().__init__()
+        if not 0.0 < every <= 1.0:
+            raise ValueError(f"every={every} is out of range: expected 0 < every <= 1")
+        self.stream, self.every, self.live = stream, float(every), live
+        self.tqdm, self.by_batch_epochs = bool(tqdm), int(by_batch_epochs)
+        self._out: IO[str] | None = None
+        self._live = self._by_batch = False
+        self._bar: Any = None
+        self._first = self._runs = self._done = 0
+        self._last: tuple[int, Logs] | None = None
+        self._printed = -1
+        self._start = self._drawn = 0.0
+        self._width = 0
+        self._epoch = 0
+
+    # ------------------------------------------------------------------------- the protocol
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._out = self.stream if self.stream is not None else sys.stdout
+        if self.live is None:
+            isatty = getattr(self._out, "isatty", None)
+            self._live = bool(isatty and isatty()) or in_jupyter()
+        else:
+            self._live = bool(self.live)
+        epochs = int(self.params.get("epochs") or 0)
+        self._first = int(self.params.get("initial_epoch") or 0)
+        self._runs = max(0, epochs - self._first)  # the epochs this fit runs (at most)
+        steps = int(self.params.get("steps") or 1)
+        self._by_batch = self._live and steps > 1 and self._runs <= self.by_batch_epochs
+        self._done, self._last, self._printed = 0, None, -1
+        self._start = self._drawn = time.perf_counter()
+        self._bar = None
+        if self._live and self._runs:
+            tqdm = _tqdm_class() if self.tqdm else None
+            if tqdm is not None:
+                self._bar = tqdm(total=self._runs * (steps if self._by_batch else 1),
+                                 unit="batch" if self._by_batch else "epoch",
+                                 file=self._out, leave=True, dynamic_ncols=True)
+
+    def wants_batches(self) -> bool:
+        return self._by_batch
+
+    def free_epochs(self) -> int:
+        if not self._live:
+            return ANY_EPOCHS  # (log lines read only the logs)
+        return 1 if self._by_batch else max(1, math.ceil(self._runs / 100))
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._epoch = epoch
+        if self._by_batch and self._bar is not None:
+            self._bar.set_description_str(self._prefix(epoch), refresh=False)
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if not self._by_batch:
+            return
+        loss = (logs or {}).get("loss", math.nan)
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"loss: {loss:.4f}", refresh=False)
+            self._bar.update(1)
+            return
+        steps = int(self.params.get("steps") or 1)
+        self._done += 1
+        self._draw(self._prefix(self._epoch), self._done, self._runs * steps,
+                   f"loss: {loss:.4f}")
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self.on_epochs_end(epoch, {k: [v] for k, v in (logs or {"loss": math.nan}).items()})
+
+    def on_epochs_end(self, first: int, logs: Mapping[str, list[float]]) -> None:
+        n = len(logs["loss"])
+        last = first + n - 1
+        self._last = (last, {k: v[-1] for k, v in logs.items()})
+        if self._live:
+            if not self._by_batch:
+                self._show_epochs(n)
+            elif self._bar is not None:
+                self._bar.set_postfix_str(_format_logs(self._last[1]), refresh=False)
+            else:  # the plain bar: the epoch's logs once its last batch is in
+                steps = int(self.params.get("steps") or 1)
+                self._draw(self._prefix(last), self._done, self._runs * steps,
+                           _format_logs(self._last[1]), force=True)
+            return
+        for epoch in range(first, last + 1):
+            if self._milestone(epoch):
+                self._line(epoch, {k: v[epoch - first] for k, v in logs.items()})
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self._live:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+            elif self._width:
+                assert self._out is not None
+                if self._last is not None and not self._by_batch and self._done < self._runs:
+                    self._draw(self._prefix(self._last[0]), self._done, self._runs,
+                               _format_logs(self._last[1]), force=True)
+                self._out.write("\n")
+                self._out.flush()
+                self._width = 0
+        elif self._last is not None and self._printed != self._last[0]:
+            self._line(*self._last)  # stopped before the end: say where
+
+    # ---------------------------------------------------------------------------- drawing
+    def _prefix(self, epoch: int) -> str:
+        epochs = self.params.get("epochs")
+        return f"Epoch {epoch + 1}/{epochs}" if epochs else f"Epoch {epoch + 1}"
+
+    def _milestone(self, epoch: int) -> bool:
+        """Whether the epoch (counted i = 1, 2, ... in this fit) ends another ``every`` of the
+        run: i = 1, and the i where floor(i / (every · n)) grows."""
+        i = epoch - self._first + 1
+        if i <= 1 or self._runs <= 0:
+            return True
+        parts = max(1, round(1.0 / self.every))
+        return i * parts // self._runs > (i - 1) * parts // self._runs
+
+    def _line(self, epoch: int, logs: Mapping[str, float]) -> None:
+        assert self._out is not None
+        elapsed = time.perf_counter() - self._start
+        self._out.write(f"{self._prefix(epoch)} - {elapsed:.1f}s - {_format_logs(logs)}\n")
+        self._out.flush()
+        self._printed = epoch
+
+    def _show_epochs(self, n: int) -> None:
+        assert self._last is not None
+        self._done += n
+        if self._bar is not None:
+            self._bar.set_postfix_str(_format_logs(self._last[1]), refresh=False)
+            self._bar.update(n)
+            return
+        self._draw(self._prefix(self._last[0]), self._done, self._runs,
+                   _format_logs(self._last[1]))
+
+    def _draw(self, prefix: str, done: int, total: int, text: str, force: bool = False) -> None:
+        """The plain bar, redrawn in place at most ten times a second (and at the end)."""
+        now = time.perf_counter()
+        if not force and done < total and now - self._drawn < 0.1 and self._width:
+            return
+        self._drawn = now
+        total = max(total, 1)
+        filled = min(30, 30 * done // total)
+        line = (f"{prefix} [{'=' * filled}{'.' * (30 - filled)}] {100 * done // total:3d}% "
+                f"- {text}")
+        assert self._out is not None
+        self._out.write("\r" + line.ljust(self._width))
+        self._out.flush()
+        self._width = len(line)
 
 
 def _warn_terminated(epoch: int) -> None:

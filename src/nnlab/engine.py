@@ -51,16 +51,21 @@ def make_stepper(
     *,
     dtype: Any = None,
     fast: bool | str = True,
+    weighted: bool = False,
+    bn_momentum: float = 0.9,
     **network: Any,
 ) -> Stepper:
     """The stepper ``path`` names (from ``explain_path``), holding ``params`` and the optimizer
-    state. ``network`` holds the settings both steppers take alike (``lambd``, ``keep_probs``,
-    ``loss``, ``fused``). With ``fast="exact"`` a fast stepper gives the textbook's numbers bit
-    for bit."""
+    state. ``network`` holds the settings both steppers take alike (``lambd``, ``l1``,
+    ``keep_probs``, ``loss``, ``fused``). With ``fast="exact"`` a fast stepper gives the
+    textbook's numbers bit for bit. ``bn_momentum``: β_bn of the running statistics of
+    batch-normalized layers."""
     if not path.fast:
-        return TextbookStepper(params, activations, optimizer, opt_state, **network)
+        return TextbookStepper(params, activations, optimizer, opt_state,
+                               bn_momentum=bn_momentum, **network)
     trainer = FastTrainer(params, activations, optimizer=optimizer, dtype=dtype,
-                          compiled=fast is True, **network)
+                          compiled=fast is True and not weighted, bn_momentum=bn_momentum,
+                          **network)
     if (path.name == COMPILED) != trainer.compiled:  # explain_path and FastTrainer agree
         raise RuntimeError(f"path {path.name!r} but the trainer compiled={trainer.compiled}")
     if opt_state is not None:
@@ -88,12 +93,16 @@ def train(
     loss: str | None = None,
     fused: bool = True,
     decay: Schedule | None = None,
+    l1: float = 0.0,
     random_state: RandomLike = None,
     shuffle_rng: Callable[[int], Rng] | None = None,
     dropout_rng: Callable[[int], Rng] | None = None,
     callback: EpochCallback | None = None,
     print_every: int = 0,
     fast: bool | str = True,
+    sample_weight: Any = None,
+    batch_norm: bool | Sequence[bool] | None = None,
+    bn_momentum: float = 0.9,
 ) -> TrainResult:
     """Train an L-layer network on X ``(n_x, m)`` and Y ``(n_y, m)``.
 
@@ -109,6 +118,8 @@ def train(
         num_epochs: passes over the data (with the full batch, iterations).
         batch_size: examples per update; None for the full batch, 1 for stochastic descent.
         lambd: the L2 strength λ.  keep_probs: dropout keep probability per hidden layer.
+        l1: the L1 strength λ1: the cost gains (λ1/m) Σ_l ||W[l]||₁, dW[l] gains
+            (λ1/m) sign(W[l]) (0 where W[l] = 0); biases are not penalized.
         loss: defaults to the natural loss of the output activation.
         fused: use dZ[L] = A[L] - Y when the loss and output activation allow it.
         decay: a schedule ``epoch -> α`` (see ``nnlab.optimizers``), applied each epoch.
@@ -126,6 +137,15 @@ def train(
             that applies (equal to the textbook to float rounding), "exact" only steppers that
             give the textbook's numbers bit for bit, False the textbook's functions.
             ``explain_path`` says which one runs and why; ``result.path`` names it.
+        sample_weight: a weight ``(m,)`` per example (``nnlab.weights``): each batch's cost
+            is the weighted mean of its examples' losses, with the penalties over Σ w instead
+            of m, so integer weights train as repeated examples do.
+        batch_norm: batch-normalize every hidden layer (True) or those flagged (one bool per
+            hidden layer): Z̃ = γ ⊙ (Z - μ) / √(σ² + ε) + β with the batch's μ, σ² while
+            training, γ and β trained (not L2-penalized), no b; None: as ``params`` hold (any
+            params with ``gamma{l}`` train batch-normalized).
+        bn_momentum: β_bn of the running statistics that ``predict`` uses:
+            μ_run = β_bn μ_run + (1 - β_bn) μ after every update (σ² alike).
 
     Returns:
         A ``TrainResult``. Raises ``DivergenceError`` (with the last finite weights) if the cost
@@ -136,17 +156,18 @@ def train(
         X, Y, layer_dims, activations, init=init, init_scale=init_scale, params=params,
         optimizer=optimizer, learning_rate=learning_rate, num_epochs=num_epochs,
         batch_size=batch_size, lambd=lambd, keep_probs=keep_probs, loss=loss,
-        random_state=random_state,
+        random_state=random_state, l1=l1, batch_norm=batch_norm,
     )
     dims = [p.params["W1"].shape[1]] + [p.params[f"W{l}"].shape[0]
                                         for l in range(1, len(p.activations) + 1)]
     path = explain_path(optimizer=p.optimizer, dtype=p.dtype, activations=p.activations,
-                        dims=dims, loss=p.loss, fused=fused, lambd=lambd, params=p.params,
+                        dims=dims, loss=p.loss, fused=fused, lambd=lambd, l1=l1, params=p.params,
                         m=p.m, batch_size=p.batch_size, watched=callback is not None,
-                        fast=fast)
-    stepper = make_stepper(path, p.params, p.activations, p.optimizer, lambd=lambd,
+                        fast=fast, weighted=sample_weight is not None)
+    stepper = make_stepper(path, p.params, p.activations, p.optimizer, lambd=lambd, l1=l1,
                            keep_probs=p.keep_probs, loss=p.loss, fused=fused, dtype=p.dtype,
-                           fast=fast)
+                           fast=fast, weighted=sample_weight is not None,
+                           bn_momentum=bn_momentum)
     callbacks: list[LoopCallback] = []
     if print_every:
         callbacks.append(PrintCost(print_every))
@@ -155,7 +176,7 @@ def train(
     loop = EpochLoop(stepper, p.X, p.Y, batch_size=p.batch_size, rng=p.rng,
                      shuffle_rng=shuffle_rng, dropout_rng=dropout_rng,
                      learning_rate=decay if decay is not None else p.base_lr,
-                     callbacks=callbacks)
+                     callbacks=callbacks, sample_weight=sample_weight)
     loop.run(num_epochs)
     return TrainResult(stepper.params, loop.costs, stepper.state()[1], loop.epoch,
                        loop.learning_rates, path.name)

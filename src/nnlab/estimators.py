@@ -50,6 +50,7 @@ How scikit-learn's settings map onto the engine (checked against scikit-learn's 
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 import warnings
@@ -73,11 +74,13 @@ from .activations import HIDDEN_ACTIVATIONS
 from .callbacks import Callback, LearningRateScheduler
 from .gradcheck import grads_to_vector, params_to_vector, vector_to_params
 from .initializers import INITIALIZERS
+from .losses import check_poisson_targets
 from .model import Dense, GlorotUniform, History, Model
 from .network import compute_cost, model_backward, model_forward, predict_forward
 from .optimizers import OPTIMIZERS, constant, get_optimizer, optimizer_hyperparams, schedule_from
 from .runs.config import CONSTRAINTS, Interval
 from .training import ANY_EPOCHS, DivergenceError
+from .weights import check_sample_weight
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -104,7 +107,7 @@ def _validate_fit_data(estimator: Any, X: Any, y: Any, reset: bool, y_kinds: str
         estimator.n_features_in_ = X.shape[1]
         return X, y
     return _validate_data(estimator, X, y, multi_output=True, dtype=(np.float64, np.float32),
-                          reset=reset, **kwargs)
+                          reset=reset, accept_sparse=SPARSE_FORMATS, **kwargs)
 
 
 #: scikit-learn's activation names → the engine's: "logistic" is sigmoid, and every hidden
@@ -116,10 +119,14 @@ SOLVERS = ("adam", "sgd", "lbfgs", *STOCHASTIC_SOLVERS[2:])
 LEARNING_RATES = ("constant", "invscaling", "adaptive", "inverse_time")
 INITS = ("glorot_uniform", *INITIALIZERS)
 #: The engine's output activation → scikit-learn's ``out_activation_`` name.
-_SKLEARN_OUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
+_SKLEARN_OUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity",
+               "exp": "exp"}
 
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+#: The sparse formats X may come in (others are converted to CSR): the first layer's products
+#: ``W[1] X^T`` and ``dZ[1] X`` take them as they are; everything after is dense.
+SPARSE_FORMATS = ["csr", "csc"]
 
 
 def _predict_rows(est: Any, X: Any) -> np.ndarray:
@@ -136,7 +143,8 @@ def _predict_rows(est: Any, X: Any) -> np.ndarray:
             and np.isfinite(X.sum())):  # a sum over NaN or ±inf is not finite
         return X  # (``n_features_in_`` is set: ``check_is_fitted`` passes)
     check_is_fitted(est)
-    return cast(np.ndarray, _validate_data(est, X, reset=False, dtype=(np.float64, np.float32)))
+    return cast(np.ndarray, _validate_data(est, X, reset=False, dtype=(np.float64, np.float32),
+                                           accept_sparse=SPARSE_FORMATS))
 
 
 @dataclass
@@ -147,6 +155,7 @@ class _Settings:
     activations: list[str]
     init: str
     keep_probs: list[float]
+    batch_norms: list[bool]
     solver: str
     alpha: float
     batch_size: str | int | None
@@ -223,6 +232,17 @@ def _per_hidden_layer(name: str, value: Any, n_hidden: int) -> list[Any]:
     return values
 
 
+def _batch_norms(value: Any, n_hidden: int) -> list[bool]:
+    """``batch_norm``: True / False for every hidden layer, or one per hidden layer."""
+    values = _per_hidden_layer("batch_norm", value, n_hidden) if not isinstance(
+        value, bool | np.bool_) else [value] * n_hidden
+    for v in values:
+        if not isinstance(v, bool | np.bool_):
+            raise ValueError(f"The 'batch_norm' parameter must be True or False, or one per "
+                             f"hidden layer; got {value!r}")
+    return [bool(v) for v in values]
+
+
 class _SklearnRule(Callback):
     """scikit-learn's end-of-epoch bookkeeping, stopping rule and learning-rate updates."""
 
@@ -231,6 +251,7 @@ class _SklearnRule(Callback):
         super().__init__()
         self.est, self.s, self.n_samples = est, s, n_samples
         self.X_val, self.y_val, self.early_stopping = X_val, y_val, early_stopping
+        self.w_val: np.ndarray | None = None  # the validation examples' weights
         self.stopped = False
 
     def free_epochs(self) -> int:
@@ -275,7 +296,8 @@ class _SklearnRule(Callback):
             print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
         score = None
         if self.X_val is not None:
-            score = est._score_arrays(self.X_val, self.y_val)
+            score = (est._score_arrays(self.X_val, self.y_val) if self.w_val is None
+                     else est.score(self.X_val, self.y_val, sample_weight=self.w_val))
             assert est.validation_scores_ is not None  # a list whenever there is X_val
             est.validation_scores_.append(score)
             if s.verbose:
@@ -341,6 +363,28 @@ class _NetworkEstimator(BaseEstimator):
         on every call, and reading a signature costs more than a small network's epoch)."""
         return list(_param_names(cls))
 
+    # ------------------------------------------------------------------------------ display
+    def _architecture_html(self) -> str:
+        """Once fitted, the network's layers (``Model._repr_html_``: the summary table) under
+        a ``<details>`` heading that reads ``n_x → n_1 → ... → n_L``; before, nothing."""
+        model = getattr(self, "model_", None)
+        if not isinstance(model, Model) or not model.built:
+            return ""
+        dims = " → ".join(str(n) for n in model.layer_dims)
+        return (f'<details class="nnlab-architecture" open><summary>fitted network: '
+                f"{html.escape(dims)}</summary>{model._repr_html_()}</details>")
+
+    def _repr_html_inner(self) -> str:
+        """scikit-learn's HTML (its diagram), then the fitted network's layers."""
+        return str(super()._repr_html_inner()) + self._architecture_html()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        """scikit-learn's bundle, its ``text/html`` followed by the fitted network's layers."""
+        bundle = dict(super()._repr_mimebundle_(**kwargs))
+        if "text/html" in bundle:
+            bundle["text/html"] += self._architecture_html()
+        return bundle
+
     #: L-BFGS-B's relative function tolerance: SciPy's default for the MLPs (as scikit-learn's
     #: MLPs), 64 ε for LogisticRegression (as scikit-learn's).
     _lbfgs_ftol: float | None = None
@@ -387,6 +431,10 @@ class _NetworkEstimator(BaseEstimator):
         solver = _check_choice("solver", p["solver"], SOLVERS)
         if solver == "lbfgs" and any(k < 1 for k in keep):
             raise ValueError("dropout (keep_prob < 1) needs a stochastic solver, not 'lbfgs'")
+        norms = _batch_norms(p.get("batch_norm", False), len(hidden))
+        if solver == "lbfgs" and any(norms):
+            raise ValueError("batch_norm needs a stochastic solver, not 'lbfgs' (its running "
+                             "statistics are averaged over the training mini-batches)")
         bs = p["batch_size"]
         if bs is not None and bs != "auto":
             _check_number("batch_size", bs, 1, integer=True)
@@ -406,6 +454,7 @@ class _NetworkEstimator(BaseEstimator):
             activations=acts,
             init=init,
             keep_probs=keep,
+            batch_norms=norms,
             solver=solver,
             alpha=float(_check_number("alpha", p["alpha"], 0.0)),
             batch_size=bs,
@@ -446,8 +495,10 @@ class _NetworkEstimator(BaseEstimator):
                      dtype: np.dtype, rng: Rng) -> Model:
         """The network, initialized from ``rng`` (its first draws)."""
         layers = []
-        for units, act, kp in zip(s.hidden, s.activations, s.keep_probs, strict=True):
-            layers.append(Dense(units, act, init=self._layer_init(s, act), keep_prob=kp))
+        for units, act, kp, bn in zip(s.hidden, s.activations, s.keep_probs, s.batch_norms,
+                                      strict=True):
+            layers.append(Dense(units, act, init=self._layer_init(s, act), keep_prob=kp,
+                                batch_norm=bn))
         # scikit-learn's Glorot factor for the output layer follows the hidden activation.
         factor_act = s.activations[-1] if s.activations else self._default_factor_activation()
         layers.append(Dense(n_outputs, out, init=self._layer_init(s, factor_act)))
@@ -507,10 +558,12 @@ class _NetworkEstimator(BaseEstimator):
             self.best_validation_score_ = None
 
     def _fit(self, X: Any, y: Any, incremental: bool = False, X_val: Any = None,
-             y_val: Any = None) -> _NetworkEstimator:
+             y_val: Any = None, sample_weight: Any = None) -> _NetworkEstimator:
         s = self._settings()
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         if (X_val is None) != (y_val is None):
             raise ValueError("pass both X_val and y_val, or neither")
         if X_val is not None:
@@ -523,9 +576,9 @@ class _NetworkEstimator(BaseEstimator):
             self.model_.rng = rng
         try:
             if s.solver == "lbfgs":
-                self._fit_lbfgs(s, X, Y)
+                self._fit_lbfgs(s, X, Y, sample_weight)
             else:
-                self._fit_stochastic(s, X, Y, incremental, rng, X_val, y_val)
+                self._fit_stochastic(s, X, Y, incremental, rng, X_val, y_val, sample_weight)
         except DivergenceError as err:
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain large "
@@ -541,10 +594,16 @@ class _NetworkEstimator(BaseEstimator):
                 f"warm_start / partial_fit continue the network of layer sizes {dims}, but the "
                 f"parameters and data now ask for {want}"
             )
+        if self.model_.batch_norm != s.batch_norms:
+            raise ValueError(
+                f"warm_start / partial_fit continue a network with batch_norm="
+                f"{self.model_.batch_norm}, but the parameters now ask for {s.batch_norms}"
+            )
 
     def _validate_validation(self, X_val: Any, y_val: Any, dtype: np.dtype
                              ) -> tuple[np.ndarray, Any]:
-        X_val = _validate_data(self, X_val, reset=False, dtype=(np.float64, np.float32))
+        X_val = _validate_data(self, X_val, reset=False, dtype=(np.float64, np.float32),
+                               accept_sparse=SPARSE_FORMATS)
         X_val = X_val.astype(dtype, copy=False)
         y_val = np.asarray(y_val)
         if y_val.ndim == 2 and y_val.shape[1] == 1:
@@ -573,7 +632,8 @@ class _NetworkEstimator(BaseEstimator):
         return int(np.clip(s.batch_size, 1, n_samples))
 
     def _fit_stochastic(self, s: _Settings, X: np.ndarray, Y: np.ndarray, incremental: bool,
-                        rng: Rng, X_val: Any, y_val: Any) -> None:
+                        rng: Rng, X_val: Any, y_val: Any,
+                        sample_weight: np.ndarray | None = None) -> None:
         model = self.model_
         if not hasattr(self, "_no_improvement_count"):  # a warm start after "lbfgs"
             self._init_stochastic_state(s)
@@ -583,14 +643,20 @@ class _NetworkEstimator(BaseEstimator):
         if s.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = s.early_stopping
-        Y_val = None
+        Y_val = w_val = None
         if early_stopping and X_val is None:
             # binary labels only (as scikit-learn): the user's labels, for messages that name them
             stratify = (self._decode(Y) if is_classifier(self) and self.n_outputs_ == 1
                         else None)
-            X, X_val, Y, Y_val = train_test_split(
-                X, Y, random_state=rng, test_size=s.validation_fraction, stratify=stratify
-            )
+            if sample_weight is None:
+                X, X_val, Y, Y_val = train_test_split(
+                    X, Y, random_state=rng, test_size=s.validation_fraction, stratify=stratify
+                )
+            else:  # the weights split with their rows; the validation score uses them
+                X, X_val, Y, Y_val, sample_weight, w_val = train_test_split(
+                    X, Y, sample_weight, random_state=rng, test_size=s.validation_fraction,
+                    stratify=stratify,
+                )
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' or the "
@@ -604,6 +670,7 @@ class _NetworkEstimator(BaseEstimator):
         n_samples = X.shape[0]
         batch_size = self._batch_size(s, n_samples)
         rule = _SklearnRule(self, s, n_samples, X_val, y_val, early_stopping)
+        rule.w_val = w_val
         callbacks: list[Callback] = [rule]
         if callable(s.learning_rate):
             callbacks.append(LearningRateScheduler(s.learning_rate))
@@ -619,7 +686,8 @@ class _NetworkEstimator(BaseEstimator):
             history = model.fit(
                 X, Y, epochs=first_epoch + epochs, initial_epoch=first_epoch,
                 batch_size=batch_size, shuffle=s.shuffle, callbacks=callbacks, verbose=0,
-                validation_data=None if X_val is None else (X_val, Y_val),
+                validation_data=None if X_val is None else (X_val, Y_val, w_val),
+                sample_weight=sample_weight,
             )
         except DivergenceError as error:
             if not early_stopping:
@@ -646,10 +714,12 @@ class _NetworkEstimator(BaseEstimator):
                 stacklevel=3,
             )
 
-    def _lbfgs_objective(self, X: np.ndarray, Y: np.ndarray, alpha: float
+    def _lbfgs_objective(self, X: np.ndarray, Y: np.ndarray, alpha: float,
+                         sample_weight: np.ndarray | None = None
                          ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
         """θ ↦ (J(θ), ∂J/∂θ) on the full batch, θ the flattened W1, b1, ..., WL, bL (float64):
-        ``J = loss + (alpha/2m) Σ ||W[l]||²``, the gradient by the engine's backprop."""
+        ``J = loss + (alpha/2m) Σ ||W[l]||²`` (weighted: ``nnlab.weights``), the gradient by
+        the engine's backprop."""
         model = self.model_
         like = model.params
         assert like is not None  # built
@@ -660,15 +730,18 @@ class _NetworkEstimator(BaseEstimator):
             params = {k: v.astype(X.dtype, copy=False)
                       for k, v in vector_to_params(theta, like).items()}
             AL, caches = model_forward(XT, params, acts)
-            cost = float(compute_cost(AL, YT, params, alpha, loss=loss))
-            grads = model_backward(AL, YT, caches, lambd=alpha, loss=loss, fused=model.fused)
+            cost = float(compute_cost(AL, YT, params, alpha, loss=loss,
+                                      sample_weight=sample_weight))
+            grads = model_backward(AL, YT, caches, lambd=alpha, loss=loss, fused=model.fused,
+                                   sample_weight=sample_weight)
             return cost, grads_to_vector(grads).astype(np.float64)
 
         return objective
 
-    def _fit_lbfgs(self, s: _Settings, X: np.ndarray, Y: np.ndarray) -> None:
+    def _fit_lbfgs(self, s: _Settings, X: np.ndarray, Y: np.ndarray,
+                   sample_weight: np.ndarray | None = None) -> None:
         model = self.model_
-        objective = self._lbfgs_objective(X, Y, s.alpha)
+        objective = self._lbfgs_objective(X, Y, s.alpha, sample_weight)
         history = History()
         losses: list[float] = []
 
@@ -743,9 +816,16 @@ class _NetworkEstimator(BaseEstimator):
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """The bias vectors: ``intercepts_[i] = b[i+1]``, shape ``(n[i+1],)`` (views)."""
+        """The bias vectors: ``intercepts_[i] = b[i+1]``, shape ``(n[i+1],)`` (views).
+
+        A batch-normalized layer has no b (its β, in ``model_.params["beta1"]``, ..., takes the
+        place): then there are no ``intercepts_`` (an ``AttributeError`` says so)."""
         p = self.model_.params
         assert p is not None  # fitted
+        if any(self.model_.batch_norm):
+            raise AttributeError(
+                "intercepts_: the batch-normalized layers have no b (the mean subtraction "
+                "cancels it); their β and γ are model_.params['beta1'], ['gamma1'], ...")
         return [p[f"b{l}"].reshape(-1) for l in range(1, len(self.model_.layers) + 1)]
 
     @intercepts_.setter
@@ -763,7 +843,7 @@ class _NetworkEstimator(BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True  # CSR / CSC: the first layer multiplies them as they are
         return tags
 
 
@@ -941,6 +1021,9 @@ _MLP_DOC_PARAMS = """
         init: "glorot_uniform" (default: scikit-learn's), "he", "xavier", "random", "zeros".
         keep_prob: inverted-dropout keep probability of the hidden layers (1: none), one value
             or one per hidden layer.
+        batch_norm: batch-normalize the hidden layers (False: none), one value or one per
+            hidden layer: such a layer has γ, β and no b (so no ``intercepts_``), and predicts
+            with the running μ, σ² of its training mini-batches (stochastic solvers only).
         decay_rate, decay_interval: the "inverse_time" schedule's parameters (1.0, 1 epoch).
         callbacks: ``nnlab.callbacks`` objects called during training (their ``model`` is the
             estimator's ``model_``).
@@ -985,6 +1068,7 @@ class _BaseMLP(_NetworkEstimator):
         decay_rate: float = 1.0,
         decay_interval: int = 1,
         callbacks: Sequence[Callback] | None = None,
+        batch_norm: bool | Sequence[bool] = False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -1014,18 +1098,32 @@ class _BaseMLP(_NetworkEstimator):
         self.decay_rate = decay_rate
         self.decay_interval = decay_interval
         self.callbacks = callbacks
+        self.batch_norm = batch_norm
 
     def _settings(self) -> _Settings:
         return self._mlp_settings()
 
-    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> _BaseMLP:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None,
+            y_val: Any = None) -> _BaseMLP:
         """Train on X ``(n_samples, n_features)`` and y (from scratch unless ``warm_start``).
 
+        ``sample_weight`` ``(n_samples,)``: a weight ≥ 0 per example, as scikit-learn's (1.7+):
+        the cost is ``Σ_i w_i L_i / Σ_i w_i + (alpha/2 Σ_i w_i) Σ ||W||²`` (``nnlab.weights``),
+        the early-stopping split keeps each row's weight and its validation score uses them.
         ``X_val, y_val``: a validation set scored after every epoch (``validation_scores_``,
         ``history_.val_loss``); with ``early_stopping=True`` it replaces the split of
         ``validation_fraction`` of X. Returns self.
         """
-        return self._fit(X, y, incremental=False, X_val=X_val, y_val=y_val)
+        return self._fit(X, y, incremental=False, X_val=X_val, y_val=y_val,
+                         sample_weight=sample_weight)
+
+    def to_sklearn(self) -> Any:
+        """scikit-learn's own fitted MLP with this estimator's network, classes, feature names
+        and the settings scikit-learn shares (``nnlab.to_sklearn.estimator_to_sklearn``);
+        a ``ValueError`` says why when scikit-learn's MLP cannot hold the network."""
+        from .to_sklearn import estimator_to_sklearn
+
+        return estimator_to_sklearn(self)
 
 
 class MLPClassifier(_ClassifierMixin, _BaseMLP):
@@ -1039,13 +1137,15 @@ class MLPClassifier(_ClassifierMixin, _BaseMLP):
     )
 
     @available_if(_stochastic)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None,
+                    sample_weight: Any = None) -> MLPClassifier:
         """One epoch over (X, y), continuing the weights and the optimizer's state.
 
-        ``classes`` (every class of the whole data set) is required on the first call.
+        ``classes`` (every class of the whole data set) is required on the first call;
+        ``sample_weight`` as in ``fit``.
         """
         self._partial_fit_classes(y, classes)
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -1053,7 +1153,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """A multi-layer perceptron regressor: identity output, squared error
     ``(1/2m) Σ ||a - y||²``; one output per target column.
 
-    ``loss``: "squared_error" only (scikit-learn's "poisson" is not available).
+    ``loss``: "squared_error", or "poisson" (as scikit-learn's since 1.7): an ``exp`` output
+    (the log link, so predictions are positive) and half the Poisson deviance
+    ``(1/m) Σ (a - y + y log(y/a))``, for counts or rates y >= 0 (a negative y is refused).
     """
         + _MLP_DOC_PARAMS
     )
@@ -1090,6 +1192,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         decay_rate: float = 1.0,
         decay_interval: int = 1,
         callbacks: Sequence[Callback] | None = None,
+        batch_norm: bool | Sequence[bool] = False,
     ):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
@@ -1100,12 +1203,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, init=init,
             keep_prob=keep_prob, decay_rate=decay_rate, decay_interval=decay_interval,
-            callbacks=callbacks,
+            callbacks=callbacks, batch_norm=batch_norm,
         )
         self.loss = loss
 
     def _settings(self) -> _Settings:
-        _check_choice("loss", self.loss, ("squared_error",))
+        _check_choice("loss", self.loss, ("squared_error", "poisson"))
         return self._mlp_settings()
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
@@ -1114,10 +1217,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.loss == "poisson":
+            check_poisson_targets(Y)
         return X, np.asarray(Y, dtype=X.dtype)
 
     def _output_activation(self, Y: np.ndarray) -> str:
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _score_arrays(self, X: np.ndarray, y: Any) -> float:
         out = self._forward_arrays(X)
@@ -1132,9 +1237,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return out.ravel() if out.shape[1] == 1 else out
 
     @available_if(_stochastic)
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over (X, y), continuing the weights and the optimizer's state."""
-        return self._fit(X, y, incremental=True)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over (X, y), continuing the weights and the optimizer's state
+        (``sample_weight`` as in ``fit``)."""
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -1227,20 +1333,23 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
     def _default_factor_activation(self) -> str:
         return "sigmoid"
 
-    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> LogisticRegression:
-        """Fit on X ``(n_samples, n_features)`` and y; ``X_val, y_val`` as ``MLPClassifier``'s
-        (scored each epoch by the iterative solvers). Returns self."""
-        self._fit(X, y, incremental=False, X_val=X_val, y_val=y_val)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None,
+            y_val: Any = None) -> LogisticRegression:
+        """Fit on X ``(n_samples, n_features)`` and y; ``sample_weight``, ``X_val, y_val`` as
+        ``MLPClassifier``'s (scored each epoch by the iterative solvers). Returns self."""
+        self._fit(X, y, incremental=False, X_val=X_val, y_val=y_val,
+                  sample_weight=sample_weight)
         self.n_iter_ = np.array([self.n_iter_])
         return self
 
     @available_if(_stochastic)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> LogisticRegression:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None,
+                    sample_weight: Any = None) -> LogisticRegression:
         """One epoch of an iterative solver over (X, y); ``classes`` on the first call."""
         self._partial_fit_classes(y, classes)
         if hasattr(self, "n_iter_"):
             self.n_iter_ = int(np.ravel(self.n_iter_)[0])
-        self._fit(X, y, incremental=True)
+        self._fit(X, y, incremental=True, sample_weight=sample_weight)
         self.n_iter_ = np.array([self.n_iter_])
         return self
 

@@ -1,7 +1,9 @@
 """Gradient checking: backprop's gradient against two-sided finite differences of the cost.
 
-θ is every parameter flattened into one vector (W1, …, WL, b1, …, bL, each in C order: nnlab's one
-layout of θ, ``network.parameter_keys``; the fast path's flat buffer is laid out the same way).
+θ is every parameter flattened into one vector (W1, …, WL, b1, …, bL, then batch norm's γ and β,
+each in C order: nnlab's one layout of θ, ``network.parameter_keys``; the fast path's flat buffer is
+laid out the same way). Batch norm's running statistics are not trained, so not in θ; the cost is
+that of training mode (the batch's μ and σ²), so the check covers dγ, dβ and dZ through μ, σ².
 For each component i:  g̃_i = (J(θ + ε e_i) - J(θ - ε e_i)) / (2ε),  and the check reports
 
     difference = ||g - g̃||₂ / (||g||₂ + ||g̃||₂)
@@ -50,6 +52,7 @@ from .network import (
     num_layers,
     parameter_keys,
     resolve_loss,
+    running_keys,
 )
 
 Params = dict[str, np.ndarray]
@@ -70,7 +73,9 @@ def grads_to_vector(grads: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def vector_to_params(theta: np.ndarray, like: Mapping[str, np.ndarray]) -> Params:
-    """Inverse of ``params_to_vector``: cut θ into arrays shaped like those of ``like``."""
+    """Inverse of ``params_to_vector``: cut θ into arrays shaped like those of ``like``. The
+    arrays of ``like`` that are not in θ (batch norm's running statistics) come along as
+    copies, after the trained ones."""
     keys = parameter_keys(like)
     sizes = [like[k].size for k in keys]
     if theta.ndim != 1 or theta.size != sum(sizes):
@@ -79,7 +84,16 @@ def vector_to_params(theta: np.ndarray, like: Mapping[str, np.ndarray]) -> Param
     for k, n in zip(keys, sizes, strict=True):
         out[k] = theta[start : start + n].reshape(like[k].shape)
         start += n
+    for k in running_keys(like):
+        if k in like:
+            out[k] = np.array(like[k], copy=True)
     return out
+
+
+def _report_order(key: str) -> tuple[int, int]:
+    """W1, b1, gamma1, beta1, W2, ...: a parameter's layer, then its kind."""
+    name = key.rstrip("0123456789")
+    return int(key[len(name):]), ("W", "b", "gamma", "beta").index(name)
 
 
 def relative_difference(g: np.ndarray, g_approx: np.ndarray) -> float:
@@ -120,7 +134,8 @@ class GradientCheckResult:
 
     Attributes:
         difference: the relative difference over all parameters.
-        per_parameter: the same ratio for each of W1, b1, ..., WL, bL.
+        per_parameter: the same ratio for each of W1, b1, ..., WL, bL (with batch norm, the
+            γ and β of layer l as ``gamma{l}``, ``beta{l}``: dgamma{l}, dbeta{l} checked).
         threshold: above it, the check fails.
         gradient, approx: the backprop and finite-difference vectors (N,).
         kink_mask: (N,) booleans, True for the entries whose ±ε steps crossed a kink (None: none
@@ -231,13 +246,14 @@ def gradient_check(
     keep_probs: float | Sequence[float] | None = None,
     grad_fn: Callable[[Params, np.ndarray, np.ndarray], Mapping[str, np.ndarray]] | None = None,
     threshold: float = THRESHOLD,
+    l1: float = 0.0,
 ) -> GradientCheckResult:
     """Compare backprop's gradient with two-sided finite differences of J(θ).
 
     Everything is computed in float64. ``grad_fn(params, X, Y) -> grads`` replaces backprop
     (to check a hand-written or deliberately broken backward pass); by default it is
-    ``model_forward`` then ``model_backward`` with the same loss and λ. ``keep_probs`` below 1
-    is refused.
+    ``model_forward`` then ``model_backward`` with the same loss, λ and ``l1`` (λ1: check it at
+    weights with no zero entry, where |w| has its kink). ``keep_probs`` below 1 is refused.
 
     Entries whose ±ε steps move a relu/leaky_relu pre-activation across 0 are marked and left out
     of the verdict (see the module's "Kinks"): ``result.verdict`` is ``"passed"``,
@@ -278,12 +294,12 @@ def gradient_check(
         """J(p), and the sign pattern (Z > 0) of each kinked layer's Z."""
         AL, caches = model_forward(X64, p, activations)
         signs = [caches[l - 1].Z > 0 for l in kinked]
-        return float(compute_cost(AL, Y64, p, lambd, loss=loss_name)), signs
+        return float(compute_cost(AL, Y64, p, lambd, loss=loss_name, l1=l1)), signs
 
     grads: Mapping[str, np.ndarray]
     if grad_fn is None:
         AL, caches = model_forward(X64, p64, activations)
-        grads = model_backward(AL, Y64, caches, lambd=lambd, loss=loss_name)
+        grads = model_backward(AL, Y64, caches, lambd=lambd, loss=loss_name, l1=l1)
     else:
         grads = grad_fn(p64, X64, Y64)
     g = grads_to_vector(grads)
@@ -320,8 +336,8 @@ def gradient_check(
                                 else relative_difference(g[part][keep], approx[part][keep]))
         entries_at_kink[k] = (int(n - np.count_nonzero(keep)), n)
         start += n
-    # the report reads layer by layer: W1, b1, W2, b2, ...
-    by_layer = sorted(per_parameter, key=lambda k: (int(k[1:]), k[0] != "W"))
+    # the report reads layer by layer: W1, b1, W2, b2, ... (gamma1 and beta1 after W1)
+    by_layer = sorted(per_parameter, key=_report_order)
     per_parameter = {k: per_parameter[k] for k in by_layer}
     per_parameter_off = {k: per_parameter_off[k] for k in by_layer}
     entries_at_kink = {k: entries_at_kink[k] for k in by_layer}

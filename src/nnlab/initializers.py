@@ -77,6 +77,7 @@ def initialize_parameters(
     random_state: RandomLike = None,
     dtype: np.dtype | type | None = None,
     scale: float | None = None,
+    batch_norm: bool | Sequence[bool] | None = None,
 ) -> Params:
     """Initialize ``W1, b1, ..., WL, bL`` for the layer sizes ``[n_x, n_1, ..., n_L]``.
 
@@ -87,9 +88,19 @@ def initialize_parameters(
         dtype: float dtype of the parameters (float64 by default). The draws are always made in
             float64 and then cast, so float32 weights are the float64 ones rounded.
         scale: the multiplier of "random" (0.01 when not given); not allowed with other inits.
+        batch_norm: batch-normalize every hidden layer (True), none (False or None), or one
+            flag per hidden layer (the output layer never is). A batch-normalized layer l gets
+            ``gamma{l}`` = 1 and ``beta{l}`` = 0 ``(n_l, 1)`` instead of ``b{l}`` (the mean
+            subtraction cancels any bias), and its running statistics ``running_mean{l}`` = 0
+            and ``running_var{l}`` = 1 (not trained; used at test time). The W draws are the
+            same as without batch norm.
 
     Returns:
         ``{"W1": (n_1, n_x), "b1": (n_1, 1), ..., "WL": (n_L, n_{L-1}), "bL": (n_L, 1)}``.
+
+    >>> p = initialize_parameters([2, 3, 1], random_state=3, batch_norm=True)
+    >>> sorted(p), p["gamma1"].ravel().tolist()
+    (['W1', 'W2', 'b2', 'beta1', 'gamma1', 'running_mean1', 'running_var1'], [1.0, 1.0, 1.0])
     """
     dims = check_layer_dims(layer_dims)
     dtype = np.dtype(np.float64 if dtype is None else dtype)
@@ -109,6 +120,7 @@ def initialize_parameters(
         if not np.isfinite(scale):
             raise ValueError(f"scale={scale} must be a finite number")
         weight_init = _scaled_random(float(scale))
+    bn = check_batch_norm_flags(batch_norm, len(dims) - 2)
     rng = check_random_state(random_state)
     params: Params = {}
     for l in range(1, len(dims)):
@@ -118,8 +130,40 @@ def initialize_parameters(
                 f"init returned W{l} of shape {W.shape}, expected {(dims[l], dims[l - 1])}"
             )
         params[f"W{l}"] = W.astype(dtype, copy=False)
-        params[f"b{l}"] = np.zeros((dims[l], 1), dtype=dtype)
+        if l < len(dims) - 1 and bn[l - 1]:
+            params[f"gamma{l}"] = np.ones((dims[l], 1), dtype=dtype)
+            params[f"beta{l}"] = np.zeros((dims[l], 1), dtype=dtype)
+            params[f"running_mean{l}"] = np.zeros((dims[l], 1), dtype=dtype)
+            params[f"running_var{l}"] = np.ones((dims[l], 1), dtype=dtype)
+        else:
+            params[f"b{l}"] = np.zeros((dims[l], 1), dtype=dtype)
     return params
+
+
+def check_batch_norm_flags(batch_norm: bool | Sequence[bool] | None, hidden: int) -> list[bool]:
+    """One flag per hidden layer from ``batch_norm``: None or a bool for all of them, or a
+    sequence of ``hidden`` bools.
+
+    >>> check_batch_norm_flags(True, 2), check_batch_norm_flags([True, False], 2)
+    ([True, True], [True, False])
+    """
+    if batch_norm is None:
+        return [False] * hidden
+    if isinstance(batch_norm, bool | np.bool_):
+        return [bool(batch_norm)] * hidden
+    if isinstance(batch_norm, str) or not isinstance(batch_norm, Sequence | np.ndarray):
+        raise ValueError(
+            f"batch_norm={batch_norm!r}: expected a bool or one bool per hidden layer"
+        )
+    flags = list(batch_norm)
+    if len(flags) != hidden:
+        raise ValueError(
+            f"batch_norm has {len(flags)} entries; expected one per hidden layer ({hidden})"
+        )
+    for f in flags:
+        if not isinstance(f, bool | np.bool_):
+            raise ValueError(f"batch_norm entry {f!r} is not a bool")
+    return [bool(f) for f in flags]
 
 
 def _scaled_random(scale: float) -> WeightInit:

@@ -5,7 +5,8 @@ per-example derivative (no 1/m: the 1/m is applied once, in ``dW = (1/m) dZ A_pr
 
 Each loss names its *canonical link*: the output activation for which the error term is simply
 ``dZ[L] = A[L] - Y`` (sigmoid for binary cross-entropy, softmax for categorical cross-entropy,
-identity for squared error). ``model_backward`` uses that fused form when it applies. The robust
+identity for squared error, exp for the Poisson deviance). ``model_backward`` uses that fused
+form when it applies. The robust
 regression losses (mean absolute error, Huber) have none (``link`` is ``"none"``): their
 ``dZ[L]`` always goes the general way, ``dA[L] * g[L]'(Z[L])``.
 
@@ -123,22 +124,103 @@ def huber_gradient(AL: np.ndarray, Y: np.ndarray, delta: float = 1.0) -> np.ndar
     return np.clip(AL - Y, -delta, delta)
 
 
+def binary_crossentropy_elements(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """L[k, i] = -(y log a + (1-y) log(1-a)), log floored at tiny: the terms of the cost."""
+    return -(Y * _safe_log(AL) + (1 - Y) * _safe_log(1 - AL))
+
+
+def categorical_crossentropy_elements(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """L[k, i] = -y log a, log floored at tiny."""
+    return -(Y * _safe_log(AL))
+
+
+def squared_error_elements(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """L[k, i] = ½ (a - y)²."""
+    return 0.5 * (AL - Y) ** 2
+
+
+def absolute_error_elements(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """L[k, i] = |a - y|."""
+    return np.abs(AL - Y)
+
+
+def huber_elements(AL: np.ndarray, Y: np.ndarray, delta: float = 1.0) -> np.ndarray:
+    """L[k, i] = h_δ(a - y) (see ``huber_cost``)."""
+    R = np.abs(AL - Y)
+    return np.where(R <= delta, 0.5 * R * R, delta * (R - 0.5 * delta))
+
+
+def poisson_elements(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """L[k, i] = a - y + y log(y / a): half the Poisson deviance's terms (see
+    ``poisson_deviance``), y log y = 0 at y = 0 and log a floored at tiny."""
+    return AL - Y + Y * (_safe_log(Y) - _safe_log(AL))
+
+
+def poisson_deviance(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """J = (1/m) Σ_i Σ_k (a - y + y log(y / a)): half the Poisson deviance, scikit-learn's
+    ``loss="poisson"`` (for counts or rates y >= 0 and means a > 0, the output of ``exp``).
+
+    It is the negative log-likelihood (1/m) Σ (a - y log a) plus (1/m) Σ (y log y - y), a
+    constant in a: the same gradient, and J = 0 for a perfect fit. y log y is 0 at y = 0, and
+    log a is floored at tiny (so J stays finite for a = 0).
+
+    >>> import numpy as np
+    >>> round(float(poisson_deviance(np.array([[1.0, 2.0]]), np.array([[1.0, 0.0]]))), 6)
+    1.0
+    """
+    m = Y.shape[1]
+    return np.sum(poisson_elements(AL, Y)) / m
+
+
+def poisson_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dA[L] = 1 - y / a, a floored at tiny (with A = exp(Z): dZ[L] = (1 - y/a) a = a - y)."""
+    return 1 - Y / np.maximum(AL, _tiny(AL))
+
+
+def check_poisson_targets(Y: np.ndarray) -> None:
+    """The Poisson loss needs y >= 0 (counts or rates): one clear ``ValueError`` otherwise.
+
+    >>> import numpy as np
+    >>> check_poisson_targets(np.array([[0.0, 3.0]]))
+    >>> check_poisson_targets(np.array([[1.0, -2.0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: loss='poisson' requires non-negative y (counts or rates); the smallest is -2.0
+    """
+    Y = np.asarray(Y)
+    if Y.size and np.min(Y) < 0:
+        raise ValueError("loss='poisson' requires non-negative y (counts or rates); the "
+                         f"smallest is {float(np.min(Y))!r}")
+
+
 class Loss(NamedTuple):
-    """A cost ``(AL, Y) -> J``, its gradient ``(AL, Y) -> dA[L]`` and its canonical output link."""
+    """A cost ``(AL, Y) -> J``, its gradient ``(AL, Y) -> dA[L]`` and its canonical output link.
+
+    ``elements`` gives the cost's terms ``(AL, Y) -> L`` ``(n_y, m)``, so that
+    ``cost = Σ L / m`` and, with sample weights, ``J = Σ_i w_i Σ_k L[k, i] / Σ_i w_i``
+    (``nnlab.weights.weighted_cost``).
+    """
 
     cost: Callable[[np.ndarray, np.ndarray], np.ndarray]
     gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
     link: str
+    elements: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 LOSSES: dict[str, Loss] = {
-    "binary_crossentropy": Loss(binary_crossentropy, binary_crossentropy_gradient, "sigmoid"),
+    "binary_crossentropy": Loss(binary_crossentropy, binary_crossentropy_gradient, "sigmoid",
+                                binary_crossentropy_elements),
     "categorical_crossentropy": Loss(
-        categorical_crossentropy, categorical_crossentropy_gradient, "softmax"
+        categorical_crossentropy, categorical_crossentropy_gradient, "softmax",
+        categorical_crossentropy_elements,
     ),
-    "mean_squared_error": Loss(mean_squared_error, mean_squared_error_gradient, "identity"),
-    "mean_absolute_error": Loss(mean_absolute_error, mean_absolute_error_gradient, "none"),
-    "huber": Loss(huber_cost, huber_gradient, "none"),  # δ = 1; huber(δ) names another δ
+    "mean_squared_error": Loss(mean_squared_error, mean_squared_error_gradient, "identity",
+                               squared_error_elements),
+    "mean_absolute_error": Loss(mean_absolute_error, mean_absolute_error_gradient, "none",
+                                absolute_error_elements),
+    # δ = 1; huber(δ) names another δ
+    "huber": Loss(huber_cost, huber_gradient, "none", huber_elements),
+    "poisson": Loss(poisson_deviance, poisson_gradient, "exp", poisson_elements),
 }
 
 _HUBER_NAME = re.compile(r"huber\(delta=([^()]+)\)")
@@ -167,7 +249,8 @@ def huber(delta: float = 1.0) -> str:
 @functools.lru_cache(maxsize=64)
 def _huber_variant(delta: float) -> Loss:
     return Loss(functools.partial(huber_cost, delta=delta),
-                functools.partial(huber_gradient, delta=delta), "none")
+                functools.partial(huber_gradient, delta=delta), "none",
+                functools.partial(huber_elements, delta=delta))
 
 #: The loss that goes with each output activation when none is named.
 DEFAULT_LOSS_FOR_OUTPUT = {
@@ -177,6 +260,7 @@ DEFAULT_LOSS_FOR_OUTPUT = {
     "tanh": "mean_squared_error",
     "relu": "mean_squared_error",
     "leaky_relu": "mean_squared_error",
+    "exp": "poisson",
 }
 
 
@@ -211,7 +295,7 @@ def weight_names(params: Mapping[str, np.ndarray]) -> list[str]:
     return [f"W{l}" for l in range(1, L + 1)]
 
 
-def l2_penalty(params: Mapping[str, np.ndarray], lambd: float, m: int) -> float:
+def l2_penalty(params: Mapping[str, np.ndarray], lambd: float, m: float) -> float:
     """(λ/2m) Σ_l ||W[l]||²_F  (biases are not penalized)."""
     if lambd == 0:
         return 0.0
@@ -221,3 +305,44 @@ def l2_penalty(params: Mapping[str, np.ndarray], lambd: float, m: int) -> float:
 def l2_gradient(W: np.ndarray, lambd: float, m: int) -> np.ndarray:
     """∂/∂W of the L2 term: (λ/m) W."""
     return (lambd * W) / m
+
+
+def l1_penalty(params: Mapping[str, np.ndarray], l1: float, m: float) -> float:
+    """(λ1/m) Σ_l ||W[l]||₁ = (λ1/m) Σ_l Σ_jk |W[l][j, k]|  (biases are not penalized).
+
+    Scaled by 1/m as the L2 term's (λ/2m) Σ ||W||² is, so that λ1 means the same at any batch
+    size.
+
+    >>> import numpy as np
+    >>> params = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([[5.0]])}
+    >>> l1_penalty(params, 0.5, 3)                  # 0.5 / 3 · (1 + 2)
+    0.5
+    """
+    if l1 == 0:
+        return 0.0
+    return l1 / m * sum(float(np.sum(np.abs(params[k]))) for k in weight_names(params))
+
+
+def l1_gradient(W: np.ndarray, l1: float, m: int) -> np.ndarray:
+    """∂/∂W of the L1 term: (λ1/m) sign(W), the subgradient 0 where W = 0 exactly (|w| has no
+    slope there; 0 is the one subgradient that leaves a zero weight at zero).
+
+    >>> import numpy as np
+    >>> l1_gradient(np.array([[-3.0, 0.0, 2.0]]), 0.5, 2).tolist()
+    [[-0.25, 0.0, 0.25]]
+    """
+    return (l1 * np.sign(W)) / m
+
+
+def check_l1(l1: float, name: str = "l1") -> float:
+    """λ1 as a float: a finite number >= 0, else one clear ``ValueError``.
+
+    >>> check_l1(0.01)
+    0.01
+    """
+    if isinstance(l1, bool) or not isinstance(l1, int | float | np.floating | np.integer):
+        raise ValueError(f"{name}={l1!r} must be a number >= 0")
+    value = float(l1)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}={l1!r} must be finite and >= 0")
+    return value

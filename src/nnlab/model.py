@@ -21,20 +21,30 @@ epoch the shuffle and per update the dropout masks), so ``Model.fit`` trains the
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ._random import RandomLike, Rng, check_random_state
 from .activations import get_activation
-from .callbacks import Callback, History, ProgressBar, TerminateOnNaN, _warn_terminated
+from .callbacks import (
+    AutoProgress,
+    Callback,
+    History,
+    ProgressBar,
+    TerminateOnNaN,
+    _warn_terminated,
+)
 from .data import check_batch_size
 from .engine import explain_path, make_stepper
 from .fast.path import check_fast
 from .initializers import INITIALIZERS, initialize_parameters
+from .losses import check_l1, check_poisson_targets
+from .metrics import METRICS, Metric, MetricFn, get_metrics, metric_logs
 from .network import (
     batch_accuracy_sum,
     compute_cost,
@@ -44,6 +54,7 @@ from .network import (
 )
 from .optimizers import Optimizer, get_optimizer, registered_spec
 from .training import DivergenceError, EpochLoop, LoopCallback, Stepper
+from .weights import check_sample_weight, class_weights
 
 Params = dict[str, np.ndarray]
 #: A layer initializer: ``(n_l, n_prev, rng) -> W`` (biases start at zero) or ``-> (W, b)``,
@@ -95,6 +106,14 @@ def glorot_uniform(factor: float = 6.0) -> GlorotUniform:
 class Dense:
     """A fully-connected layer: ``Z = W A_prev + b``, ``A = g(Z)``, then inverted dropout.
 
+    With ``batch_norm=True`` (hidden layers only) the layer normalizes Z over the mini-batch's m
+    examples before g: ``Z = W A_prev``, ``z_norm = (Z - μ) / sqrt(σ² + ε)``,
+    ``Z̃ = γ ⊙ z_norm + β``, ``A = g(Z̃)``. It then has γ[l] (ones) and β[l] (zeros), both
+    ``(units, 1)`` and trained, and **no b[l]**: the mean subtraction would cancel it (β takes
+    its place). Prediction normalizes with the running averages of μ and σ² kept during training
+    (``running_mean{l}``, ``running_var{l}``), so an example gets the same output alone as in a
+    batch.
+
     Args:
         units: n[l], the number of units.
         activation: g: "relu", "tanh", "sigmoid", "softmax", "leaky_relu" or "identity".
@@ -104,6 +123,10 @@ class Dense:
         keep_prob: inverted-dropout keep probability of this layer's output (1: no dropout;
             the output layer must keep 1).
         init_scale: the multiplier of ``init="random"``.
+        batch_norm: batch-normalize the layer (see above; not for the output layer).
+
+    >>> Dense(8, "relu", batch_norm=True).parameter_names(1)
+    ['W1', 'gamma1', 'beta1']
     """
 
     units: int
@@ -111,6 +134,7 @@ class Dense:
     init: str | LayerInit = "he"
     keep_prob: float = 1.0
     init_scale: float | None = None
+    batch_norm: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.units, bool) or not isinstance(self.units, int | np.integer):
@@ -129,6 +153,34 @@ class Dense:
             raise ValueError(
                 f"keep_prob={self.keep_prob} is out of range: expected 0 < keep_prob <= 1"
             )
+        if not isinstance(self.batch_norm, bool | np.bool_):
+            raise ValueError(f"batch_norm={self.batch_norm!r} must be True or False")
+
+    def parameter_names(self, l: int) -> list[str]:
+        """The trained parameters of this layer as layer ``l``: ``W{l}, b{l}``, or with batch
+        norm ``W{l}, gamma{l}, beta{l}`` (its running statistics are not trained)."""
+        if self.batch_norm:
+            return [f"W{l}", f"gamma{l}", f"beta{l}"]
+        return [f"W{l}", f"b{l}"]
+
+    def count_params(self, n_prev: int) -> int:
+        """The trained numbers: n[l] (n[l-1] + 1), or with batch norm n[l] (n[l-1] + 2)
+        (γ and β instead of b)."""
+        return self.units * (n_prev + (2 if self.batch_norm else 1))
+
+    def layer_params(self, l: int, n_prev: int, rng: Rng,
+                     dtype: np.dtype) -> dict[str, np.ndarray]:
+        """This layer's entries of the params dict as layer ``l``: ``W{l}, b{l}`` from
+        ``initialize``; with batch norm ``W{l}`` (the same draws: a b an initializer draws is
+        drawn and dropped, so the generator ends where it would without batch norm),
+        ``gamma{l}`` = 1, ``beta{l}`` = 0, ``running_mean{l}`` = 0, ``running_var{l}`` = 1."""
+        W, b = self.initialize(n_prev, rng, dtype)
+        if not self.batch_norm:
+            return {f"W{l}": W, f"b{l}": b}
+        shape = (self.units, 1)
+        return {f"W{l}": W, f"gamma{l}": np.ones(shape, dtype), f"beta{l}": np.zeros(shape, dtype),
+                f"running_mean{l}": np.zeros(shape, dtype),
+                f"running_var{l}": np.ones(shape, dtype)}
 
     @property
     def init_name(self) -> str:
@@ -169,6 +221,49 @@ class Dense:
 make_optimizer = get_optimizer
 
 
+def summary_html(summary: str, caption: str = "") -> str:
+    """A ``Model.summary`` text as HTML: its table (the lines between the header and the
+    closing rule, cut at the header's columns) as a ``<table>``, the lines after it as
+    paragraphs, everything escaped."""
+    lines = summary.splitlines()
+    rules = [i for i, line in enumerate(lines) if line and set(line) == {"-"}]
+    if len(rules) < 2:  # not the table we know: show the text as it is
+        return f"<pre>{html.escape(summary)}</pre>"
+    header, body, notes = lines[0], lines[rules[0] + 1:rules[1]], lines[rules[1] + 1:]
+    starts = [i for i, ch in enumerate(header)
+              if ch != " " and (i == 0 or header[max(0, i - 2):i] == "  ")]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+
+    def cells(line: str, tag: str) -> str:
+        return "".join(f"<{tag}>{html.escape(line[a:b].strip())}</{tag}>" for a, b in bounds)
+
+    parts = ['<div class="nnlab-model">', '<table class="nnlab-summary">']
+    if caption:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    parts.append(f"<thead><tr>{cells(header, 'th')}</tr></thead>")
+    parts.append("<tbody>" + "".join(f"<tr>{cells(row, 'td')}</tr>" for row in body)
+                 + "</tbody>")
+    parts.append("</table>")
+    parts += [f"<p>{html.escape(note)}</p>" for note in notes if note.strip()]
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _check_verbose(verbose: Any) -> int | str:
+    """``fit``'s verbose: "auto", 0, 1 or 2 (True is 1)."""
+    if verbose == "auto" and isinstance(verbose, str):
+        return verbose
+    if isinstance(verbose, bool | int | np.integer) and 0 <= int(verbose) <= 2:
+        return int(verbose)
+    raise ValueError(f"verbose={verbose!r}: expected 'auto', 0, 1 or 2")
+
+
+def _predicted(metrics: Sequence[Metric]) -> list[Metric]:
+    """The metrics that need the network's predictions: all but the running accuracy that a
+    classifier's epoch logs (and ``evaluate``) already hold."""
+    return [m for m in metrics if m is not METRICS["accuracy"]]
+
+
 def _has_batch_hook(callback: Callback) -> bool:
     """Whether the callback watches every batch (``Callback.wants_batches``: then ``fit`` stops
     after every batch)."""
@@ -180,8 +275,32 @@ def _has_batch_hook(callback: Callback) -> bool:
 PREDICT_BYTES = 64 * 2**20
 
 
+def _is_sparse(X: Any) -> bool:
+    """Whether X is a SciPy sparse matrix or array (without importing scipy.sparse)."""
+    return type(X).__module__.startswith("scipy.sparse")
+
+
+def _sparse_rows(X: Any, name: str) -> Any:
+    """A sparse X as CSR (CSC kept) of float32 / float64, 2-D, finite, with rows."""
+    if X.format not in ("csr", "csc"):
+        X = X.tocsr()
+    if X.dtype not in (np.float32, np.float64):
+        if X.dtype.kind not in "fiub":
+            raise ValueError(f"{name} has dtype {X.dtype}; expected numbers")
+        X = X.astype(np.float64)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"{name} has shape {X.shape}; expected (n_samples, n_features) with "
+                         "at least one row")
+    if not np.all(np.isfinite(X.data)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return X
+
+
 def _as_rows(X: Any, name: str = "X") -> np.ndarray:
-    """X as a finite float 2-D array (float32 stays float32; anything else becomes float64)."""
+    """X as a finite float 2-D array (float32 stays float32; anything else becomes float64).
+    A SciPy sparse X stays sparse (CSR or CSC): the first layer multiplies it as it is."""
+    if _is_sparse(X):
+        return cast(np.ndarray, _sparse_rows(X, name))
     X = np.asarray(X)
     if X.dtype.kind not in "fiub":
         raise ValueError(f"{name} has dtype {X.dtype}; expected numbers")
@@ -198,21 +317,97 @@ def _as_rows(X: Any, name: str = "X") -> np.ndarray:
     return X
 
 
+#: The hidden activations scikit-learn's MLP has: the engine's name → scikit-learn's.
+SKLEARN_HIDDEN = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic", "identity": "identity"}
+
+
+def sklearn_mlp(model: Model, classes: Sequence[Any] | np.ndarray | None = None) -> Any:
+    """A fitted ``sklearn.neural_network.MLPClassifier`` or ``MLPRegressor`` holding the
+    model's weights, ``coefs_[l-1] = W[l]^T`` and ``intercepts_[l-1] = b[l]`` (copies), or a
+    ``ValueError`` saying why scikit-learn's MLP cannot hold the network. ``Model.to_sklearn``
+    documents the rules; ``classes`` are the labels of the output units (default: the model
+    file's ``extra["classes"]``, else 0, 1, ...)."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.preprocessing import LabelBinarizer
+
+    model._require_built()
+    params = model.params
+    assert params is not None
+    L = len(model.layers)
+    other = sorted(set(params) - {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"})
+    if other:
+        raise ValueError(f"scikit-learn's MLP cannot hold this network: it has no batch norm "
+                         f"(or other parameters than W and b), and this one has {other}")
+    hidden, out = model.activations[:-1], model.activations[-1]
+    if len(set(hidden)) > 1:
+        raise ValueError(f"scikit-learn's MLP cannot hold this network: it has one activation "
+                         f"for every hidden layer, and this one has {hidden}")
+    act = hidden[0] if hidden else "relu"
+    if act not in SKLEARN_HIDDEN:
+        raise ValueError(f"scikit-learn's MLP cannot hold this network: its hidden activations "
+                         f"are relu, tanh, logistic (sigmoid) and identity, not {act!r}")
+    n_out = model.layers[-1].units
+    kind = {"sigmoid": "binary" if n_out == 1 else "multilabel-indicator",
+            "softmax": "multiclass" if n_out > 1 else None, "identity": "regression",
+            "exp": "poisson"}.get(out)
+    if kind is None:
+        raise ValueError(f"scikit-learn's MLP cannot hold this network: its outputs are one "
+                         f"sigmoid (binary), several sigmoids (multilabel), softmax (multiclass), "
+                         f"identity or exp (regression), not {n_out} {out} unit(s)")
+    dims = model.layer_dims
+    est: Any
+    if kind in ("regression", "poisson"):
+        est = MLPRegressor(hidden_layer_sizes=tuple(dims[1:-1]), activation=SKLEARN_HIDDEN[act],
+                           **({"loss": "poisson"} if kind == "poisson" else {}))
+    else:
+        if classes is None:
+            classes = getattr(model, "extra", {}).get("classes") or None
+        labels = np.asarray(range(max(n_out, 2)) if classes is None else classes)
+        wanted = (1, 2) if kind == "binary" else (n_out,)
+        if labels.ndim != 1 or len(labels) not in wanted or len(set(labels.tolist())) != len(
+                labels):
+            raise ValueError(f"classes: expected {' or '.join(map(str, wanted))} distinct "
+                             f"labels for {n_out} {out} unit(s), got {labels.tolist()!r:.80}")
+        est = MLPClassifier(hidden_layer_sizes=tuple(dims[1:-1]),
+                            activation=SKLEARN_HIDDEN[act])
+        binarizer = LabelBinarizer()
+        binarizer.classes_, binarizer.y_type_, binarizer.sparse_input_ = labels, kind, False
+        est._label_binarizer, est.classes_ = binarizer, labels
+    est.coefs_ = [np.array(params[f"W{l}"].T) for l in range(1, L + 1)]
+    est.intercepts_ = [params[f"b{l}"].reshape(-1).copy() for l in range(1, L + 1)]
+    est.n_features_in_, est.n_layers_, est.n_outputs_ = dims[0], L + 1, n_out
+    est.out_activation_ = {"sigmoid": "logistic"}.get(out, out)
+    if model.history is not None and model.history.loss:
+        est.loss_curve_ = [float(v) for v in model.history.loss]
+        est.loss_, est.best_loss_ = est.loss_curve_[-1], min(est.loss_curve_)
+        est.n_iter_ = len(est.loss_curve_)
+    return est
+
+
 class _FitCallbacks(LoopCallback):
     """``Model.fit``'s part of the epoch loop: the model's (Keras-style) callbacks, the
     ``History`` first among them, the validation data, and callbacks that replace the weights,
     the optimizer or the learning rate between epochs."""
 
+    #: The validation examples' weights.
+    w_val: np.ndarray | None = None
+    #: The metrics of ``fit(metrics=...)`` that need predictions (all but the running
+    #: accuracy), and the training rows they are measured on after each epoch.
+    metrics: Sequence[Metric] = ()
+    X_fit: np.ndarray | None = None
+    Y_fit: np.ndarray | None = None
+
     def __init__(self, model: Model, callbacks: list[Callback], X_val: np.ndarray | None,
                  Y_val: np.ndarray | None, dtype: np.dtype):
         self.model, self.callbacks = model, callbacks
+        self.kinds: dict[str, bool] = {}  # what the data asks of the stepper: weighted, sparse
         self.X_val, self.Y_val, self.dtype = X_val, Y_val, dtype
         self.per_batch = any(_has_batch_hook(cb) for cb in callbacks)
 
     def free_epochs(self, loop: EpochLoop) -> int:
         """As many as every callback allows (``Callback.free_epochs``); one with validation
-        data (its scores need each epoch's weights)."""
-        if self.X_val is not None:
+        data or metrics (their scores need each epoch's weights)."""
+        if self.X_val is not None or self.metrics:
             return 1
         return min(cb.free_epochs() for cb in self.callbacks)
 
@@ -235,17 +430,25 @@ class _FitCallbacks(LoopCallback):
         record = {"loss": logs["loss"]}
         if "accuracy" in logs:
             record["accuracy"] = logs["accuracy"]
+        if self.metrics:  # (one epoch per call: free_epochs says so)
+            assert self.X_fit is not None and self.Y_fit is not None
+            scores = model._metric_scores(self.X_fit, self.Y_fit, self.metrics)
+            record.update({k: [v] for k, v in scores.items()})
         if self.X_val is not None:  # (one epoch per call: free_epochs says so)
             assert self.Y_val is not None and len(logs["loss"]) == 1
-            scores = model._evaluate_arrays(self.X_val, self.Y_val, prefix="val_")
+            scores = (model._evaluate_arrays(self.X_val, self.Y_val, prefix="val_")
+                      if self.w_val is None else
+                      model._weighted_scores(self.X_val, self.Y_val, self.w_val, "val_"))
+            scores.update(model._metric_scores(self.X_val, self.Y_val, self.metrics, "val_"))
             record.update({k: [v] for k, v in scores.items()})
         record["learning_rate"] = logs["learning_rate"]
-        optimizer, l2 = model.optimizer, model.l2
+        optimizer, l2, l1 = model.optimizer, model.l2, getattr(model, "l1", 0.0)
         for cb in self.callbacks:
             cb.on_epochs_end(first, record)
-        # A callback may have replaced the weights, the optimizer state, the optimizer or λ.
-        if model.optimizer is not optimizer or model.l2 != l2:
-            loop.replace_stepper(model._stepper(self.dtype))
+        # A callback may have replaced the weights, the optimizer state, the optimizer, λ or λ1.
+        if (model.optimizer is not optimizer or model.l2 != l2
+                or getattr(model, "l1", 0.0) != l1):
+            loop.replace_stepper(model._stepper(self.dtype, **self.kinds))
         elif model._live is None and (model._params is not model._synced[0]
                                       or model._opt_state is not model._synced[1]):
             loop.stepper.load_state(model.params, model.opt_state)  # a callback replaced them
@@ -266,12 +469,17 @@ class Model:
             or an ``Optimizer`` such as ``nnlab.optimizers.adam(0.001, beta1=0.9)``.
         learning_rate: α; by default the optimizer's own.
         l2: λ of the L2 term (λ/2m) Σ ||W[l]||², m the batch size.
+        l1: λ1 of the L1 term (λ1/m) Σ ||W[l]||₁ (its gradient (λ1/m) sign(W), 0 at W = 0):
+            pushes weights to zero, as L2 only shrinks them.
         random_state: seed, ``RandomState`` or ``Generator``; the initialization, then every
             shuffle and dropout mask are drawn from it, in that order.
         input_dim: n_x; when given the weights are initialized now, else at the first ``fit``.
         fused: use ``dZ[L] = A[L] - Y`` when the loss and output activation allow it.
         fast: the fast path's switch, as for ``nnlab.train``: True, "exact" or False
             (``explain_path`` says which stepper ``fit`` runs).
+        bn_momentum: β_bn of the batch-normalized layers' running statistics, which
+            prediction uses: after each training batch μ_run = β_bn μ_run + (1 - β_bn) μ, the
+            same for σ² (0.9 by default).
 
     Attributes:
         params: ``{"W1": (n_1, n_x), "b1": (n_1, 1), ...}`` once built.
@@ -292,10 +500,17 @@ class Model:
         l2: float = 0.0,
         random_state: RandomLike = None,
         input_dim: int | None = None,
+        l1: float = 0.0,
         fused: bool = True,
         fast: bool | str = True,
+        bn_momentum: float = 0.9,
     ):
         self.fast = check_fast(fast)
+        bn_momentum = float(bn_momentum)
+        if not 0.0 <= bn_momentum < 1.0:
+            raise ValueError(f"bn_momentum={bn_momentum} is out of range: expected "
+                             "0 <= bn_momentum < 1")
+        self.bn_momentum = bn_momentum
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("a Model needs at least one layer")
@@ -304,17 +519,22 @@ class Model:
                 raise ValueError(f"layers[{i}] is {layer!r}; expected a Dense layer spec")
         if self.layers[-1].keep_prob != 1.0:
             raise ValueError("the output layer cannot use dropout: set its keep_prob to 1")
+        if self.layers[-1].batch_norm:
+            raise ValueError("the output layer cannot use batch norm: only hidden layers can "
+                             "(its output is the prediction, not a layer's input)")
         self.loss = resolve_loss(self.layers[-1].activation, loss)
         l2 = float(l2)
         if not (math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2={l2} is out of range: expected a finite λ >= 0")
         self.l2, self.fused = l2, bool(fused)
+        self.l1 = check_l1(l1)
         self.rng: Rng = check_random_state(random_state)
         self._live: Stepper | None = None  # during fit: the stepper that holds newer weights
         self._synced: tuple[Any, Any] = (None, None)
         self.params = None
         self.opt_state = None
         self.history: History | None = None
+        self.metrics: list[Metric] = []  # those of the last fit (evaluate reports them)
         self.stop_training = False
         self.set_optimizer(optimizer, learning_rate)
         if input_dim is not None:
@@ -367,6 +587,11 @@ class Model:
         return [float(layer.keep_prob) for layer in self.layers[:-1]]
 
     @property
+    def batch_norm(self) -> list[bool]:
+        """Whether each hidden layer is batch-normalized (the engine's ``batch_norm``)."""
+        return [bool(layer.batch_norm) for layer in self.layers[:-1]]
+
+    @property
     def built(self) -> bool:
         return self.params is not None
 
@@ -384,13 +609,17 @@ class Model:
         return [n_x] + [layer.units for layer in self.layers]
 
     def count_params(self) -> int:
-        """Σ_l n[l] (n[l-1] + 1)."""
+        """The trained numbers: Σ_l n[l] (n[l-1] + 1), with n[l] (n[l-1] + 2) for a
+        batch-normalized layer (γ and β instead of b; its running statistics not counted)."""
         dims = self.layer_dims
-        return sum(dims[l] * (dims[l - 1] + 1) for l in range(1, len(dims)))
+        return sum(layer.count_params(dims[l - 1])
+                   for l, layer in enumerate(self.layers, start=1))
 
     def build(self, input_dim: int, dtype: np.dtype | type = np.float64) -> Model:
         """Initialize ``W1, b1, ..., WL, bL`` for ``input_dim`` features, drawing from ``rng``
-        layer by layer, and reset the optimizer's state."""
+        layer by layer, and reset the optimizer's state. A batch-normalized layer gets
+        ``gamma{l}``, ``beta{l}`` and its running statistics instead of ``b{l}`` (see
+        ``Dense``), from the same draws."""
         if isinstance(input_dim, bool) or not isinstance(input_dim, int | np.integer):
             raise ValueError(f"input_dim={input_dim!r} must be an int >= 1")
         if input_dim < 1:
@@ -399,7 +628,7 @@ class Model:
         params: Params = {}
         n_prev = int(input_dim)
         for l, layer in enumerate(self.layers, start=1):
-            params[f"W{l}"], params[f"b{l}"] = layer.initialize(n_prev, self.rng, dtype)
+            params.update(layer.layer_params(l, n_prev, self.rng, dtype))
             n_prev = layer.units
         self.params = params
         self.opt_state = self.optimizer.init(params)
@@ -475,6 +704,8 @@ class Model:
         Y = Y.astype(dtype)
         if not np.all(np.isfinite(Y)):
             raise ValueError(f"{name} contains NaN or infinity")
+        if self.loss == "poisson":
+            check_poisson_targets(Y)
         return Y
 
     def _accuracy_sum(self, AL: np.ndarray, Y: np.ndarray) -> float | None:
@@ -488,20 +719,29 @@ class Model:
         model's dtype)."""
         self._require_built()
         assert self.params is not None
-        return self._path(self.params["W1"].dtype if X is None else _as_rows(X).dtype)
+        if X is None:
+            return self._path(self.params["W1"].dtype)
+        return self._path(_as_rows(X).dtype, sparse=_is_sparse(X))
 
-    def _path(self, dtype: np.dtype) -> Any:
-        return explain_path(optimizer=self.optimizer, dtype=dtype, activations=self.activations,
+    def _path(self, dtype: np.dtype, weighted: bool = False, sparse: bool = False) -> Any:
+        return explain_path(weighted=weighted, sparse=sparse,
+                            optimizer=self.optimizer, dtype=dtype, activations=self.activations,
                             dims=self.layer_dims, loss=self.loss, fused=self.fused,
-                            lambd=self.l2, params=self.params, fast=getattr(self, "fast", True))
+                            lambd=self.l2, params=self.params, fast=getattr(self, "fast", True),
+                            l1=getattr(self, "l1", 0.0))
 
-    def _stepper(self, dtype: np.dtype) -> Stepper:
-        """The stepper ``explain_path`` chooses, holding the model's weights and state."""
+    def _stepper(self, dtype: np.dtype, weighted: bool = False, sparse: bool = False
+                 ) -> Stepper:
+        """The stepper ``explain_path`` chooses, holding the model's weights and state
+        (``weighted``: for examples with sample weights; ``sparse``: for a sparse X)."""
         assert self.params is not None
         fast = getattr(self, "fast", True)  # (models pickled by nnlab 0.2 have no switch)
-        return make_stepper(self._path(dtype), self.params, self.activations, self.optimizer,
-                            self.opt_state, lambd=self.l2, keep_probs=self.keep_probs,
-                            loss=self.loss, fused=self.fused, dtype=dtype, fast=fast)
+        return make_stepper(self._path(dtype, weighted, sparse), self.params, self.activations,
+                            self.optimizer, self.opt_state, lambd=self.l2,
+                            l1=getattr(self, "l1", 0.0), keep_probs=self.keep_probs,
+                            loss=self.loss, fused=self.fused,
+                            dtype=dtype, fast=fast, weighted=weighted,
+                            bn_momentum=getattr(self, "bn_momentum", 0.9))
 
     def fit(
         self,
@@ -509,12 +749,15 @@ class Model:
         y: Any,
         epochs: int = 1,
         batch_size: int | None = None,
-        validation_data: tuple[Any, Any] | None = None,
+        validation_data: tuple[Any, ...] | None = None,
         validation_split: float = 0.0,
         shuffle: bool = True,
         callbacks: Iterable[Callback] = (),
-        verbose: int = 1,
+        verbose: int | str = "auto",
         initial_epoch: int = 0,
+        sample_weight: Any = None,
+        class_weight: Any = None,
+        metrics: Iterable[str | MetricFn | Metric] | None = None,
     ) -> History:
         """Train on X ``(n_samples, n_features)`` and y for ``epochs`` passes over the data.
 
@@ -530,9 +773,24 @@ class Model:
             validation_split: instead, hold out this fraction of the rows — the last ones,
                 before any shuffling (no random draw).
             callbacks: ``Callback`` objects (see ``nnlab.callbacks``).
-            verbose: 0 silent, 1 a ``ProgressBar`` (a live bar on a terminal, else one line per
-                epoch), 2 one line per epoch.
+            verbose: "auto" (default) an ``AutoProgress``: a live bar on a terminal or in
+                Jupyter, in a log a line per 5 % of the run; 0 silent; 1 a ``ProgressBar`` (a
+                bar per epoch on a terminal, else one line per epoch); 2 one line per epoch.
             initial_epoch: the number of the first epoch (what schedules and logs see).
+            sample_weight: a weight ``(n_samples,)`` per example (``nnlab.weights``): each
+                batch's cost is its examples' weighted mean (L2 over Σ w instead of m), so
+                integer weights train as repeated rows do and a 0 drops a row.
+                ``validation_data`` may then be ``(X_val, y_val, w_val)``.
+            class_weight: for classification, ``{class index: weight}`` or ``"balanced"``:
+                each example's weight is its class's (times its ``sample_weight``).
+            metrics: names ("accuracy", "precision", "recall", "f1" for a binary classifier;
+                "mae", "rmse", "r2") or functions ``(y_true, y_pred) -> float`` given
+                ``predict``'s output (see ``nnlab.metrics``). Each is recorded per epoch in the
+                ``History`` under its name — on the training data with the epoch's final
+                weights, without dropout — and as ``val_`` + name on the validation data;
+                ``evaluate`` reports them too. "accuracy" is the running accuracy that
+                classifiers always record. Any other metric costs a forward pass over the data
+                per epoch and one stepper call per epoch; sample weights do not enter them.
 
         Returns:
             The ``History`` of this call (also ``model.history``). Raises ``DivergenceError``
@@ -542,10 +800,13 @@ class Model:
         X = self._check_X(X)
         if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
             raise ValueError(f"epochs={epochs!r} must be an int >= 0")
+        verbose = _check_verbose(verbose)
+        chosen = self._check_metrics(metrics)
         Y = self._targets(y, X.shape[0], X.dtype)
         if validation_data is not None and validation_split:
             raise ValueError("give validation_data or validation_split, not both")
-        X_val = Y_val = None
+        X_val = Y_val = w_val = None
+        weights = self._fit_weights(sample_weight, class_weight, Y, X.dtype)
         if validation_split:
             if not 0.0 < validation_split < 1.0:
                 raise ValueError(f"validation_split={validation_split} must be in (0, 1)")
@@ -557,12 +818,18 @@ class Model:
                 )
             X, X_val = X[:-n_val], X[-n_val:]
             Y, Y_val = Y[:-n_val], Y[-n_val:]
+            if weights is not None:
+                weights, w_val = weights[:-n_val], weights[-n_val:]
         elif validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (X_val, y_val) or "
+                                 "(X_val, y_val, sample_weight_val)")
             X_val = self._check_X(validation_data[0], "X_val")
             Y_val = self._targets(validation_data[1], X_val.shape[0], X.dtype, "y_val")
             X_val = X_val.astype(X.dtype, copy=False)
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                w_val = check_sample_weight(validation_data[2], X_val.shape[0], X.dtype,
+                                            "the validation sample_weight")
         if self.params is None:
             self.build(X.shape[1], X.dtype)
         elif X.shape[1] != self.input_dim:
@@ -579,25 +846,35 @@ class Model:
         bs = check_batch_size(batch_size, m)
         steps = math.ceil(m / bs) if bs < m else 1
         callbacks = list(callbacks)
-        if verbose:
-            callbacks.append(ProgressBar(per_epoch_lines=verbose >= 2))
+        if verbose == "auto":
+            callbacks.append(AutoProgress())
+        elif verbose:
+            callbacks.append(ProgressBar(per_epoch_lines=int(verbose) >= 2))
         terminate = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
         history = History()  # the first callback: it records each epoch before the others see it
         callbacks.insert(0, history)
         for cb in callbacks:
             cb.set_model(self)
             cb.set_params({"epochs": int(epochs), "steps": steps, "samples": m,
-                           "batch_size": min(bs, m)})
+                           "batch_size": min(bs, m), "initial_epoch": int(initial_epoch)})
         self.history = history
+        self.metrics = chosen
         self.stop_training = False
         for cb in callbacks:
             cb.on_train_begin({})
         link = _FitCallbacks(self, callbacks, X_val, Y_val, X.dtype)
+        link.w_val = w_val
+        if weights is not None:
+            link.kinds["weighted"] = True
+        if _is_sparse(X):
+            link.kinds["sparse"] = True
+        link.metrics, link.X_fit, link.Y_fit = _predicted(chosen), X, Y
         # The one epoch loop, on the columns X^T (n_x, m): a view of the rows, no copy.
-        loop = EpochLoop(self._stepper(X.dtype), X.T, Y.T, batch_size=bs, shuffle=shuffle,
-                         rng=self.rng, learning_rate=self.learning_rate, callbacks=[link],
+        stepper = self._stepper(X.dtype, **link.kinds)
+        loop = EpochLoop(stepper, X.T, Y.T, batch_size=bs, shuffle=shuffle, rng=self.rng,
+                         learning_rate=self.learning_rate, callbacks=[link],
                          accuracy=self.layers[-1].activation in ("sigmoid", "softmax"),
-                         first_epoch=int(initial_epoch))
+                         first_epoch=int(initial_epoch), sample_weight=weights)
         try:
             loop.run(max(0, int(epochs) - int(initial_epoch)))
             self._live = loop.stepper
@@ -685,27 +962,133 @@ class Model:
             logs[prefix + "accuracy"] = acc / X.shape[0]
         return logs
 
-    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` on (X, y), without dropout; the loss is the data
-        loss alone (no L2 term); accuracy only for sigmoid / softmax outputs."""
+    def _fit_weights(self, sample_weight: Any, class_weight: Any, Y: np.ndarray,
+                     dtype: np.dtype) -> np.ndarray | None:
+        """The examples' weights for ``fit``: ``sample_weight`` times the weight of each
+        example's class (``class_weight``); None when neither is given."""
+        m = Y.shape[0]
+        w = None if sample_weight is None else check_sample_weight(sample_weight, m, dtype)
+        if class_weight is None:
+            return w
+        out = self.layers[-1].activation
+        if out == "softmax":
+            labels, classes = np.argmax(Y, axis=1), np.arange(Y.shape[1])
+        elif out == "sigmoid" and Y.shape[1] == 1:
+            labels, classes = (Y[:, 0] > 0.5).astype(np.int64), np.arange(2)
+        else:
+            raise ValueError("class_weight needs a classifier: a softmax output, or one sigmoid "
+                             "output (binary)")
+        per_class = class_weights(class_weight, labels, classes).astype(dtype)
+        return check_sample_weight(per_class if w is None else per_class * w, m, dtype,
+                                   "the weights from class_weight")
+
+    def _weighted_scores(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray,
+                         prefix: str = "") -> dict[str, float]:
+        """``_evaluate_arrays`` with a weight per example: the weighted mean loss (no penalty)
+        and, for classifiers, Σ_i w_i correct_i / Σ_i w_i."""
+        assert self.params is not None
+        AL = predict_forward(X.T, self.params, self.activations)
+        logs = {prefix + "loss": float(compute_cost(AL, Y.T, loss=self.loss, sample_weight=w))}
+        out = self.layers[-1].activation
+        if out == "softmax":
+            correct = np.argmax(AL, axis=0) == np.argmax(Y.T, axis=0)
+        elif out == "sigmoid":
+            correct = np.mean((AL > 0.5) == (Y.T > 0.5), axis=0)
+        else:
+            return logs
+        logs[prefix + "accuracy"] = float(np.dot(correct, w) / np.sum(w))
+        return logs
+
+    def evaluate(self, X: Any, y: Any,
+                 metrics: Iterable[str | MetricFn | Metric] | None = None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ..., metric: ...}`` on (X, y), without dropout; the loss
+        is the data loss alone (no L2 term); accuracy only for sigmoid / softmax outputs; then
+        each of ``metrics`` (as ``fit``'s; by default those of the last ``fit``)."""
         self._require_built()
         X = self._check_X(X)
-        return self._evaluate_arrays(X, self._targets(y, X.shape[0], X.dtype))
+        chosen = getattr(self, "metrics", []) if metrics is None else self._check_metrics(metrics)
+        Y = self._targets(y, X.shape[0], X.dtype)
+        logs = self._evaluate_arrays(X, Y)
+        logs.update(self._metric_scores(X, Y, _predicted(chosen)))
+        return logs
+
+    def _check_metrics(self, metrics: Iterable[str | MetricFn | Metric] | None) -> list[Metric]:
+        """``fit``'s metrics, checked against the output layer (``metrics.get_metrics``)."""
+        out = self.layers[-1]
+        chosen = get_metrics(metrics, out.activation, out.units)
+        if out.activation in ("sigmoid", "softmax") and any(
+                m.name == "accuracy" and m is not METRICS["accuracy"] for m in chosen):
+            raise ValueError("a classifier records its own 'accuracy': give your metric "
+                             "Metric(fn, name=...) another name")
+        return chosen
+
+    def _metric_scores(self, X: np.ndarray, Y: np.ndarray, metrics: Sequence[Metric],
+                       prefix: str = "") -> dict[str, float]:
+        """Each metric on the rows X ``(m, n_x)`` and their targets Y ``(m, n_L)``, from one
+        forward pass without dropout (in row chunks, as ``forward``)."""
+        if not metrics:
+            return {}
+        assert self.params is not None
+        chunks = self._row_chunks(X)
+        AL = np.concatenate([predict_forward(X[c].T, self.params, self.activations)
+                             for c in chunks], axis=1) if len(chunks) > 1 else \
+            predict_forward(X.T, self.params, self.activations)
+        return metric_logs(metrics, AL, Y, self.layers[-1].activation, prefix)
+
+    def to_sklearn(self, classes: Sequence[Any] | np.ndarray | None = None) -> Any:
+        """scikit-learn's own fitted ``MLPClassifier`` / ``MLPRegressor`` with this network's
+        weights (``coefs_[l-1] = W[l]^T``, ``intercepts_[l-1] = b[l]``, copies), predicting what
+        ``predict_proba`` / ``predict`` do (to rounding).
+
+        scikit-learn's MLP holds a network with one hidden activation (relu, tanh, sigmoid as
+        "logistic", identity) and an output of one sigmoid (binary: its ``predict_proba`` is
+        ``[1 - σ, σ]``), several sigmoids (multilabel), softmax (multiclass) or identity
+        (regression); dropout is fine (it is never applied at prediction), batch norm is not.
+        Anything else is a ``ValueError`` that says why. ``classes``: the labels of the output
+        units (default: a loaded model's ``extra["classes"]``, else 0, 1, ...). The training
+        settings are scikit-learn's defaults; ``loss_curve_`` is this model's history.
+
+        >>> import numpy as np
+        >>> X = np.random.RandomState(0).randn(50, 3); y = (X[:, 0] > 0).astype(int)
+        >>> model = Model([Dense(4, "tanh"), Dense(1, "sigmoid")], random_state=0)
+        >>> _ = model.fit(X, y, epochs=3, verbose=0)
+        >>> clf = model.to_sklearn(classes=["no", "yes"])
+        >>> p = model.predict_proba(X)[:, 0]
+        >>> type(clf).__name__, bool(np.allclose(clf.predict_proba(X)[:, 1], p))
+        ('MLPClassifier', True)
+        >>> bool(np.array_equal(clf.predict(X), np.where(model.predict(X) == 1, "yes", "no")))
+        True
+        """
+        return sklearn_mlp(self, classes)
 
     # ------------------------------------------------------------------------------ display
     def summary(self) -> str:
         """A table of the layers: units, activation, init, keep_prob, the shapes of W, b, Z and
-        A (m examples), and the parameter count n[l] (n[l-1] + 1); returned as a string."""
+        A (m examples), and the parameter count n[l] (n[l-1] + 1); returned as a string.
+
+        With batch-normalized layers a "batch norm" column shows their γ, β shapes, their b
+        column says "none" (the mean subtraction cancels b; β takes its place), their count is
+        n[l] (n[l-1] + 2), and a last line counts the running statistics (not trained).
+
+        >>> model = Model([Dense(4, batch_norm=True), Dense(1, "sigmoid")], input_dim=2)
+        >>> print(model.summary().splitlines()[2])
+        1      4      relu        he    1          γ, β (4, 1)  (4, 2)  none    (4, m)  16
+        """
         n_prev: Any = self.input_dim if self.params is not None else "n_x"
-        rows = [("layer", "units", "activation", "init", "keep_prob", "W", "b", "Z, A",
-                 "params")]
-        total = 0
+        norm = any(layer.batch_norm for layer in self.layers)
+        rows: list[tuple[str, ...]] = [
+            ("layer", "units", "activation", "init", "keep_prob",
+             *(("batch norm",) if norm else ()), "W", "b", "Z, A", "params")]
+        total = running = 0
         for l, layer in enumerate(self.layers, start=1):
-            count = layer.units * (n_prev + 1) if isinstance(n_prev, int) else None
+            count = layer.count_params(n_prev) if isinstance(n_prev, int) else None
             total += count or 0
+            running += 2 * layer.units if layer.batch_norm else 0
+            bn = (f"γ, β ({layer.units}, 1)" if layer.batch_norm else "-",) if norm else ()
             rows.append((
                 str(l), str(layer.units), layer.activation, layer.init_name,
-                f"{layer.keep_prob:g}", f"({layer.units}, {n_prev})", f"({layer.units}, 1)",
+                f"{layer.keep_prob:g}", *bn, f"({layer.units}, {n_prev})",
+                "none" if layer.batch_norm else f"({layer.units}, 1)",
                 f"({layer.units}, m)", "?" if count is None else f"{count:,}",
             ))
             n_prev = layer.units
@@ -717,10 +1100,27 @@ class Model:
         lines = [lines[0], rule, *lines[1:], rule]
         lines.append(f"total params: {total:,}" if self.params is not None
                      else "total params: ? (not built: call build(input_dim) or fit)")
-        lines.append(f"loss: {self.loss}, L2 λ = {self.l2:g}; optimizer: {self.optimizer.name}"
-                     f" ({hp})")
+        l1 = getattr(self, "l1", 0.0)
+        lines.append(f"loss: {self.loss}, L2 λ = {self.l2:g}"
+                     + (f", L1 λ1 = {l1:g}" if l1 else "")
+                     + f"; optimizer: {self.optimizer.name} ({hp})")
+        if norm:
+            lines.append(f"batch norm: layers with γ, β have no b; {running:,} running statistics "
+                         "(μ, σ² per unit, not trained) normalize at prediction")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         dims = "x".join(str(layer.units) for layer in self.layers)
-        return f"Model({dims}, loss={self.loss!r}, optimizer={self.optimizer.name!r})"
+        norm = [l for l, layer in enumerate(self.layers, start=1) if layer.batch_norm]
+        shown = f", batch_norm={norm}" if norm else ""  # the batch-normalized layers' numbers
+        return f"Model({dims}{shown}, loss={self.loss!r}, optimizer={self.optimizer.name!r})"
+
+    def _repr_html_(self) -> str:
+        """The ``summary`` as an HTML table (what Jupyter shows for a model), every cell
+        escaped.
+
+        >>> html = Model([Dense(4, "tanh"), Dense(1, "sigmoid")], input_dim=2)._repr_html_()
+        >>> html.count("<tr>"), "<th>activation</th>" in html, "total params: 17" in html
+        (3, True, True)
+        """
+        return summary_html(self.summary(), repr(self))

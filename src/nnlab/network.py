@@ -18,21 +18,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ._random import RandomLike, Rng, check_random_state
 from .activations import LEAKY_RELU_SLOPE, get_activation
+from .initializers import check_batch_norm_flags
 from .layers import (
     LayerCache,
+    LinearCache,
     activation_backward,
+    batchnorm_backward,
+    batchnorm_forward,
+    batchnorm_inference,
     dropout_backward,
     dropout_forward,
     dropout_mask,
     linear_activation_forward,
     linear_backward,
 )
-from .losses import default_loss, get_loss, l2_penalty
+from .losses import check_l1, default_loss, get_loss, l1_penalty, l2_penalty
+from .weights import normalized, weighted_cost
 
 Params = dict[str, np.ndarray]
 Grads = dict[str, np.ndarray]
@@ -49,17 +56,111 @@ def num_layers(params: Mapping[str, np.ndarray]) -> int:
 
 
 def parameter_keys(params: Mapping[str, np.ndarray]) -> list[str]:
-    """W1, ..., WL, b1, ..., bL: the one order in which nnlab flattens the parameters into θ
-    (``gradcheck.params_to_vector``, the fast path's flat buffer, the L-BFGS solver's vector):
-    the weights first, so that the L2 term touches one slice.
+    """The trainable parameters' keys, W1, ..., WL, b1, ..., bL, then the γ and β of the
+    batch-normalized layers (gamma1, gamma2, ..., beta1, beta2, ...; such a layer has no b): the
+    one order in which nnlab flattens the parameters into θ (``gradcheck.params_to_vector``, the
+    fast path's flat buffer, the L-BFGS solver's vector): the weights first, so that the L2 term
+    touches one slice. The running statistics (``running_keys``) are not trained: not in θ.
 
     >>> import numpy as np
     >>> parameter_keys({"W1": np.zeros((3, 2)), "b1": np.zeros((3, 1)),
     ...                 "W2": np.zeros((1, 3)), "b2": np.zeros((1, 1))})
     ['W1', 'W2', 'b1', 'b2']
+    >>> from nnlab import initialize_parameters
+    >>> parameter_keys(initialize_parameters([2, 3, 3, 1], random_state=0, batch_norm=True))
+    ['W1', 'W2', 'W3', 'b3', 'gamma1', 'gamma2', 'beta1', 'beta2']
     """
     L = num_layers(params)
-    return [f"W{l}" for l in range(1, L + 1)] + [f"b{l}" for l in range(1, L + 1)]
+    layers = range(1, L + 1)
+    bn = batch_norm_layers(params)
+    return ([f"W{l}" for l in layers] + [f"b{l}" for l in layers if l not in bn]
+            + [f"gamma{l}" for l in bn] + [f"beta{l}" for l in bn])
+
+
+def batch_norm_layers(params: Mapping[str, np.ndarray]) -> list[int]:
+    """The layers l (from 1) that are batch-normalized: those whose ``gamma{l}`` is in params.
+
+    >>> from nnlab import initialize_parameters
+    >>> batch_norm_layers(initialize_parameters([2, 3, 3, 1], batch_norm=[False, True]))
+    [2]
+    """
+    return [l for l in range(1, num_layers(params) + 1) if f"gamma{l}" in params]
+
+
+def running_keys(params: Mapping[str, np.ndarray]) -> list[str]:
+    """The running statistics' keys, running_mean{l} and running_var{l} of each batch-normalized
+    layer l in turn: kept in params (saved, copied and resumed with them), never trained.
+
+    >>> from nnlab import initialize_parameters
+    >>> running_keys(initialize_parameters([2, 3, 1], batch_norm=True))
+    ['running_mean1', 'running_var1']
+    """
+    return [f"running_{s}{l}" for l in batch_norm_layers(params) for s in ("mean", "var")]
+
+
+def check_batch_norm(batch_norm: bool | Sequence[bool] | None,
+                     params: Mapping[str, np.ndarray], L: int) -> list[bool]:
+    """One flag per hidden layer (L - 1): None infers them from params (``gamma{l}`` present);
+    a bool or a list must agree with the parameters each layer holds (γ, β and the running
+    statistics for a batch-normalized layer, b for the others)."""
+    present = [f"gamma{l}" in params for l in range(1, L)]
+    if f"gamma{L}" in params:
+        raise ValueError(f"params hold gamma{L}: the output layer cannot be batch-normalized")
+    if batch_norm is None:
+        flags = present
+    else:
+        flags = check_batch_norm_flags(batch_norm, L - 1)
+    for l, (want, has) in enumerate(zip(flags, present, strict=True), start=1):
+        if want and not has:
+            raise ValueError(f"batch_norm asks for layer {l} but params hold no gamma{l}: "
+                             "initialize them with initialize_parameters(..., batch_norm=...)")
+        if has and not want:
+            raise ValueError(f"params hold gamma{l} but batch_norm says layer {l} is not "
+                             "batch-normalized")
+        if want:
+            missing = [k for k in (f"beta{l}", f"running_mean{l}", f"running_var{l}")
+                       if k not in params]
+            if missing:
+                raise ValueError(f"layer {l} is batch-normalized but params hold no {missing[0]}")
+    return flags
+
+
+def _grad_order(key: str) -> tuple[int, int]:
+    """Sort key of a gradient's name: its layer, then dW, db, dgamma, dbeta."""
+    name = key.rstrip("0123456789")
+    return int(key[len(name):]), ("dW", "db", "dgamma", "dbeta").index(name)
+
+
+def update_running_stats(params: Mapping[str, np.ndarray], caches: Sequence[LayerCache],
+                         momentum: float = 0.9) -> Params:
+    """The running statistics after one training batch, as exponentially weighted averages of
+    the batch statistics (μ, σ² in the caches of ``model_forward(..., training=True)``):
+
+        μ_run = β_bn μ_run + (1 - β_bn) μ,   σ²_run = β_bn σ²_run + (1 - β_bn) σ²
+
+    with β_bn = ``momentum`` (0.9 by default) and σ² the biased (1/m) batch variance. Returns a
+    new dict (new arrays for the running statistics, the others shared); ``params`` is not
+    changed. Layers without batch norm are left alone.
+
+    >>> import numpy as np
+    >>> from nnlab import initialize_parameters
+    >>> params = initialize_parameters([1, 2, 1], random_state=0, batch_norm=True)
+    >>> _, caches = model_forward(np.array([[1.0, 3.0]]), params, ["relu", "sigmoid"])
+    >>> new = update_running_stats(params, caches, momentum=0.5)
+    >>> bool(np.allclose(new["running_mean1"], 0.5 * caches[0].bn.mu))
+    True
+    """
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"momentum={momentum} is out of range: expected 0 <= momentum <= 1")
+    out = dict(params)
+    for l, cache in enumerate(caches, start=1):
+        bn = cache.bn
+        if bn is None or not bn.training:
+            continue
+        mean, var = f"running_mean{l}", f"running_var{l}"
+        out[mean] = momentum * params[mean] + (1 - momentum) * bn.mu
+        out[var] = momentum * params[var] + (1 - momentum) * bn.var
+    return out
 
 
 def check_activations(activations: Sequence[str], L: int) -> list[str]:
@@ -100,6 +201,9 @@ def model_forward(
     activations: Sequence[str],
     keep_probs: float | Sequence[float] | None = None,
     rng: RandomLike = None,
+    *,
+    batch_norm: bool | Sequence[bool] | None = None,
+    training: bool = True,
 ) -> tuple[np.ndarray, list[LayerCache]]:
     """A[0] = X;  for l = 1..L:  Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]).
 
@@ -107,11 +211,21 @@ def model_forward(
     follows each hidden layer: ``D = rand < keep_prob``, ``A = A * D / keep_prob``, the masks drawn
     from ``rng`` layer by layer and kept in the caches for the backward pass.
 
-    Returns ``(AL, caches)``: the output ``(n_L, m)`` and one ``LayerCache`` per layer.
+    A batch-normalized hidden layer (``batch_norm``: one flag per hidden layer, or a bool for
+    all; None: those whose ``gamma{l}`` is in params) computes Z[l] = W[l] A[l-1] (no b[l]),
+    Z̃[l] = γ[l] ⊙ Z_norm[l] + β[l] (``layers.batchnorm_forward``) and A[l] = g[l](Z̃[l]).
+    ``training=True`` normalizes with the batch's μ and σ² (their values in ``cache.bn``, for
+    ``update_running_stats``); ``training=False`` with the running statistics
+    (``running_mean{l}``, ``running_var{l}``), as ``predict`` does. Dropout, when on, follows
+    A[l] as for any hidden layer.
+
+    Returns ``(AL, caches)``: the output ``(n_L, m)`` and one ``LayerCache`` per layer (its
+    ``Z`` is g[l]'s input: Z̃[l] for a batch-normalized layer).
     """
     L = num_layers(params)
     acts = check_activations(activations, L)
     kp = check_keep_probs(keep_probs, L)
+    bn = [*check_batch_norm(batch_norm, params, L), False]
     if X.ndim != 2 or X.shape[0] != params["W1"].shape[1]:
         raise ValueError(
             f"X has shape {X.shape}; expected (n_x, m) with n_x = {params['W1'].shape[1]} "
@@ -123,7 +237,11 @@ def model_forward(
     A = X
     caches: list[LayerCache] = []
     for l in range(1, L + 1):
-        A, cache = linear_activation_forward(A, params[f"W{l}"], params[f"b{l}"], acts[l - 1])
+        if bn[l - 1]:
+            A, cache = _batchnorm_layer_forward(A, params, l, acts[l - 1], training)
+        else:
+            A, cache = linear_activation_forward(A, params[f"W{l}"], params[f"b{l}"],
+                                                 acts[l - 1])
         if l < L and kp[l - 1] < 1.0:
             assert gen is not None
             D = dropout_mask(A.shape, kp[l - 1], gen, A.dtype)
@@ -131,6 +249,21 @@ def model_forward(
             cache = cache._replace(D=D, keep_prob=kp[l - 1])
         caches.append(cache)
     return A, caches
+
+
+def _batchnorm_layer_forward(A_prev: np.ndarray, params: Mapping[str, np.ndarray], l: int,
+                             activation: str, training: bool) -> tuple[np.ndarray, LayerCache]:
+    """Z = W A_prev, Z̃ = γ ⊙ Z_norm + β (batch or running statistics), A = g(Z̃)."""
+    W = params[f"W{l}"]
+    Z = W @ A_prev
+    gamma, beta = params[f"gamma{l}"], params[f"beta{l}"]
+    if training:
+        Z_tilde, bn = batchnorm_forward(Z, gamma, beta)
+    else:
+        Z_tilde, bn = batchnorm_inference(Z, gamma, beta, params[f"running_mean{l}"],
+                                          params[f"running_var{l}"])
+    A = get_activation(activation).forward(Z_tilde)
+    return A, LayerCache(LinearCache(A_prev, W, None), Z_tilde, activation, bn=bn)
 
 
 def resolve_loss(output_activation: str, loss: str | None) -> str:
@@ -147,6 +280,9 @@ def model_backward(
     lambd: float = 0.0,
     loss: str | None = None,
     fused: bool = True,
+    *,
+    l1: float = 0.0,
+    sample_weight: np.ndarray | None = None,
 ) -> Grads:
     """The error recursion, from the output back to layer 1.
 
@@ -154,12 +290,23 @@ def model_backward(
     cross-entropy, identity + squared error) and ``fused=True``, ``dZ[L] = A[L] - Y``; otherwise the
     general path ``dA[L] = ∂L/∂A[L]`` then ``dZ[L] = dA[L] * g[L]'(Z[L])``. The two agree.
 
-    Then for l = L..1:  ``dW[l] = (1/m) dZ[l] A[l-1]^T + (λ/m) W[l]``,  ``db[l] = (1/m) Σ dZ[l]``,
+    Then for l = L..1:  ``dW[l] = (1/m) dZ[l] A[l-1]^T + (λ/m) W[l]`` (+ ``(λ1/m) sign(W[l])``
+    with ``l1``, 0 where W[l] = 0),  ``db[l] = (1/m) Σ dZ[l]``,
     ``dA[l-1] = W[l]^T dZ[l]`` (masked by D[l-1] / keep_prob under dropout), and
     ``dZ[l-1] = dA[l-1] * g[l-1]'(Z[l-1])``. dA[0] is not computed.
 
+    A batch-normalized layer's dZ̃[l] = dA[l] * g[l]'(Z̃[l]) goes back through
+    ``layers.batchnorm_backward`` first: ``dgamma[l] = (1/m) Σ_i dZ̃[l] ⊙ Z_norm[l]``,
+    ``dbeta[l] = (1/m) Σ_i dZ̃[l]`` (the 1/m of db, as dZ carries the course's factor m), and
+    dZ[l] through the batch statistics; it has no db[l]. L2 (and L1) apply to W only, never
+    to γ or β.
+
+    With ``sample_weight`` ``(m,)`` (``nnlab.weights``), dZ[L]'s columns are scaled by the
+    normalized weights w̃ = (m/s) w and λ (λ1) by m/s, s = Σ_i w_i: the gradient of the
+    weighted cost ``compute_cost(..., sample_weight=w)``.
+
     Returns ``{"dW1": ..., "db1": ..., ..., "dWL": ..., "dbL": ...}``, each shaped like
-    its parameter.
+    its parameter, layer by layer (dW, db, dgamma, dbeta).
     """
     L = len(caches)
     if AL.shape != Y.shape:
@@ -171,19 +318,29 @@ def model_backward(
         dZ = AL - Y
     else:
         dZ = activation_backward(spec.gradient(AL, Y), out)
+    if sample_weight is not None:
+        w_tilde, scale = normalized(sample_weight, Y.shape[1])
+        dZ = dZ * w_tilde
+        lambd, l1 = lambd * scale, l1 * scale
     grads: Grads = {}
     for l in range(L, 0, -1):
         cache = caches[l - 1]
-        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward(
-            dZ, cache.linear, lambd, need_dA_prev=l > 1
+        if cache.bn is not None:  # dZ is dZ̃[l]: back through γ, β and the batch statistics
+            m = dZ.shape[1]
+            dZ, dgamma, dbeta = batchnorm_backward(dZ, cache.bn)
+            grads[f"dgamma{l}"], grads[f"dbeta{l}"] = 1.0 / m * dgamma, 1.0 / m * dbeta
+        dA_prev, grads[f"dW{l}"], db = linear_backward(
+            dZ, cache.linear, lambd, need_dA_prev=l > 1, l1=l1
         )
+        if cache.bn is None:
+            grads[f"db{l}"] = db
         if l > 1:
             assert dA_prev is not None
             prev = caches[l - 2]
             if prev.D is not None:
                 dA_prev = dropout_backward(dA_prev, prev.D, prev.keep_prob)
             dZ = activation_backward(dA_prev, prev)
-    return dict(sorted(grads.items(), key=lambda kv: (int(kv[0][2:]), kv[0][1])))
+    return dict(sorted(grads.items(), key=lambda kv: _grad_order(kv[0])))
 
 
 def compute_cost(
@@ -194,16 +351,23 @@ def compute_cost(
     loss: str | None = None,
     *,
     output_activation: str | None = None,
+    l1: float = 0.0,
+    sample_weight: np.ndarray | None = None,
 ) -> np.floating:
-    """J = loss(AL, Y) + (λ/2m) Σ_l ||W[l]||²_F.
+    """J = loss(AL, Y) + (λ/2m) Σ_l ||W[l]||²_F (+ (λ1/m) Σ_l ||W[l]||₁ with ``l1``).
 
     The loss is chosen as ``model_backward`` chooses it: the one named by ``loss``, else the
     natural loss of ``output_activation`` (sigmoid → binary cross-entropy, softmax →
     categorical cross-entropy, identity → squared error). With neither, a single-row AL in
     [0, 1] (a sigmoid output, the course's ``compute_cost(AL, Y)``) gets binary cross-entropy,
     -(1/m) Σ (y log a + (1-y) log(1-a)), finite even for outputs of exactly 0 or 1; any other
-    AL is refused rather than given a loss it may not have been made for. The L2 term needs
-    ``params`` when ``lambd > 0``. Returns a NumPy scalar of AL's dtype.
+    AL is refused rather than given a loss it may not have been made for. The L2 (L1) term
+    needs ``params`` when ``lambd > 0`` (``l1 > 0``). Returns a NumPy scalar of AL's dtype.
+    The penalties are on the weights W[l] only: biases, batch norm's γ and β and its running
+    statistics are not penalized.
+
+    With ``sample_weight`` ``(m,)``: J = (1/s) Σ_i w_i L(i) + (λ/2s) Σ_l ||W[l]||²_F, s = Σ_i w_i
+    (``nnlab.weights``), so integer weights cost what repeated examples cost.
 
     >>> import numpy as np
     >>> AL = np.array([[0.7, 0.2], [0.3, 0.8]]); Y = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -223,11 +387,20 @@ def compute_cost(
                 "output_activation (e.g. 'softmax') or loss (e.g. 'categorical_crossentropy')"
             )
         loss = "binary_crossentropy"
-    cost = get_loss(loss).cost(AL, Y)
+    m: float = Y.shape[1]
+    cost: Any
+    if sample_weight is None:
+        cost = get_loss(loss).cost(AL, Y)
+    else:
+        cost, m = weighted_cost(get_loss(loss), AL, Y, sample_weight)
     if lambd:
         if params is None:
             raise ValueError("compute_cost with lambd > 0 needs params for the L2 term")
-        cost = cost + l2_penalty(params, lambd, Y.shape[1])
+        cost = cost + l2_penalty(params, lambd, m)
+    if l1:
+        if params is None:
+            raise ValueError("compute_cost with l1 > 0 needs params for the L1 term")
+        cost = cost + l1_penalty(params, check_l1(l1), m)
     dtype = AL.dtype if np.issubdtype(AL.dtype, np.floating) else np.dtype(np.float64)
     return dtype.type(cost)
 
@@ -292,7 +465,8 @@ def predict_forward(
     and g[l] applied in place in Z[l] (one new array per layer instead of three).
 
     X is ``(n_x, m)`` (a transposed ``(m, n_x)`` array is fine: BLAS reads it as it is); the
-    result is ``(n_L, m)``.
+    result is ``(n_L, m)``. Batch-normalized layers use their running statistics: the result is
+    that of ``model_forward(..., training=False)``, each column computed from its own example.
 
     >>> import numpy as np
     >>> from nnlab import initialize_parameters
@@ -313,8 +487,10 @@ def predict_forward(
     A = X
     for l, name in enumerate(activations, start=1):
         Z = params[f"W{l}"] @ A
-        b = params[f"b{l}"]
-        if b.dtype == Z.dtype:
+        if f"gamma{l}" in params:  # batch norm with the running statistics
+            Z, _ = batchnorm_inference(Z, params[f"gamma{l}"], params[f"beta{l}"],
+                                       params[f"running_mean{l}"], params[f"running_var{l}"])
+        elif (b := params[f"b{l}"]).dtype == Z.dtype:
             Z += b
         else:  # mixed dtypes: let NumPy promote, as W A + b does
             Z = Z + b
@@ -326,12 +502,13 @@ def predict_forward(
 def predict(
     X: np.ndarray, params: Mapping[str, np.ndarray], activations: Sequence[str]
 ) -> np.ndarray:
-    """Forward without dropout, then labels: see ``predict_from_output``.
+    """Forward without dropout (batch norm with the running statistics), then labels: see
+    ``predict_from_output``.
 
     >>> import numpy as np
     >>> params = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]])}
     >>> predict(np.array([[-2.0, 3.0]]), params, ["sigmoid"]).tolist()
     [[0, 1]]
     """
-    AL, _ = model_forward(X, params, activations)
+    AL, _ = model_forward(X, params, activations, training=False)
     return predict_from_output(AL, activations[-1])

@@ -8,7 +8,9 @@ An optimizer is two functions:
   own for this step (that is how the training loop applies a decay schedule).
 
 Neither changes its inputs. ``grads`` are keyed ``dW1, db1, ...``; state and updates are keyed
-like the parameters, ``W1, b1, ...``. The update rules, with g = dθ and t the step count (from 1):
+like the parameters, ``W1, b1, ...`` (and batch norm's ``gamma{l}``, ``beta{l}``, updated like
+any parameter; its running statistics are never updated by an optimizer). The update rules,
+with g = dθ and t the step count (from 1):
 
 - gd:        θ -= α g
 - momentum:  v = β v + (1-β) g;                                   θ -= α v
@@ -110,7 +112,9 @@ def _param_keys(grads: Grads) -> list[str]:
 
 
 def _zeros_like(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {k: np.zeros_like(p) for k, p in params.items()}
+    """Zeros for each trained parameter: batch norm's running statistics (``running_mean{l}``,
+    ``running_var{l}``) are not trained, so they get no moving averages (γ and β do)."""
+    return {k: np.zeros_like(p) for k, p in params.items() if not k.startswith("running_")}
 
 
 #: What each factory built: its ``update`` function → (name, hyperparameters). An ``Optimizer``

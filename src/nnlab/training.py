@@ -57,17 +57,21 @@ import numpy as np
 from ._random import RandomLike, Rng, check_random_state, permutation
 from .data import check_batch_size
 from .initializers import WeightInit, check_layer_dims, initialize_parameters
+from .losses import check_l1, check_poisson_targets
 from .network import (
     batch_accuracy_sum,
     check_activations,
+    check_batch_norm,
     check_keep_probs,
     compute_cost,
     model_backward,
     model_forward,
     num_layers,
     resolve_loss,
+    update_running_stats,
 )
 from .optimizers import Optimizer, Schedule, apply_updates, get_optimizer
+from .weights import check_sample_weight
 
 Params = dict[str, np.ndarray]
 #: Called after every epoch with (epoch, params, cost); returning True stops training.
@@ -218,7 +222,8 @@ class Stepper(Protocol):
     @property
     def params(self) -> Params: ...
 
-    def bind(self, X: np.ndarray, Y: np.ndarray) -> None: ...
+    def bind(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None
+             ) -> None: ...
 
     def max_epochs_per_call(self, m: int, batch_size: int) -> int: ...
 
@@ -274,27 +279,49 @@ def train_step(
     loss: str | None = None,
     fused: bool = True,
     learning_rate: float | None = None,
+    l1: float = 0.0,
+    bn_momentum: float = 0.9,
 ) -> tuple[Params, Any, float]:
     """One update on the batch (X, Y): forward, cost, backward, optimizer step.
 
+    ``lambd`` and ``l1`` are the L2 and L1 strengths. Batch-normalized layers (params holding
+    ``gamma{l}``) normalize with the batch's statistics, and after the update their running
+    statistics move towards them (``network.update_running_stats`` with β_bn = ``bn_momentum``).
     Returns the new parameters, the new optimizer state and the batch's cost (before the update).
     """
     params, opt_state, cost, _ = _step(params, optimizer, opt_state, X, Y, activations, lambd,
                                        keep_probs, rng, resolve_loss(activations[-1], loss),
-                                       fused, learning_rate)
+                                       fused, learning_rate, l1=check_l1(l1),
+                                       bn_momentum=check_bn_momentum(bn_momentum))
     return params, opt_state, cost
 
 
 def _step(params: Params, optimizer: Optimizer, opt_state: Any, X: np.ndarray, Y: np.ndarray,
           activations: Sequence[str], lambd: float, keep_probs: Sequence[float] | None,
-          rng: Rng | None, loss: str, fused: bool, learning_rate: float | None
+          rng: Rng | None, loss: str, fused: bool, learning_rate: float | None,
+          *, l1: float = 0.0, sample_weight: np.ndarray | None = None,
+          bn_momentum: float = 0.9,
           ) -> tuple[Params, Any, float, np.ndarray]:
     """``train_step`` that also returns A[L] (for the batch's accuracy)."""
     AL, caches = model_forward(X, params, activations, keep_probs, rng)
-    cost = float(compute_cost(AL, Y, params, lambd, loss=loss))
-    grads = model_backward(AL, Y, caches, lambd=lambd, loss=loss, fused=fused)
+    cost = float(compute_cost(AL, Y, params, lambd, loss=loss, l1=l1,
+                              sample_weight=sample_weight))
+    grads = model_backward(AL, Y, caches, lambd=lambd, loss=loss, fused=fused, l1=l1,
+                           sample_weight=sample_weight)
     updates, opt_state = optimizer.update(grads, opt_state, learning_rate=learning_rate)
-    return apply_updates(params, updates), opt_state, cost, AL
+    new = apply_updates(params, updates)
+    if any(c.bn is not None for c in caches):
+        new = update_running_stats(new, caches, bn_momentum)
+    return new, opt_state, cost, AL
+
+
+def check_bn_momentum(bn_momentum: float) -> float:
+    """β_bn of the running statistics must be in [0, 1)."""
+    value = float(bn_momentum)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"bn_momentum={bn_momentum} is out of range: expected "
+                         "0 <= bn_momentum < 1")
+    return value
 
 
 class TextbookStepper:
@@ -308,6 +335,11 @@ class TextbookStepper:
         lambd: L2 strength λ.  keep_probs: dropout keep probabilities of the hidden layers.
         loss: the loss (default: the output activation's natural loss).
         fused: dZ[L] = A[L] - Y when the loss's canonical link is the output activation.
+        l1: L1 strength λ1 (the term (λ1/m) Σ ||W[l]||₁).
+        bn_momentum: β_bn of the running statistics of batch-normalized layers (params holding
+            ``gamma{l}``, ``beta{l}``, ``running_mean{l}``, ``running_var{l}``): after every
+            update, μ_run = β_bn μ_run + (1 - β_bn) μ (σ² alike) with the batch's μ, σ².
+            They live in params, so ``state()`` / ``load_state`` carry them.
     """
 
     path = "textbook"
@@ -323,8 +355,12 @@ class TextbookStepper:
         keep_probs: float | Sequence[float] | None = None,
         loss: str | None = None,
         fused: bool = True,
+        l1: float = 0.0,
+        bn_momentum: float = 0.9,
     ):
         L = num_layers(params)
+        check_batch_norm(None, params, L)
+        self.bn_momentum = check_bn_momentum(bn_momentum)
         self._params = dict(params)
         self.activations = check_activations(activations, L)
         self.keep_probs = check_keep_probs(keep_probs, L)
@@ -332,6 +368,7 @@ class TextbookStepper:
         self.optimizer = optimizer
         self.opt_state = optimizer.init(self._params) if opt_state is None else opt_state
         self.lambd = float(lambd)
+        self.l1 = check_l1(l1)
         self.loss = resolve_loss(self.activations[-1], loss)
         self.fused = fused
 
@@ -339,8 +376,10 @@ class TextbookStepper:
     def params(self) -> Params:
         return self._params
 
-    def bind(self, X: np.ndarray, Y: np.ndarray) -> None:
-        self.X, self.Y = X, Y
+    def bind(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None
+             ) -> None:
+        """The training data, and optionally a weight per example (``nnlab.weights``)."""
+        self.X, self.Y, self.w = X, Y, sample_weight
 
     def max_epochs_per_call(self, m: int, batch_size: int) -> int:
         return 1
@@ -353,7 +392,7 @@ class TextbookStepper:
         self._params, self.opt_state = dict(params), opt_state
 
     def run(self, plan: Plan) -> Steps:
-        X, Y = self.X, self.Y
+        X, Y, w = self.X, self.Y, self.w
         m = X.shape[1]
         sizes = batch_sizes(m, min(plan.batch_size, m))
         step = plan.first_step
@@ -361,6 +400,7 @@ class TextbookStepper:
         corrects: list[float] = []
         for order in plan.orders:
             previous = (self._params, self.opt_state)
+            w_epoch = w if w is None or order is None else w[order]
             if order is None and plan.batch_size >= m:
                 batches = [(X, Y)]
             elif order is None:
@@ -373,11 +413,14 @@ class TextbookStepper:
                            for k in range(0, m, plan.batch_size)]
             total, stopped = 0.0, False  # Σ cost · m_b, to tell a non-finite epoch cost
             for b, (X_batch, Y_batch) in enumerate(batches[plan.start:], start=plan.start):
+                w_batch = (None if w_epoch is None
+                           else w_epoch[b * plan.batch_size : (b + 1) * plan.batch_size])
                 rng = plan.dropout_rng(step) if plan.dropout_rng is not None else plan.rng
                 self._params, self.opt_state, cost, AL = _step(
                     self._params, self.optimizer, self.opt_state, X_batch, Y_batch,
                     self.activations, self.lambd, self.keep_probs, rng, self.loss, self.fused,
-                    plan.learning_rate,
+                    plan.learning_rate, l1=self.l1, sample_weight=w_batch,
+                    bn_momentum=self.bn_momentum,
                 )
                 step += 1
                 costs.append(cost)
@@ -469,6 +512,10 @@ class EpochLoop:
         accuracy: also log each epoch's training accuracy (of the batches, before their update).
         first_epoch: the number of the first epoch (what schedules and logs see).
         record_batches: also keep every batch's cost (``batch_costs``).
+        sample_weight: a weight ``(m,)`` per example (``nnlab.weights``): each batch's cost is
+            its examples' weighted mean, and an epoch's cost Σ_b cost_b m_b / m (as
+            scikit-learn's ``loss_``). The stepper must take weights (``bind``'s third
+            argument; the compiled whole-epoch path does not: ``explain_path(weighted=True)``).
 
     After ``run``: ``costs``, ``learning_rates`` (and ``accuracies``) of every epoch, ``epoch``
     (the next epoch's number), ``step`` (updates made). A non-finite epoch cost raises
@@ -491,6 +538,7 @@ class EpochLoop:
         accuracy: bool = False,
         first_epoch: int = 0,
         record_batches: bool = False,
+        sample_weight: np.ndarray | None = None,
     ):
         self.stepper = stepper
         self.record_batches = record_batches
@@ -516,11 +564,19 @@ class EpochLoop:
         self.accuracies: list[float] = []
         self._partial: _PartialEpoch | None = None  # an epoch under way (``run_batch``)
         self._X, self._Y = X, Y
-        stepper.bind(X, Y)
+        self.sample_weight = (None if sample_weight is None
+                              else check_sample_weight(sample_weight, self.m, X.dtype))
+        self._bind(stepper)
+
+    def _bind(self, stepper: Stepper) -> None:
+        if self.sample_weight is None:
+            stepper.bind(self._X, self._Y)
+        else:
+            stepper.bind(self._X, self._Y, self.sample_weight)
 
     def replace_stepper(self, stepper: Stepper) -> None:
         """Go on with another stepper (e.g. a callback changed the optimizer) on the same data."""
-        stepper.bind(self._X, self._Y)
+        self._bind(stepper)
         self.stepper = stepper
 
     def _epochs_per_call(self, remaining: int) -> int:
@@ -767,9 +823,13 @@ def prepare_training(
     keep_probs: float | Sequence[float] | None,
     loss: str | None,
     random_state: RandomLike,
+    l1: float = 0.0,
+    batch_norm: bool | Sequence[bool] | None = None,
 ) -> TrainingInputs:
     """Check ``train``'s arguments and draw the initial parameters (the first draws from the
-    generator), whichever stepper then trains."""
+    generator), whichever stepper then trains. ``batch_norm`` (a bool or one per hidden layer)
+    gives the drawn parameters γ, β and running statistics; with ``params`` given it must agree
+    with them (None: whatever they hold)."""
     X = np.asarray(X)
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
@@ -780,7 +840,8 @@ def prepare_training(
         if layer_dims is None:
             raise ValueError("train needs layer_dims (e.g. [2, 4, 1]) or initial params")
         dims = check_layer_dims(layer_dims)
-        params = initialize_parameters(dims, init, rng, dtype=dtype, scale=init_scale)
+        params = initialize_parameters(dims, init, rng, dtype=dtype, scale=init_scale,
+                                       batch_norm=batch_norm)
     else:
         params = {k: np.array(v, dtype=dtype) for k, v in params.items()}
     L = num_layers(params)
@@ -791,8 +852,10 @@ def prepare_training(
         activations = ["relu"] * (L - 1) + ["sigmoid"]
     activations = check_activations(activations, L)
     kp = check_keep_probs(keep_probs, L)
+    check_batch_norm(batch_norm, params, L)
     if lambd < 0:
         raise ValueError(f"lambd={lambd} is negative: expected lambd >= 0")
+    check_l1(l1)
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
         raise ValueError(f"num_epochs={num_epochs!r} must be an int >= 0")
     check_training_data(X, Y, dims[0], dims[-1])
@@ -801,8 +864,11 @@ def prepare_training(
     if isinstance(optimizer, str):
         optimizer = get_optimizer(optimizer, learning_rate=learning_rate)
     base_lr = optimizer.hyperparams.get("learning_rate")
+    loss = resolve_loss(activations[-1], loss)
+    if loss == "poisson":
+        check_poisson_targets(Y)
     return TrainingInputs(X, Y, dtype, rng, params, activations, kp, m, batch_size, optimizer,
-                          base_lr, resolve_loss(activations[-1], loss))
+                          base_lr, loss)
 
 
 __all__ = [

@@ -69,7 +69,8 @@ def test_divide_by_sqrt_fan_in_is_the_course_formula():
 
 
 def test_resolve_names_letters_and_order():
-    assert resolve(None)[0] == "logistic" and len(resolve(None)) == 11
+    assert resolve(None)[0] == "logistic" and len(resolve(None)) == 12
+    assert resolve(None)[-1] == "batchnorm" and resolve(["l"]) == ["batchnorm"]
     assert resolve(["G", "planar", "b"]) == ["planar", "gradcheck"]
     with pytest.raises(ValueError, match=r"unknown experiment .zzz.*a/logistic"):
         resolve(["zzz"])

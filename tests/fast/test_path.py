@@ -35,7 +35,8 @@ def test_the_switch_and_its_environment_overrides(monkeypatch):
         ({"dtype": np.float16}, "runs float32 or float64, not float16"),
         ({"activations": ["swish", "sigmoid"]}, "no activation 'swish'"),
         ({"loss": "hinge"}, "no loss 'hinge'"),
-        ({"params": {"W1": 0, "b1": 0, "W2": 0, "b2": 0, "gamma1": 0}}, "more than W1"),
+        ({"params": {"W1": 0, "b1": 0, "W2": 0, "b2": 0, "U1": 0}}, "more than W1"),
+        ({"params": {"W1": 0, "gamma1": 0, "beta1": 0, "W2": 0, "b2": 0}}, "more than W1"),
     ],
 )
 def test_the_textbook_and_why(change, reason):

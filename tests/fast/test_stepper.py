@@ -77,7 +77,9 @@ def _dtype_of(X):
     return np.float32 if dtype == np.float32 else np.float64
 
 
-HIDDEN = sorted(ACTIVATIONS)
+# exp is an output activation (the Poisson loss's link, on the textbook path): a hidden exp
+# compounds exponentials
+HIDDEN = sorted(a for a in ACTIVATIONS if a != "exp")
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

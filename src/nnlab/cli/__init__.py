@@ -9,6 +9,7 @@ registers those modules, in the order ``nnlab --help`` shows them (``COMMANDS``)
 | ``demo`` | ``demo`` |
 | ``train`` | ``train`` (the settings' flags: ``options``) |
 | ``saved_model`` | ``evaluate``, ``predict``, ``summary``, ``plot`` |
+| ``export`` | ``export`` (ONNX, safetensors) |
 | ``gradcheck`` | ``gradcheck`` |
 | ``datasets`` | ``datasets`` (and ``datasets fetch`` / ``status``) |
 | ``nnlab.sweep.command`` | ``sweep`` |
@@ -67,6 +68,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
      "data set (or a features-only csv)"),
     ("summary", "nnlab.cli.saved_model", "show a saved model's layers and shapes"),
     ("plot", "nnlab.cli.saved_model", "plot a model's decision boundary and cost curves"),
+    ("export", "nnlab.cli.export", "write a saved model as ONNX or safetensors"),
     ("gradcheck", "nnlab.cli.gradcheck", "check backprop against finite differences"),
     ("datasets", "nnlab.cli.datasets",
      "list the data sets, show one, or fetch the course's files"),

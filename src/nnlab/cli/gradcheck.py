@@ -41,7 +41,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             f"the network has {n} parameters; checking costs 2 forward passes each: use a "
             f"smaller network, or raise --max-params (now {args.max_params})")
     result = gradient_check(model.params, X.T, Y.T, model.activations, lambd=config.l2,
-                            epsilon=args.fd_epsilon, loss=model.loss)
+                            epsilon=args.fd_epsilon, loss=model.loss, l1=config.l1)
     payload = {"difference": result.difference, "per_parameter": result.per_parameter,
                "threshold": result.threshold, "passed": result.passed,
                "failing": result.failing, "examples": int(X.shape[0]), "parameters": n,

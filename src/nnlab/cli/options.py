@@ -61,6 +61,9 @@ def _features(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+#: The "parser" of an on / off setting: a flag pair ``--batch-norm`` / ``--no-batch-norm``.
+SWITCH = "switch"
+
 #: One flag per TrainConfig key: key -> (the flag's parser, its help text).
 SETTINGS: dict[str, tuple[Any, str]] = {
     "target": (str, "the label column of a CSV file (default: the last)"),
@@ -84,7 +87,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "batch_size": (_batch, "examples per update, or 'full' (default: 64)"),
     "epochs": (int, "passes over the data (default: 100)"),
     "l2": (float, "L2 strength λ (default: 0)"),
+    "l1": (float, "L1 strength λ1: (λ1/m) Σ |W| drives weights to zero (default: 0)"),
     "keep_prob": (_floats, "dropout keep probability, one or one per hidden layer (default 1)"),
+    "batch_norm": (SWITCH, "batch-normalize every hidden layer (γ, β instead of b; running "
+                   "μ, σ² for prediction); a config file may give one true/false per layer"),
     "val_split": (float, "fraction held out for validation (default: 0)"),
     "early_stopping": (int, "stop after N epochs without a better validation loss (0: off)"),
     "seed": (int, "seeds every random choice (default: 0)"),
@@ -106,6 +112,10 @@ def add_settings(p: argparse.ArgumentParser, with_dataset: bool = True,
                    "flags override it")
     for key, (kind, text) in SETTINGS.items():
         if key in skip:
+            continue
+        if kind == SWITCH:  # --x / --no-x; absent stays None ("not given": the file's holds)
+            p.add_argument("--" + key.replace("_", "-"), dest=key,
+                           action=argparse.BooleanOptionalAction, default=None, help=text)
             continue
         p.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, default=None,
                        help=text)

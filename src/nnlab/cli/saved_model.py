@@ -181,6 +181,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     payload = {"model": args.model, "layer_dims": model.layer_dims, "layers": layers,
                "params": model.count_params(), "loss": model.loss,
                "optimizer": model.optimizer.name, "l2": model.l2,
+               "l1": getattr(model, "l1", 0.0),
                "classes": extra.get("classes"), "config": extra.get("config")}
     emit(args, payload, model.summary())
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import (
+    batchnorm,
     deep,
     descent,
     early_stopping,
@@ -22,7 +23,8 @@ from . import (
 EXPERIMENTS: dict[str, ModuleType] = {
     m.NAME: m
     for m in (logistic, planar, initialization, regularization, optimization, deep,
-              gradient_checking, descent, momentum_path, early_stopping, normalization)
+              gradient_checking, descent, momentum_path, early_stopping, normalization,
+              batchnorm)
 }
 
 

@@ -15,7 +15,7 @@ release the GIL).
 Hyperparameters come in one small array ``hp`` of the buffers' dtype, so each scalar is what
 NumPy would make of it (a Python float becomes the array's dtype before the operation):
 
-    hp = [1/m, λ, m, α, β1, 1-β1, β2, 1-β2, 1-β1^t, 1-β2^t, ε]      (unused entries ignored)
+    hp = [1/m, λ, m, α, β1, 1-β1, β2, 1-β2, 1-β1^t, 1-β2^t, ε, λ1]      (unused entries ignored)
 
 ``enabled()`` is False when Numba is not installed or ``NNLAB_NUMBA=0`` is set; then ``fast.py``
 runs its NumPy code. (``NNLAB_EXACT=1``, see ``fast.py``, keeps the bit-identical kernels, the
@@ -37,9 +37,10 @@ try:  # pragma: no cover - which branch runs depends on the environment
 except ImportError:  # pragma: no cover
     numba = None  # type: ignore[assignment]
 
-#: Index of each hyperparameter in ``hp``.
-INV_M, LAMBD, M, ALPHA, BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, C1, C2, EPS = range(11)
-HP_SIZE = 11
+#: Index of each hyperparameter in ``hp`` (λ1: the L1 strength).
+INV_M, LAMBD, M, ALPHA, BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, C1, C2, EPS, LAMBD1 = (
+    range(12))
+HP_SIZE = 12
 #: Buffers of at least this many elements are updated by two threads. Inside a training loop
 #: OpenBLAS's idle worker spins on the second core between products, so a second update thread
 #: only competes with it: measured there, MEDIUM's 235 k parameters train 12 % faster on one
@@ -78,37 +79,55 @@ _kernel_gil = _compiler()
 
 # ---------------------------------------------------------------------------------------------
 # The updates, element by element. g = dθ of the batch (sums over the batch): each first makes
-# it the gradient, g = g/m (+ (λ W)/m on the weights, l2 = True), and keeps it in dθ, as the
-# NumPy update does. The scalars are read from hp before the loop (hp could alias a buffer as far
-# as LLVM knows, which would make it reload them and give up on vectorizing), and the loops run
-# from 0 over whole (sliced) arrays (no negative-index checks): LLVM vectorizes them.
+# it the gradient, g = g/m (+ (λ W)/m on the weights, l2 = True; + (λ1 sign(W))/m, l1 = True),
+# and keeps it in dθ, as the NumPy update does. The scalars are read from hp before the loop (hp
+# could alias a buffer as far as LLVM knows, which would make it reload them and give up on
+# vectorizing), and the loops run from 0 over whole (sliced) arrays (no negative-index checks):
+# LLVM vectorizes them.
 
 
 @_kernel
-def _gradient(g, theta, inv_m, lambd, m, l2):
-    """g/m (+ (λ θ)/m when ``l2``): one element of the batch's sum made the gradient."""
+def _l1_term(theta, lambd1):
+    """λ1 sign(θ) of one element, as NumPy's ``λ1 * np.sign(θ)`` gives it: ±λ1, +0.0 at θ = ±0
+    (NumPy's sign of -0.0 is +0.0; Numba's ``np.sign`` would keep -0.0), NaN for NaN."""
+    if theta > 0:
+        return lambd1
+    if theta < 0:
+        return -lambd1
+    if theta == 0:
+        return lambd1 - lambd1
+    return theta
+
+
+@_kernel
+def _gradient(g, theta, inv_m, lambd, m, l2, lambd1, l1):
+    """g/m (+ (λ θ)/m when ``l2``) (+ (λ1 sign(θ))/m when ``l1``): one element of the batch's
+    sum made the gradient."""
     gi = g * inv_m
     if l2:
         gi = gi + (theta * lambd) / m
+    if l1:
+        gi = gi + _l1_term(theta, lambd1) / m
     return gi
 
 
 @_kernel
-def _gd(theta, g, v, s, hp, l2):
+def _gd(theta, g, v, s, hp, l2, l1=False):
     """θ -= α g."""
-    inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
+    inv_m, lambd, m, alpha, lambd1 = hp[0], hp[1], hp[2], hp[3], hp[11]
     for i in range(theta.size):
-        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2, lambd1, l1)
         g[i] = gi
         theta[i] = theta[i] - gi * alpha
 
 
 @_kernel
-def _momentum(theta, g, v, s, hp, l2):
+def _momentum(theta, g, v, s, hp, l2, l1=False):
     """v = β v + (1-β) g;  θ -= α v   (β in the β1 slots)."""
     inv_m, lambd, m, alpha, b, one_minus_b = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
+    lambd1 = hp[11]
     for i in range(theta.size):
-        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2, lambd1, l1)
         g[i] = gi
         vi = v[i] * b + gi * one_minus_b
         v[i] = vi
@@ -116,12 +135,12 @@ def _momentum(theta, g, v, s, hp, l2):
 
 
 @_kernel
-def _rmsprop(theta, g, v, s, hp, l2):
+def _rmsprop(theta, g, v, s, hp, l2, l1=False):
     """s = β2 s + (1-β2) g²;  θ -= α g / (sqrt(s) + ε)."""
-    inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
+    inv_m, lambd, m, alpha, lambd1 = hp[0], hp[1], hp[2], hp[3], hp[11]
     b2, one_minus_b2, eps = hp[6], hp[7], hp[10]
     for i in range(theta.size):
-        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2, lambd1, l1)
         g[i] = gi
         si = s[i] * b2 + (gi * gi) * one_minus_b2
         s[i] = si
@@ -135,13 +154,13 @@ def _moments(gi, vi, si, b1, one_minus_b1, b2, one_minus_b2):
 
 
 @_kernel
-def _adam(theta, g, v, s, hp, l2):
+def _adam(theta, g, v, s, hp, l2, l1=False):
     """v = β1 v + (1-β1) g,  s = β2 s + (1-β2) g²;  θ -= α (v/(1-β1^t)) / (sqrt(s/(1-β2^t)) + ε)."""
-    inv_m, lambd, m, alpha = hp[0], hp[1], hp[2], hp[3]
+    inv_m, lambd, m, alpha, lambd1 = hp[0], hp[1], hp[2], hp[3], hp[11]
     b1, one_minus_b1, b2, one_minus_b2 = hp[4], hp[5], hp[6], hp[7]
     c1, c2, eps = hp[8], hp[9], hp[10]
     for i in range(theta.size):
-        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2, lambd1, l1)
         g[i] = gi
         v[i], s[i] = vi, si = _moments(gi, v[i], s[i], b1, one_minus_b1, b2, one_minus_b2)
         theta[i] = theta[i] - ((vi / c1) * alpha) / (np.sqrt(si / c2) + eps)
@@ -249,11 +268,13 @@ def _worker() -> ThreadPoolExecutor:
 
 
 def update(kernel: str | Callable, theta: np.ndarray, g: np.ndarray, v: np.ndarray | None,
-           s: np.ndarray | None, hp: np.ndarray, n_weights: int, l2: bool) -> None:
+           s: np.ndarray | None, hp: np.ndarray, n_weights: int, l2: bool,
+           l1: bool = False) -> None:
     """One optimizer update of the flat buffers in place: θ, dθ (made the gradient), v, s, by
     ``kernel`` (an optimizer's name in ``UPDATES``, or ``rounded_kernels.adam_rounded``).
 
-    ``θ[:n_weights]`` are the weights (they get the L2 term when ``l2``), the rest the biases.
+    ``θ[:n_weights]`` are the weights (they get the L2 term when ``l2``, the L1 term when
+    ``l1``), the rest the biases.
     """
     if isinstance(kernel, str):
         kernel = UPDATES[kernel]
@@ -261,14 +282,14 @@ def update(kernel: str | Callable, theta: np.ndarray, g: np.ndarray, v: np.ndarr
     s = g if s is None else s
     n = theta.size
     if n < PARALLEL_MIN:
-        kernel(theta[:n_weights], g[:n_weights], v[:n_weights], s[:n_weights], hp, l2)
-        kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False)
+        kernel(theta[:n_weights], g[:n_weights], v[:n_weights], s[:n_weights], hp, l2, l1)
+        kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False, False)
         return
     half = n_weights // 2
     other = _worker().submit(kernel, theta[half:n_weights], g[half:n_weights],
-                             v[half:n_weights], s[half:n_weights], hp, l2)
-    kernel(theta[:half], g[:half], v[:half], s[:half], hp, l2)
-    kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False)
+                             v[half:n_weights], s[half:n_weights], hp, l2, l1)
+    kernel(theta[:half], g[:half], v[:half], s[:half], hp, l2, l1)
+    kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False, False)
     other.result()
 
 

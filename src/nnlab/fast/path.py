@@ -7,7 +7,8 @@ asks it, and the answer names the path and the reason:
 - ``"textbook"``: ``nnlab.training.TextbookStepper`` (the course's functions, one call each);
 - ``"numpy in place"``: ``FastTrainer`` on flat preallocated buffers, the same operations in
   the same order (bit for bit the textbook; with Numba, its update and activation passes run
-  as exact compiled loops);
+  as exact compiled loops); batch-normalized networks always run here (the compiled
+  whole-epoch kernel has no batch norm);
 - ``"numpy in place, W[1] in the span of the data"``: the same, with full-batch descent on
   inputs wider than twice the examples carrying W[1] as W[1]₀ - C X^T (equal to rounding);
 - ``"compiled whole-epoch"``: ``FastTrainer`` with every batch of an epoch (or many full-batch
@@ -127,10 +128,12 @@ def whole_epochs(dims: Sequence[int], activations: Sequence[str], loss: str, fus
             and compiled_applies(dims, activations, loss, fused))
 
 
-def dual_applies(optimizer_name: str, lambd: float, n_x: int, m: int, full_batch: bool) -> bool:
-    """Whether W[1] may be carried in the span of the examples: plain gradient descent, no L2,
-    the full batch, at least twice as many features as examples, and m ≤ ``DUAL_MAX_M``."""
-    return (optimizer_name == "gd" and not lambd and full_batch and n_x >= 2 * m
+def dual_applies(optimizer_name: str, lambd: float, n_x: int, m: int, full_batch: bool,
+                 l1: float = 0.0) -> bool:
+    """Whether W[1] may be carried in the span of the examples: plain gradient descent, no L2
+    and no L1, the full batch, at least twice as many features as examples, and
+    m ≤ ``DUAL_MAX_M``."""
+    return (optimizer_name == "gd" and not lambd and not l1 and full_batch and n_x >= 2 * m
             and m <= DUAL_MAX_M)
 
 
@@ -148,16 +151,23 @@ def explain_path(
     batch_size: int | None = None,
     watched: bool = True,
     fast: bool | str = True,
+    l1: float = 0.0,
+    weighted: bool = False,
+    sparse: bool = False,
 ) -> Path:
     """Choose the stepper for these settings and say why (see the module docstring).
 
     Args:
         optimizer: a name or an ``Optimizer``.  dtype: the data's dtype.
-        activations, dims: g[1..L] and ``[n_x, n_1, ..., n_L]``.  loss, fused, lambd: as for
-            ``train``.  params: starting parameters (only W1, b1, ..., WL, bL run fast).
+        activations, dims: g[1..L] and ``[n_x, n_1, ..., n_L]``.  loss, fused, lambd, l1: as
+            for ``train``.  params: starting parameters (only W1, b1, ..., WL, bL run fast,
+            and batch norm's γ, β, running statistics: on the in-place steps, not compiled).
         m, batch_size: the number of examples and the batch size (None: the full batch), when
             known: W[1] in the span of the data needs the full batch of a fixed data set.
         watched: whether anything looks at the weights between epochs (callbacks).
+        weighted: whether the examples carry sample weights (the in-place steps take them;
+            the compiled whole epochs and the dual first layer do not).
+        sparse: whether X is a SciPy sparse matrix (the textbook steps multiply it as it is).
         fast: the switch: True, "exact" or False.
     """
     fast = check_fast(fast)
@@ -165,6 +175,8 @@ def explain_path(
         fast = "exact"
     if fast is False:
         return Path(TEXTBOOK, "fast=False")
+    if sparse:
+        return Path(TEXTBOOK, "a sparse X: the textbook steps multiply it in the first layer")
     name = optimizer if isinstance(optimizer, str) else optimizer.name
     if not fast_optimizer(optimizer):
         return Path(TEXTBOOK, f"the optimizer {name!r} has no update on the fast path")
@@ -173,10 +185,17 @@ def explain_path(
         dt = np.dtype(np.float64)  # train makes them float64
     if dt not in FAST_DTYPES:
         return Path(TEXTBOOK, f"the fast path runs float32 or float64, not {dt}")
+    bn: list[int] = []
     if params is not None:
         L = len(dims) - 1
-        if set(params) != {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}:
-            return Path(TEXTBOOK, "the parameters hold more than W1, b1, ..., WL, bL")
+        bn = [l for l in range(1, L) if f"gamma{l}" in params]
+        expected = {f"W{l}" for l in range(1, L + 1)} | {f"b{l}" for l in range(1, L + 1)
+                                                         if l not in bn}
+        expected |= {f"{p}{l}" for l in bn
+                     for p in ("gamma", "beta", "running_mean", "running_var")}
+        if set(params) != expected:
+            return Path(TEXTBOOK, "the parameters hold more than W1, b1, ..., WL, bL "
+                                  "(and batch norm's γ, β and running statistics)")
     unknown = [a for a in activations if a not in FAST_ACTIVATIONS]
     if unknown:
         return Path(TEXTBOOK, f"the fast path has no activation {unknown[0]!r}")
@@ -186,13 +205,19 @@ def explain_path(
     exact = " (bit for bit the textbook)"
     if fast == "exact":
         return Path(IN_PLACE, "fast='exact'" + exact)
+    if weighted:
+        return Path(IN_PLACE, "sample weights: the in-place steps" + exact)
+    if bn:
+        return Path(IN_PLACE, f"batch-normalized layers ({', '.join(map(str, bn))}): the "
+                              "in-place steps (the compiled whole-epoch kernel has no batch "
+                              "norm), equal to the textbook to rounding")
     if whole_epochs(dims, activations, loss_name, fused):
         weights = sum(dims[l] * dims[l + 1] for l in range(len(dims) - 1))
         return Path(COMPILED, f"a small network ({weights} weights ≤ {COMPILED_MAX_UNITS}) "
                               "with Numba")
     full_batch = m is not None and (batch_size is None or batch_size >= m)
     if (m is not None and not watched
-            and dual_applies(name, lambd, dims[0], m, full_batch)):
+            and dual_applies(name, lambd, dims[0], m, full_batch, l1)):
         return Path(DUAL, f"full-batch descent with n_x = {dims[0]} ≥ 2 m = {2 * m}")
     why = "Numba's exact update passes" if kernels.enabled() else "NumPy alone"
     return Path(IN_PLACE, f"a fast optimizer on {dt}, {why}" + exact)

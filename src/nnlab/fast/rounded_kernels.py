@@ -19,6 +19,7 @@ from .kernels import (  # the hp layout, Numba (or None) and the exact updates
     EPS,
     INV_M,
     LAMBD,
+    LAMBD1,
     ONE_MINUS_BETA1,
     ONE_MINUS_BETA2,
     M,
@@ -36,15 +37,15 @@ from .kernels import (  # the hp layout, Numba (or None) and the exact updates
 
 
 @_kernel
-def adam_rounded(theta, g, v, s, hp, l2):
+def adam_rounded(theta, g, v, s, hp, l2, l1=False):
     """Adam with the bias corrections moved into two scalars (one square root and one division
     per element instead of a square root and three divisions; equal to ``_adam`` to rounding):
     α (v/(1-β1^t)) / (sqrt(s/(1-β2^t)) + ε) = a v / (sqrt(s) + e),  a = α sqrt(1-β2^t)/(1-β1^t),
     e = ε sqrt(1-β2^t)  (a and e in the α and ε slots of hp)."""
-    inv_m, lambd, m, a, e = hp[0], hp[1], hp[2], hp[3], hp[10]
+    inv_m, lambd, m, a, e, lambd1 = hp[0], hp[1], hp[2], hp[3], hp[10], hp[11]
     b1, one_minus_b1, b2, one_minus_b2 = hp[4], hp[5], hp[6], hp[7]
     for i in range(theta.size):
-        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2)
+        gi = _gradient(g[i], theta[i], inv_m, lambd, m, l2, lambd1, l1)
         g[i] = gi
         v[i], s[i] = vi, si = _moments(gi, v[i], s[i], b1, one_minus_b1, b2, one_minus_b2)
         theta[i] = theta[i] - (vi * a) / (np.sqrt(si) + e)
@@ -85,9 +86,10 @@ OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
 #: Accuracy codes: none, thresholded sigmoid (mean over outputs), argmax.
 NO_ACCURACY, THRESHOLD_ACCURACY, ARGMAX_ACCURACY = 0, 1, 2
 #: ``net_hp`` entries of ``run_batches`` (the buffers' dtype): λ, the optimizer's ε, then the
-#: constants 0, 1/2, 1, the leaky-relu slope and the log floor (the smallest normal number).
-NET_LAMBD, NET_EPS, NET_ZERO, NET_HALF, NET_ONE, NET_SLOPE, NET_TINY = range(7)
-NET_HP_SIZE = 7
+#: constants 0, 1/2, 1, the leaky-relu slope and the log floor (the smallest normal number),
+#: then λ1 (the L1 strength).
+NET_LAMBD, NET_EPS, NET_ZERO, NET_HALF, NET_ONE, NET_SLOPE, NET_TINY, NET_L1 = range(8)
+NET_HP_SIZE = 8
 _NET_FASTMATH = {"reassoc", "contract", "nsz"}
 #: tanh and sigmoid of at least this many elements go back to NumPy (``_numpy_activate``).
 NUMPY_MIN = 512
@@ -314,7 +316,7 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
     """Train on the batches ``rows[p, k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
     (examples as rows; ``rows`` ``(1, m_b)`` or ``(passes, m_b)``: one order of the examples
     for every pass, or one for each), one update each: the forward pass, the batch's cost
-    (into ``costs``, with the L2 term) and accuracy sum (into ``corrects``),
+    (into ``costs``, with the L2 and L1 terms) and accuracy sum (into ``corrects``),
     dZ[L] = A[L] - Y, the backward pass
     and the optimizer's update of θ, v, s (``upd_hp`` is its scratch ``hp``; ``beta1``,
     ``beta2`` its β's as Python floats for the bias corrections, ``t`` the update count before
@@ -335,11 +337,13 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
     n_orders = rows.shape[0]
     zero = net_hp[NET_ZERO]
     lambd = net_hp[NET_LAMBD]
+    lambd1 = net_hp[NET_L1]
     n_weights = 0
     for l in range(L):
         n_weights += dims[l + 1] * dims[l]
     upd_hp[ALPHA] = lr
     upd_hp[LAMBD] = lambd
+    upd_hp[LAMBD1] = lambd1
     upd_hp[BETA1] = beta1
     upd_hp[ONE_MINUS_BETA1] = 1.0 - beta1
     upd_hp[BETA2] = beta2
@@ -413,6 +417,11 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
             for i in range(n_weights):
                 squares += theta[i] * theta[i]
             cost += lambd / (2.0 * mb) * squares
+        if lambd1 != zero:
+            absolute = 0.0
+            for i in range(n_weights):
+                absolute += abs(theta[i])
+            cost += lambd1 / mb * absolute
         costs[batch] = cost
         corrects[batch] = _batch_correct(AL, Yb, accuracy, net_hp)
         if not np.isfinite(cost):
@@ -467,20 +476,21 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
         upd_hp[C1] = 1.0 - beta1**t
         upd_hp[C2] = 1.0 - beta2**t
         l2 = lambd != zero
+        l1 = lambd1 != zero
         tw, gw, vw, sw = theta[:n_weights], grad[:n_weights], v[:n_weights], s[:n_weights]
         tb, gb, vb, sb = theta[n_weights:], grad[n_weights:], v[n_weights:], s[n_weights:]
         if optimizer == 0:
-            _gd(tw, gw, vw, sw, upd_hp, l2)
-            _gd(tb, gb, vb, sb, upd_hp, False)
+            _gd(tw, gw, vw, sw, upd_hp, l2, l1)
+            _gd(tb, gb, vb, sb, upd_hp, False, False)
         elif optimizer == 1:
-            _momentum(tw, gw, vw, sw, upd_hp, l2)
-            _momentum(tb, gb, vb, sb, upd_hp, False)
+            _momentum(tw, gw, vw, sw, upd_hp, l2, l1)
+            _momentum(tb, gb, vb, sb, upd_hp, False, False)
         elif optimizer == 2:
-            _rmsprop(tw, gw, vw, sw, upd_hp, l2)
-            _rmsprop(tb, gb, vb, sb, upd_hp, False)
+            _rmsprop(tw, gw, vw, sw, upd_hp, l2, l1)
+            _rmsprop(tb, gb, vb, sb, upd_hp, False, False)
         else:
-            _adam(tw, gw, vw, sw, upd_hp, l2)
-            _adam(tb, gb, vb, sb, upd_hp, False)
+            _adam(tw, gw, vw, sw, upd_hp, l2, l1)
+            _adam(tb, gb, vb, sb, upd_hp, False, False)
     return n_batches
 
 

@@ -51,14 +51,18 @@ import numpy as np
 
 from .._random import RandomLike, Rng, check_random_state, rand
 from ..activations import LEAKY_RELU_SLOPE
-from ..losses import get_loss, l2_penalty
+from ..layers import BN_EPSILON
+from ..losses import check_l1, get_loss, l1_penalty, l2_penalty
 from ..network import (
     batch_accuracy_sum,
     check_activations,
+    check_batch_norm,
     check_keep_probs,
+    compute_cost,
     num_layers,
     parameter_keys,
     resolve_loss,
+    running_keys,
 )
 from ..optimizers import (
     AdamState,
@@ -68,7 +72,8 @@ from ..optimizers import (
     RMSpropState,
     get_optimizer,
 )
-from ..training import Plan, Steps, batch_sizes, steps_from
+from ..training import Plan, Steps, batch_sizes, check_bn_momentum, steps_from
+from ..weights import normalized
 from . import kernels as _kernels
 from . import rounded_kernels as _rounded
 from .path import COMPILED, DUAL, FAST_DTYPES, IN_PLACE, exact_only, fast_optimizer, whole_epochs
@@ -246,7 +251,7 @@ class _Work:
     """
 
     def __init__(self, dims: list[int], m: int, dtype: np.dtype, dropout: list[bool],
-                 kernels: bool = False):
+                 kernels: bool = False, bn: list[bool] | None = None):
         L = len(dims) - 1
         self.m = m
         self.kernels = kernels  # the exact compiled passes (_kernels) may replace NumPy calls
@@ -263,6 +268,14 @@ class _Work:
         self.row = np.empty((1, m), dtype)
         self.dZL = np.empty((dims[L], m), dtype)
         self.cost1, self.cost2, self.cost3 = (np.empty((dims[L], m), dtype) for _ in range(3))
+        # batch norm (per batch-normalized layer): Z_norm (n, m); μ, σ², 1/√(σ² + ε) and a
+        # scratch column (n, 1)
+        flags = bn if bn is not None else [False] * L
+        self.Z_norm = [np.empty((dims[l], m), dtype) if flags[l - 1] else None
+                       for l in range(1, L + 1)]
+        self.mu, self.var, self.inv_std, self.col = (
+            [np.empty((dims[l], 1), dtype) if flags[l - 1] else None for l in range(1, L + 1)]
+            for _ in range(4))
 
 
 class _DualFirstLayer:
@@ -320,6 +333,12 @@ class FastTrainer:
         lambd: L2 strength λ.  keep_probs: dropout keep probabilities of the hidden layers.
         fused: dZ[L] = A[L] - Y when the loss's canonical link is the output activation.
         dtype: float32 or float64 (default: the params' dtype).
+        l1: L1 strength λ1 (dW gains (λ1/m) sign(W), applied with the L2 term).
+        bn_momentum: β_bn of the running statistics of batch-normalized layers (params with
+            ``gamma{l}``): their γ, β live in θ after the biases, their running statistics in
+            arrays of their own (in ``params`` and ``state()``); the batch norm runs in place
+            with ``layers.batchnorm_forward`` / ``batchnorm_backward``'s operations in their
+            order (never compiled whole epochs).
         compiled: let ``run_batches`` train whole epochs compiled where it applies (equal to
             the NumPy path to rounding); False (or ``NNLAB_EXACT=1``) keeps every result
             bit-identical to it.
@@ -338,6 +357,8 @@ class FastTrainer:
         fused: bool = True,
         dtype: np.dtype | type | None = None,
         compiled: bool = True,
+        l1: float = 0.0,
+        bn_momentum: float = 0.9,
     ):
         L = num_layers(params)
         self.L = L
@@ -351,6 +372,7 @@ class FastTrainer:
         self._dropout_units = sum(d for d, drop in zip(self.dims[1:], self.dropout, strict=False)
                                   if drop)
         self.lambd = float(lambd)
+        self.l1 = check_l1(l1)
         self.loss = resolve_loss(self.activations[-1], loss)
         self.fused = bool(fused) and get_loss(self.loss).link == self.activations[-1]
         if isinstance(optimizer, str):
@@ -360,11 +382,15 @@ class FastTrainer:
         self.optimizer = optimizer
         self.hyper = dict(optimizer.hyperparams)
         self.t = 0
+        #: Per layer: batch-normalized (params hold gamma{l}); β_bn of the running statistics.
+        self.bn = [*check_batch_norm(None, params, L), False]
+        self.bn_momentum = check_bn_momentum(bn_momentum)
 
-        # θ laid out [W1 ... WL, b1 ... bL] (nnlab's one layout); dθ, v and s alike.
+        # θ laid out [W1 ... WL, b1 ... bL, γ..., β...] (nnlab's one layout); dθ, v, s alike.
         keys = parameter_keys(params)
         shapes = {f"W{l}": (self.dims[l], self.dims[l - 1]) for l in range(1, L + 1)}
-        shapes.update({f"b{l}": (self.dims[l], 1) for l in range(1, L + 1)})
+        shapes.update({f"{p}{l}": (self.dims[l], 1) for l in range(1, L + 1)
+                       for p in ("b", "gamma", "beta")})
         for k in keys:
             if tuple(np.shape(params[k])) != shapes[k]:
                 raise ValueError(f"{k} has shape {np.shape(params[k])}, expected {shapes[k]}")
@@ -377,15 +403,23 @@ class FastTrainer:
         self.n_weights = sum(shapes[f"W{l}"][0] * shapes[f"W{l}"][1] for l in range(1, L + 1))
         self.theta = np.empty(self.size, self.dtype)
         self.grad = np.zeros(self.size, self.dtype)
-        # The textbook's key order: W1, b1, W2, b2, ...
-        self.keys = [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")]
+        # The textbook's key order: W1, b1, W2, b2, ... (W1, gamma1, beta1 with batch norm)
+        self.keys = [k for l in range(1, L + 1)
+                     for k in ((f"W{l}", f"gamma{l}", f"beta{l}") if self.bn[l - 1]
+                               else (f"W{l}", f"b{l}"))]
         self._params: Params = self._views(self.theta)
         for k in self.keys:
             self._params[k][...] = params[k]
         self.W = [self._params[f"W{l}"] for l in range(1, L + 1)]
-        self.b = [self._params[f"b{l}"] for l in range(1, L + 1)]
         self.dW = [self._view(self.grad, f"W{l}") for l in range(1, L + 1)]
-        self.db = [self._view(self.grad, f"b{l}") for l in range(1, L + 1)]
+        #: b[l], db[l] (None for a batch-normalized layer); γ, β, dγ, dβ (None for the others)
+        self.b, self.db = self._layer_views("b", False)
+        self.gamma, self.dgamma = self._layer_views("gamma", True)
+        self.beta, self.dbeta = self._layer_views("beta", True)
+        #: The running statistics (not trained, so not in θ): arrays of their own, in params.
+        self._running = {k: np.array(params[k], dtype=self.dtype) for k in running_keys(params)}
+        self._params.update(self._running)
+        self._prev_running = {k: np.empty_like(v) for k, v in self._running.items()}
         name = optimizer.name
         self.v = np.zeros(self.size, self.dtype) if name in ("momentum", "adam") else None
         self.s = np.zeros(self.size, self.dtype) if name in ("rmsprop", "adam") else None
@@ -398,8 +432,8 @@ class FastTrainer:
             self._update = FastTrainer._update_compiled
             self._hp = np.zeros(_kernels.HP_SIZE, self.dtype)
         #: Whether ``run_batches`` runs whole epochs compiled (``_rounded.run_batches``).
-        self.compiled = whole_epochs(self.dims, self.activations, self.loss, self.fused,
-                                     compiled)
+        self.compiled = not any(self.bn) and whole_epochs(self.dims, self.activations,
+                                                          self.loss, self.fused, compiled)
         if self.compiled:
             self._setup_compiled()
         #: Results equal to the textbook's to rounding allowed: Adam's update in another form
@@ -419,7 +453,8 @@ class FastTrainer:
         self._forward_fns = [_FORWARD[a] for a in self.activations]
         self._dual: _DualFirstLayer | None = None
         #: relu layers whose bias + activation (and derivative) run as one compiled pass
-        self._fused_relu = [self.kernels and a == "relu" for a in self.activations]
+        self._fused_relu = [self.kernels and a == "relu" and not bn
+                            for a, bn in zip(self.activations, self.bn, strict=True)]
         self._backward_fns = [_BACKWARD[a] for a in self.activations]
         if self.kernels:  # tanh's and sigmoid's derivatives as one exact pass each
             exact_bwd = {"tanh": _kernels.tanh_backward, "sigmoid": _kernels.sigmoid_backward}
@@ -440,6 +475,7 @@ class FastTrainer:
         self._betas = (float(h.get("beta1", h.get("beta", 0.0))), float(h.get("beta2", 0.0)))
         net_hp = np.zeros(_rounded.NET_HP_SIZE, self.dtype)
         net_hp[_rounded.NET_LAMBD] = self.lambd
+        net_hp[_rounded.NET_L1] = self.l1
         net_hp[_rounded.NET_EPS] = h.get("epsilon", 0.0)
         net_hp[_rounded.NET_HALF] = 0.5
         net_hp[_rounded.NET_ONE] = 1.0
@@ -598,6 +634,13 @@ class FastTrainer:
 
     # -- views and state -----------------------------------------------------------------------
 
+    def _layer_views(self, name: str, bn: bool) -> tuple[list[Any], list[Any]]:
+        """Per layer, the views of parameter ``name`` (b, gamma, beta) in θ and dθ: for the
+        layers whose batch norm is ``bn``, None for the others."""
+        keys = [f"{name}{l}" if self.bn[l - 1] == bn else None for l in range(1, self.L + 1)]
+        return ([None if k is None else self._params[k] for k in keys],
+                [None if k is None else self._view(self.grad, k) for k in keys])
+
     def _view(self, buffer: np.ndarray, key: str) -> np.ndarray:
         start, stop, shape = self._offsets[key]
         return buffer[start:stop].reshape(shape)
@@ -606,9 +649,11 @@ class FastTrainer:
         return {k: self._view(buffer, k) for k in self.keys}
 
     def set_params(self, params: Mapping[str, np.ndarray]) -> None:
-        """Copy ``params`` into the parameter buffer."""
+        """Copy ``params`` into the parameter buffer (and the running statistics)."""
         for k in self.keys:
             self.params[k][...] = params[k]
+        for k, running in self._running.items():
+            running[...] = params[k]
 
     def optimizer_state(self) -> Any:
         """The optimizer's state as the textbook's NamedTuple (copies of the buffers)."""
@@ -652,7 +697,9 @@ class FastTrainer:
     def state(self) -> tuple[Params, Any]:
         """Copies of the parameters and of the optimizer state, as the textbook keeps them."""
         self.params  # noqa: B018 - forms W[1] when it is carried in the span of the data
-        return self._copies(self.theta), self.optimizer_state()
+        params = self._copies(self.theta)
+        params.update({k: v.copy() for k, v in self._running.items()})
+        return params, self.optimizer_state()
 
     def load_state(self, params: Mapping[str, np.ndarray], opt_state: Any) -> None:
         """Copy ``params`` and a textbook optimizer state into the buffers."""
@@ -665,10 +712,20 @@ class FastTrainer:
         self._dual_wanted = True
         self.path = DUAL
 
-    def bind(self, X: np.ndarray, Y: np.ndarray) -> None:
+    #: The current batch's normalized sample weights w̃ ``(1, m)`` (None: no weights).
+    _w_tilde: np.ndarray | None = None
+
+    def bind(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None
+             ) -> None:
         """The training data, X ``(n_x, m)`` and Y ``(n_y, m)`` in the trainer's dtype: kept as
         given for the full batch, and as ``(m, n_x)`` rows for mini-batches (a shuffle gathers
-        whole rows; each batch is the ``.T`` view of a slice of rows)."""
+        whole rows; each batch is the ``.T`` view of a slice of rows). ``sample_weight``
+        ``(m,)``: a weight per example (``nnlab.weights``), taken by the in-place steps only
+        (``explain_path(weighted=True)`` never picks the compiled or dual path)."""
+        if sample_weight is not None and (self.compiled or self._dual_wanted):
+            raise ValueError("sample weights need the in-place steps: build the trainer with "
+                             "compiled=False (explain_path(weighted=True) does)")
+        self._sw = None if sample_weight is None else np.asarray(sample_weight, self.dtype)
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
         if Y.dtype != self.dtype:
@@ -720,6 +777,8 @@ class FastTrainer:
     def _save(self) -> Any:
         """The state before an epoch (into preallocated buffers), for ``_restore``."""
         np.copyto(self._prev, self.theta)
+        for k, running in self._running.items():
+            np.copyto(self._prev_running[k], running)
         if self._prev_v is not None and self.v is not None:
             np.copyto(self._prev_v, self.v)
         if self._prev_s is not None and self.s is not None:
@@ -729,6 +788,8 @@ class FastTrainer:
     def _restore(self, saved: Any) -> None:
         self.t, C = saved
         np.copyto(self.theta, self._prev)
+        for k, running in self._running.items():
+            np.copyto(running, self._prev_running[k])
         if self._prev_v is not None and self.v is not None:
             np.copyto(self.v, self._prev_v)
         if self._prev_s is not None and self.s is not None:
@@ -773,11 +834,13 @@ class FastTrainer:
         step = plan.first_step
         costs: list[float] = []
         corrects: list[float] = []
-        plain = not (draws or plan.accuracy or plan.on_batch is not None)
+        plain = not (draws or plan.accuracy or plan.on_batch is not None
+                     or self._sw is not None)
         step_on, record, isfinite = self._step, costs.append, math.isfinite
         for order in plan.orders:
             saved = None if full is not None else self._save()
             batches = full if full is not None else self._batches(order, plan.batch_size)
+            weights = self._batch_weights(order, plan.batch_size)
             first, batches = plan.start, batches[plan.start:]  # (start: one order only)
             total, stopped = 0.0, False  # Σ cost · m_b, to tell a non-finite epoch cost
             if plain:  # (the loop below, without what this plan does not ask for)
@@ -793,7 +856,8 @@ class FastTrainer:
                 if draws:
                     rng = check_random_state(plan.dropout_rng(step) if plan.dropout_rng
                                              is not None else plan.rng)
-                cost = self._step(X_batch, Y_batch, lr, rng)
+                cost = self._step(X_batch, Y_batch, lr, rng,
+                                  None if weights is None else weights[b])
                 step += 1
                 costs.append(cost)
                 if plan.accuracy:
@@ -904,7 +968,8 @@ class FastTrainer:
         if w is None:
             if len(self._work) > 4:
                 self._work.clear()
-            w = self._work[m] = _Work(self.dims, m, self.dtype, self.dropout, self.kernels)
+            w = self._work[m] = _Work(self.dims, m, self.dtype, self.dropout, self.kernels,
+                                      self.bn)
         return w
 
     # -- one step ------------------------------------------------------------------------------
@@ -936,18 +1001,59 @@ class FastTrainer:
         with np.errstate(over="ignore"):
             return self._step(X, Y, lr, gen)
 
-    def _step(self, X: np.ndarray, Y: np.ndarray, lr: float, rng: Rng | None) -> float:
+    def _batch_weights(self, order: np.ndarray | None, batch_size: int
+                       ) -> list[np.ndarray] | None:
+        """An epoch's batches' sample weights, in ``_batches``'s order (None: no weights)."""
+        sw = self._sw
+        if sw is None:
+            return None
+        if order is not None:
+            sw = sw[order]
+        return [sw[k : k + batch_size] for k in range(0, self._m, batch_size)]
+
+    def _step(self, X: np.ndarray, Y: np.ndarray, lr: float, rng: Rng | None,
+              sample_weight: np.ndarray | None = None) -> float:
+        if sample_weight is not None:
+            return self._weighted_step(X, Y, lr, rng, sample_weight)
         w = self._last = self._work_for(X.shape[1])
         AL = self._forward(X, w, rng)
         cost = self._cost(AL, Y, w)
         if self.lambd:
             cost = cost + l2_penalty(self.params, self.lambd, w.m)
+        if self.l1:
+            cost = cost + l1_penalty(self.params, self.l1, w.m)
         cost = float(self.dtype.type(cost))
         if not math.isfinite(cost * w.m):  # no update: the loop goes back to before it anyway
             return cost
         self._backward(X, Y, w)
         self.t += 1
         self._update(self, lr, w)
+        if self._running:
+            self._update_running_stats(w)
+        return cost
+
+    def _weighted_step(self, X: np.ndarray, Y: np.ndarray, lr: float, rng: Rng | None,
+                       sample_weight: np.ndarray) -> float:
+        """``_step`` with a weight per example (``nnlab.weights``): the weighted cost, dZ[L]'s
+        columns scaled by w̃ = (m/s) w, and λ, λ1 by m/s for the update."""
+        w = self._last = self._work_for(X.shape[1])
+        AL = self._forward(X, w, rng)
+        cost = float(self.dtype.type(compute_cost(
+            AL, Y, self.params, self.lambd, loss=self.loss, l1=self.l1,
+            sample_weight=sample_weight)))
+        if not math.isfinite(cost * w.m):
+            return cost
+        self._w_tilde, scale = normalized(sample_weight, w.m)
+        lambd, l1 = self.lambd, self.l1
+        try:
+            self._backward(X, Y, w)
+            self.lambd, self.l1 = lambd * scale, l1 * scale
+            self.t += 1
+            self._update(self, lr, w)
+            if self._running:
+                self._update_running_stats(w)
+        finally:
+            self._w_tilde, self.lambd, self.l1 = None, lambd, l1
         return cost
 
     def _forward(self, X: np.ndarray, w: _Work, rng: Rng | None) -> np.ndarray:
@@ -959,7 +1065,10 @@ class FastTrainer:
                 np.copyto(Z, self._dual.P)  # Z[1] - b[1] = W[1] X, kept up to date
             else:
                 np.matmul(self.W[l], A_prev, out=Z)
-            if self._fused_relu[l]:
+            if self.bn[l]:  # Z̃ = γ ⊙ Z_norm + β in place of Z + b
+                self._batchnorm_forward(l, Z, w)
+                self._forward_fns[l](Z, w.tmp[l], w.row)
+            elif self._fused_relu[l]:
                 _kernels.bias_relu(Z, self.b[l])  # the same two operations, one pass
             else:
                 np.add(Z, self.b[l], out=Z)
@@ -975,6 +1084,60 @@ class FastTrainer:
                 A_prev = Z
         return A_prev
 
+    def _batchnorm_forward(self, l: int, Z: np.ndarray, w: _Work) -> None:
+        """Z = W[l] A[l-1] -> Z̃ = γ ⊙ Z_norm + β in place, with the operations of
+        ``layers.batchnorm_forward`` in its order: μ = (1/m) Σ_i Z, σ² = (1/m) Σ_i (Z - μ)²,
+        Z_norm = (Z - μ) · 1/√(σ² + ε) (kept for the backward pass, μ and σ² for the running
+        statistics)."""
+        mu, var, inv_std, Z_norm, tmp = w.mu[l], w.var[l], w.inv_std[l], w.Z_norm[l], w.tmp[l]
+        assert mu is not None and var is not None and inv_std is not None and Z_norm is not None
+        np.add.reduce(Z, axis=1, keepdims=True, out=mu)
+        np.multiply(w.inv_m, mu, out=mu)
+        np.subtract(Z, mu, out=Z_norm)  # Z - μ
+        np.square(Z_norm, out=tmp)
+        np.add.reduce(tmp, axis=1, keepdims=True, out=var)
+        np.multiply(w.inv_m, var, out=var)
+        np.add(var, self._scalar(BN_EPSILON), out=inv_std)
+        np.sqrt(inv_std, out=inv_std)
+        np.divide(1, inv_std, out=inv_std)
+        np.multiply(Z_norm, inv_std, out=Z_norm)
+        np.multiply(self.gamma[l], Z_norm, out=Z)
+        np.add(Z, self.beta[l], out=Z)
+
+    def _batchnorm_backward(self, l: int, dZ: np.ndarray, w: _Work) -> None:
+        """dZ̃ -> dZ in place, dβ = Σ_i dZ̃ and dγ = Σ_i dZ̃ ⊙ Z_norm into dθ (times 1/m in the
+        update, as db): ``layers.batchnorm_backward``'s operations in its order,
+        dZ = (γ · 1/√(σ² + ε) / m) ⊙ (m dZ̃ - dβ - Z_norm ⊙ dγ)."""
+        Z_norm, inv_std, col, tmp = w.Z_norm[l], w.inv_std[l], w.col[l], w.tmp[l]
+        dgamma, dbeta = self.dgamma[l], self.dbeta[l]
+        assert Z_norm is not None and inv_std is not None and col is not None
+        np.add.reduce(dZ, axis=1, keepdims=True, out=dbeta)
+        np.multiply(dZ, Z_norm, out=tmp)
+        np.add.reduce(tmp, axis=1, keepdims=True, out=dgamma)
+        np.multiply(self.gamma[l], inv_std, out=col)
+        np.divide(col, w.m, out=col)
+        np.multiply(w.m, dZ, out=dZ)
+        np.subtract(dZ, dbeta, out=dZ)
+        np.multiply(Z_norm, dgamma, out=tmp)
+        np.subtract(dZ, tmp, out=dZ)
+        np.multiply(col, dZ, out=dZ)
+
+    def _update_running_stats(self, w: _Work) -> None:
+        """After an update: μ_run = β_bn μ_run + (1 - β_bn) μ, σ²_run alike, with the batch's
+        μ, σ² (``network.update_running_stats``'s operations)."""
+        b, one_minus_b = self._scalar(self.bn_momentum), self._scalar(1 - self.bn_momentum)
+        for l in range(self.L - 1):
+            if not self.bn[l]:
+                continue
+            col = w.col[l]
+            assert col is not None
+            for name, stat in (("mean", w.mu[l]), ("var", w.var[l])):
+                assert stat is not None
+                running = self._running[f"running_{name}{l + 1}"]
+                np.multiply(b, running, out=running)
+                np.multiply(one_minus_b, stat, out=col)
+                np.add(running, col, out=running)
+
     def _backward(self, X: np.ndarray, Y: np.ndarray, w: _Work) -> None:
         """dZ[L] = A[L] - Y (fused) or dA[L] * g'(Z[L]); then for l = L..1:
         dW[l] = dZ[l] A[l-1]^T,  db[l] = Σ_i dZ[l]  (both times 1/m, in the update),
@@ -985,9 +1148,14 @@ class FastTrainer:
         else:
             dZ[...] = get_loss(self.loss).gradient(AL, Y)
             self._backward_fns[-1](dZ, AL, w.tmp[-1], w.row)
+        if self._w_tilde is not None:  # sample weights: dZ[L](i) *= w̃_i
+            np.multiply(dZ, self._w_tilde, out=dZ)
         db_done = False  # db[l] summed with relu's derivative (relu_backward_sum)
         for l in range(L - 1, -1, -1):
             A_prev = X if l == 0 else w.out[l - 1]
+            if self.bn[l]:  # dZ holds dZ̃[l]: dγ, dβ, then dZ[l] through μ and σ²
+                self._batchnorm_backward(l, dZ, w)
+                db_done = True  # (no b[l])
             if l == 0 and self._dual is not None:
                 self._dual.dZ1 = dZ  # dW[1] = dZ[1] X^T is never formed (see _DualFirstLayer)
             else:
@@ -1037,11 +1205,18 @@ class FastTrainer:
         return blocks
 
     def _finish_gradient(self, g: np.ndarray, weights: tuple | None, w: _Work) -> None:
-        """dθ = (1/m) dθ;  dW += (λ/m) W  (the textbook's ``dW + (λ W) / m``)."""
+        """dθ = (1/m) dθ;  dW += (λ/m) W  (the textbook's ``dW + (λ W) / m``);
+        dW += (λ1/m) sign(W)  (the textbook's ``dW + (λ1 sign(W)) / m``)."""
         np.multiply(g, w.inv_m, out=g)
         if self.lambd and weights is not None:
             W, dW, t = weights
             np.multiply(W, self.lambd, out=t)
+            np.divide(t, w.m, out=t)
+            np.add(dW, t, out=dW)
+        if self.l1 and weights is not None:
+            W, dW, t = weights
+            np.sign(W, out=t)
+            np.multiply(t, self.l1, out=t)
             np.divide(t, w.m, out=t)
             np.add(dW, t, out=dW)
 
@@ -1058,9 +1233,9 @@ class FastTrainer:
         if self._rounded_adam:
             kernel = _rounded.adam_rounded
             lr, eps = lr * math.sqrt(c2) / c1, eps * math.sqrt(c2)
-        hp[:] = (w.inv_m, self.lambd, w.m, lr, b1, 1 - b1, b2, 1 - b2, c1, c2, eps)
+        hp[:] = (w.inv_m, self.lambd, w.m, lr, b1, 1 - b1, b2, 1 - b2, c1, c2, eps, self.l1)
         _kernels.update(kernel, self.theta, self.grad, self.v, self.s, hp, self.n_weights,
-                        bool(self.lambd))
+                        bool(self.lambd), bool(self.l1))
 
     def _update_gd(self, lr: float, w: _Work) -> None:
         """θ -= α g."""

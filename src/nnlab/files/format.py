@@ -634,13 +634,25 @@ def _parse_config(path: Path, raw: bytes) -> dict[str, Any]:
 # Parameters: W1, b1, ..., WL, bL
 
 
+#: A batch-normalized layer's arrays in place of its ``b{l}``: γ, β and the running statistics.
+BATCH_NORM_ARRAYS = ("gamma", "beta", "running_mean", "running_var")
+
+
 def check_params_shapes(params: Mapping[str, np.ndarray], where: str = "params") -> list[int]:
     """Check that W1, b1, ..., WL, bL chain up: W[l] is (n[l], n[l-1]), b[l] is (n[l], 1).
+    A batch-normalized layer has, instead of ``b{l}``, ``gamma{l}``, ``beta{l}``,
+    ``running_mean{l}`` and ``running_var{l}``, each (n[l], 1).
 
     Returns the layer sizes ``[n_x, n_1, ..., n_L]``.
+
+    >>> check_params_shapes({"W1": np.zeros((3, 2)), "b1": np.zeros((3, 1))})
+    [2, 3]
     """
     L = sum(1 for k in params if k.startswith("W"))
-    expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
+    norm = [f"W{l}" in params and f"gamma{l}" in params for l in range(1, L + 1)]
+    expected = {f"W{l}" for l in range(1, L + 1)}
+    for l, bn in enumerate(norm, start=1):
+        expected |= {f"{p}{l}" for p in BATCH_NORM_ARRAYS} if bn else {f"b{l}"}
     if L == 0 or set(params) != expected:
         raise ModelFileError(
             f"{where}: expected parameters {sorted(expected) or ['W1', 'b1']}, "
@@ -648,14 +660,19 @@ def check_params_shapes(params: Mapping[str, np.ndarray], where: str = "params")
         )
     dims = [params["W1"].shape[1] if params["W1"].ndim == 2 else -1]
     for l in range(1, L + 1):
-        W, b = params[f"W{l}"], params[f"b{l}"]
-        if W.ndim != 2 or W.shape[1] != dims[-1] or W.shape[0] < 1 or b.shape != (W.shape[0], 1):
+        W = params[f"W{l}"]
+        others = [f"{p}{l}" for p in BATCH_NORM_ARRAYS] if norm[l - 1] else [f"b{l}"]
+        if W.ndim != 2 or W.shape[1] != dims[-1] or W.shape[0] < 1 or any(
+                params[k].shape != (W.shape[0], 1) for k in others):
+            shapes = " and ".join(f"{k} {params[k].shape}" for k in [f"W{l}", *others])
             raise ModelFileError(
-                f"{where}: W{l} {W.shape} and b{l} {b.shape} do not fit layer {l - 1}'s "
-                f"size {dims[-1]}"
+                f"{where}: {shapes} do not fit layer {l - 1}'s size {dims[-1]}"
             )
-        if not np.issubdtype(W.dtype, np.floating) or W.dtype != b.dtype:
-            raise ModelFileError(f"{where}: W{l} and b{l} must share one float dtype")
+        if not np.issubdtype(W.dtype, np.floating) or any(
+                params[k].dtype != W.dtype for k in others):
+            names = [f"W{l}", *others]
+            raise ModelFileError(f"{where}: {', '.join(names[:-1])} and {names[-1]} must share "
+                                 "one float dtype")
         dims.append(W.shape[0])
     return dims
 

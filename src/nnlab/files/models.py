@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 import warnings
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,7 @@ import numpy as np
 from ..callbacks import Callback, EarlyStopping, _monitored, _Plateau
 from ..model import Dense, GlorotUniform, History, Model, make_optimizer
 from .format import (
+    BATCH_NORM_ARRAYS,
     ModelFileError,
     atomic_write_files,
     check_params_shapes,
@@ -62,8 +64,11 @@ def _layer_to_json(layer: Dense) -> dict[str, Any]:
             f"cannot save a layer whose init is the callable {layer.init_name!r}: only named "
             "initializers can be written to a model file"
         )
-    return {"units": int(layer.units), "activation": layer.activation, "init": init,
-            "keep_prob": float(layer.keep_prob), "init_scale": layer.init_scale}
+    doc = {"units": int(layer.units), "activation": layer.activation, "init": init,
+           "keep_prob": float(layer.keep_prob), "init_scale": layer.init_scale}
+    if layer.batch_norm:  # (only then: a file without batch norm is written as before)
+        doc["batch_norm"] = True
+    return doc
 
 
 def _layer_from_json(doc: Mapping[str, Any]) -> Dense:
@@ -72,8 +77,12 @@ def _layer_from_json(doc: Mapping[str, Any]) -> Dense:
         if init.get("name") != "glorot_uniform":
             raise ValueError(f"unknown initializer {init!r}")
         init = GlorotUniform(float(init["factor"]))
+    batch_norm = doc.get("batch_norm", False)  # files written before batch norm have none
+    if not isinstance(batch_norm, bool):
+        raise ValueError(f"batch_norm={batch_norm!r:.40} is not true or false")
     return Dense(int(doc["units"]), doc["activation"], init=init,
-                 keep_prob=float(doc["keep_prob"]), init_scale=doc.get("init_scale"))
+                 keep_prob=float(doc["keep_prob"]), init_scale=doc.get("init_scale"),
+                 batch_norm=batch_norm)
 
 
 def model_to_json(model: Model) -> dict[str, Any]:
@@ -85,8 +94,18 @@ def model_to_json(model: Model) -> dict[str, Any]:
         "optimizer": {"name": model.optimizer.name, "hyperparams": hp},
         "learning_rate": model.learning_rate,
         "l2": float(model.l2),
+        **({} if getattr(model, "bn_momentum", 0.9) == 0.9 else  # (written only when set)
+           {"bn_momentum": float(model.bn_momentum)}),
+        **({"l1": float(model.l1)} if getattr(model, "l1", 0.0) else {}),  # (only when set)
         "fused": bool(model.fused),
     }
+
+
+def _number(value: Any, name: str) -> float:
+    """A finite number from a file's JSON (a ValueError naming it otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name}={value!r:.40} is not a number")
+    return float(value)
 
 
 def model_from_json(doc: Mapping[str, Any], where: str = "model file") -> Model:
@@ -103,7 +122,9 @@ def model_from_json(doc: Mapping[str, Any], where: str = "model file") -> Model:
         hp = dict(opt["hyperparams"])
         optimizer = make_optimizer(opt["name"], **hp)
         model = Model(layers, loss=doc["loss"], optimizer=optimizer, l2=float(doc["l2"]),
-                      fused=bool(doc.get("fused", True)), random_state=0)
+                      l1=float(doc.get("l1", 0.0)),
+                      fused=bool(doc.get("fused", True)), random_state=0,
+                      bn_momentum=_number(doc.get("bn_momentum", 0.9), "bn_momentum"))
         lr = doc.get("learning_rate")
         if lr is not None:
             if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
@@ -114,16 +135,28 @@ def model_from_json(doc: Mapping[str, Any], where: str = "model file") -> Model:
     return model
 
 
+#: The names of a model's arrays: W{l}, b{l}, and a batch-normalized layer's (``format``).
+_PARAM_NAME = re.compile("(W|b|{})[0-9]+".format("|".join(BATCH_NORM_ARRAYS)))
+
+
 def _set_params(model: Model, arrays: Mapping[str, np.ndarray], where: str) -> None:
-    params = {k: v for k, v in arrays.items() if k[:1] in "Wb" and k[1:].isdigit()}
+    params = {k: v for k, v in arrays.items() if _PARAM_NAME.fullmatch(k)}
     dims = check_params_shapes(params, where)
     expected = [layer.units for layer in model.layers]
     if dims[1:] != expected:
         raise ModelFileError(
             f"{where}: the weights' layer sizes {dims[1:]} do not match the layers {expected}"
         )
+    for l, layer in enumerate(model.layers, start=1):
+        if (f"gamma{l}" in params) != bool(layer.batch_norm):
+            raise ModelFileError(
+                f"{where}: layer {l} is {'' if layer.batch_norm else 'not '}batch-normalized "
+                f"but the file holds {'no ' if layer.batch_norm else ''}gamma{l}, beta{l} and "
+                "running statistics for it")
     if not all(np.all(np.isfinite(v)) for v in params.values()):
         raise ModelFileError(f"{where}: holds NaN or infinite weights")
+    if any(np.any(v < 0) for k, v in params.items() if k.startswith("running_var")):
+        raise ModelFileError(f"{where}: a running variance (running_var) is negative")
     model.params = {k: np.array(v) for k, v in params.items()}
     model.opt_state = model.optimizer.init(model.params)
 
@@ -395,10 +428,14 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[Model, dict[str, Any]]:
         opt_arrays = {k: v for k, v in arrays.items() if k.startswith("opt.")}
         state = optimizer_state_from_arrays(opt_arrays, config["optimizer_state"])
         assert model.params is not None  # set by _set_params
+        fresh = model.opt_state  # the optimizer's state for these params, from _set_params
         for field in state._fields:
             value = getattr(state, field)
+            # the arrays the optimizer keeps (its state for the trained parameters)
+            keys = getattr(fresh, field) if isinstance(getattr(fresh, field, None), dict) \
+                else model.params
             if isinstance(value, dict) and (
-                set(value) != set(model.params)
+                set(value) != set(keys)
                 or any(value[k].shape != model.params[k].shape for k in value)
             ):
                 raise ModelFileError(f"optimizer state {field} does not match the weights")
@@ -615,8 +652,9 @@ def _from_json_value(doc: Any) -> Any:
     return doc
 
 
-def save_estimator(est: Any, path: str | os.PathLike) -> None:
-    """Write a fitted nnlab estimator: its parameters, fitted attributes and network."""
+def estimator_config(est: Any) -> dict[str, Any]:
+    """What an estimator file's config holds (``save_estimator``): its kind, class, parameters,
+    fitted attributes and network (JSON-able); a ``ValueError`` for anything else."""
     name = type(est).__name__
     if name not in _ESTIMATORS or not hasattr(est, "model_"):
         raise ValueError(f"expected a fitted nnlab estimator ({', '.join(_ESTIMATORS)})")
@@ -627,6 +665,12 @@ def save_estimator(est: Any, path: str | os.PathLike) -> None:
               "model": model_to_json(est.model_)}
     if getattr(est, "_label_binarizer", None) is not None:
         config["label_type"] = est._label_binarizer.y_type_
+    return config
+
+
+def save_estimator(est: Any, path: str | os.PathLike) -> None:
+    """Write a fitted nnlab estimator: its parameters, fitted attributes and network."""
+    config = estimator_config(est)
     save_arrays(path, dict(est.model_.params), config)
 
 
@@ -734,11 +778,17 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
 def load(path: str | os.PathLike) -> Any:
     """Load any nnlab file: a ``Model`` (model or checkpoint files), an estimator, or for a
-    ``params`` file the ``(params, config)`` pair. A folder means its ``model.npz``."""
+    ``params`` file the ``(params, config)`` pair. A folder means its ``model.npz``; a
+    ``.safetensors`` file is one that ``nnlab export`` wrote (``nnlab.files.tensorfile``)."""
     path = Path(path)
     if path.is_dir():
         path = path / "model.npz"
-    arrays, config = load_arrays(path)  # read once, then built by kind
+    if path.suffix.lower() == ".safetensors":
+        from .tensorfile import load_safetensors
+
+        arrays, config = load_safetensors(path)
+    else:
+        arrays, config = load_arrays(path)  # read once, then built by kind
     kind = config.get("kind")
     if kind in ("model", "checkpoint"):
         return _model_from(path, arrays, config)

@@ -111,6 +111,9 @@ class TrainConfig:
             stochastic descent.
         epochs: passes over the training data.
         l2: λ of the L2 term;  keep_prob: dropout's keep probability (one, or one per hidden layer).
+        l1: λ1 of the L1 term (λ1/m) Σ ||W[l]||₁ (0: none), beside or instead of L2.
+        batch_norm: batch-normalize the hidden layers (True / False for all, or one per hidden
+            layer): such a layer has γ[l], β[l] and no b[l], and predicts with the running μ, σ².
         val_split: fraction of the examples held out for validation.
         early_stopping: stop after this many epochs without a better validation loss (0: off).
         seed: seeds every random choice of the run.
@@ -138,7 +141,9 @@ class TrainConfig:
     batch_size: int | None = 64
     epochs: int = 100
     l2: float = 0.0
+    l1: float = 0.0
     keep_prob: float | list[float] = 1.0
+    batch_norm: bool | list[bool] = False
     val_split: float = 0.0
     early_stopping: int = 0
     seed: int = 0
@@ -153,7 +158,8 @@ class TrainConfig:
         """Check every value against ``CONSTRAINTS``, then the rules that tie settings together;
         raise ``ConfigError`` naming the first bad one."""
         check("layers", self.layers)  # first: the per-layer settings count on it
-        for key, what in (("activation", "names"), ("keep_prob", "values")):
+        for key, what in (("activation", "names"), ("keep_prob", "values"),
+                          ("batch_norm", "values")):
             value = getattr(self, key)
             if isinstance(value, list) and len(value) != len(self.layers):
                 raise ConfigError(
@@ -192,6 +198,12 @@ class TrainConfig:
             return [float(k) for k in self.keep_prob]
         return [float(self.keep_prob)] * len(self.layers)
 
+    def batch_norms(self) -> list[bool]:
+        """Whether each hidden layer is batch-normalized."""
+        if isinstance(self.batch_norm, list):
+            return [bool(b) for b in self.batch_norm]
+        return [bool(self.batch_norm)] * len(self.layers)
+
     def optimizer_hyperparams(self) -> dict[str, Any]:
         """The keyword arguments of ``nnlab.optimizers.<optimizer>`` (from ``lr``, ``beta``, ...:
         see ``nnlab.optimizers.optimizer_hyperparams``)."""
@@ -210,6 +222,12 @@ class TrainConfig:
         data = dataclasses.asdict(self)
         if data["batch_size"] is None:
             data["batch_size"] = FULL_BATCH
+        for key, default in OMITTED_AT_DEFAULT.items():
+            value = data.get(key)
+            if value is default or (  # (settings written before the key existed read alike)
+                    isinstance(default, float) and not isinstance(value, bool)
+                    and isinstance(value, int | float) and value == default):
+                del data[key]
         return {k: v for k, v in data.items() if v is not None}
 
     def to_toml(self) -> str:
@@ -418,6 +436,22 @@ class PerLayer:
         return self.each.check(name, value)
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A switch: true or false (not 0 / 1, not a string).
+
+    >>> Flag().check("batch_norm", "yes")
+    Traceback (most recent call last):
+    ...
+    nnlab.runs.config.ConfigError: batch_norm='yes' must be true or false
+    """
+
+    def check(self, name: str, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}={value!r} must be true or false")
+        return value
+
+
 class FeatureNames:
     """Input feature maps' names (``nnlab.features``)."""
 
@@ -456,12 +490,18 @@ CONSTRAINTS: dict[str, Constraint] = {
     "batch_size": Interval(int, 1, _MANY),
     "epochs": Interval(int, 0, _MANY),
     "l2": Interval(float, 0.0, 1e6),
+    "l1": Interval(float, 0.0, 1e6),
     "keep_prob": PerLayer(Interval(float, 0.0, 1.0, closed="right")),
+    "batch_norm": PerLayer(Flag()),
     "val_split": Interval(float, 0.0, 1.0, closed="left"),
     "early_stopping": Interval(int, 0, _MANY),
     "seed": Interval(int, 0, 2**32 - 1),
     "features": FeatureNames(),
 }
+
+#: Settings that ``to_dict`` leaves out at their default: the settings (and the sweeps' trial
+#: ids, a digest of them) of runs that do not use them stay as they were before they existed.
+OMITTED_AT_DEFAULT: dict[str, Any] = {"l1": 0.0, "batch_norm": False}
 
 #: The settings that may be None (typed ``... | None``): None passes their check.
 OPTIONAL: frozenset[str] = frozenset(
@@ -486,7 +526,7 @@ def check(name: str, value: Any) -> Any:
 
 
 __all__ = [
-    "CONSTRAINTS", "FULL_BATCH", "MAX_NESTING", "OPTIONAL", "ConfigError", "Constraint",
-    "FeatureNames", "Interval", "Options", "PerLayer", "Text", "TrainConfig", "check",
-    "check_nesting", "nesting_depth",
+    "CONSTRAINTS", "FULL_BATCH", "MAX_NESTING", "OMITTED_AT_DEFAULT", "OPTIONAL", "ConfigError",
+    "Constraint", "FeatureNames", "Flag", "Interval", "Options", "PerLayer", "Text", "TrainConfig",
+    "check", "check_nesting", "nesting_depth",
 ]

@@ -139,9 +139,10 @@ def build_model(config: TrainConfig, n_features: int, task: str, n_classes: int)
     (1 sigmoid unit for two classes, k softmax units for k classes, 1 identity unit for
     regression, unless ``config.output`` says otherwise)."""
     acts, kps = config.hidden_activations(), config.keep_probs()
+    norms = config.batch_norms()
     layers = [
-        Dense(n, a, init=config.init, keep_prob=k, init_scale=config.init_scale)
-        for n, a, k in zip(config.layers, acts, kps, strict=True)
+        Dense(n, a, init=config.init, keep_prob=k, init_scale=config.init_scale, batch_norm=bn)
+        for n, a, k, bn in zip(config.layers, acts, kps, norms, strict=True)
     ]
     if task == "regression":
         out_units, out_act = 1, config.output or "identity"
@@ -169,8 +170,8 @@ def build_model(config: TrainConfig, n_features: int, task: str, n_classes: int)
     from ..optimizers import get_optimizer
 
     optimizer = get_optimizer(config.optimizer, **config.optimizer_hyperparams())
-    return Model(layers, optimizer=optimizer, l2=config.l2, random_state=config.seed,
-                 input_dim=n_features)
+    return Model(layers, optimizer=optimizer, l2=config.l2, l1=config.l1,
+                 random_state=config.seed, input_dim=n_features)
 
 
 def _scheduler(config: TrainConfig) -> Callback | None:
@@ -335,6 +336,8 @@ def _resumed_config(config: TrainConfig, changes: Mapping[str, Any], where: Any,
             return new.hidden_activations() == config.hidden_activations()
         if key == "keep_prob":
             return new.keep_probs() == config.keep_probs()
+        if key == "batch_norm":
+            return new.batch_norms() == config.batch_norms()
         return getattr(new, key) == getattr(config, key)
 
     changed = [k for k in changes if changes[k] is not None and k != "epochs" and not same(k)]
