@@ -310,7 +310,8 @@ def test_no_other_module_keeps_an_epoch_loop():
     # train/test splits (the playground's points, datasets/split.py's scikit-learn-equal
     # train_test_split) are not an epoch's shuffle
     found = [re.sub(r":\d+:", ":", f) for f in found if not f.startswith("datasets/split.py:")]
-    assert found == ["playground/data.py: order = np.random.RandomState(seed).permutation(m)"]
+    assert found == [
+        "playground/data.py: return np.random.RandomState(seed).permutation(m), n_test"]
 
 
 def test_the_epoch_cost_is_the_course_loops_sum_bit_for_bit():

@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nnlab.files.format import load_params
@@ -523,3 +524,185 @@ def test_three_classes_and_regression(page, tmp_path):
     counts = page.page.evaluate(SAMPLE_CLASSES, [3])
     assert all(n > 0.1 * sum(counts) for n in counts), counts
     page.screenshot(tmp_path / "csv-three-classes.png")
+
+
+# -- issue 20, part 2: 1-D regression, the network's units and weights, L1, batch norm, files ----
+
+
+DARK_PIXELS = """() => {
+    // pixels of the prediction's curve (dark grey) on the Output canvas
+    const c = document.getElementById('boundary');
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+        if (data[i] < 60 && data[i + 1] < 60 && data[i + 2] < 60) n += 1;
+    }
+    return [n, c.width];
+}"""
+
+
+def test_one_d_regression_draws_the_prediction_as_a_curve(page, tmp_path):
+    page.open("?speed=max")
+    page.page.get_by_label("Problem type").select_option("regression")
+    page.wait("window.playground.ready.output === 'identity'")
+    page.page.get_by_label("Data set").select_option("sine")
+    page.wait("window.playground.settings.dataset === 'sine'")
+    x2 = page.page.locator("#features input[value=x2]")
+    assert not x2.is_checked() and x2.is_disabled()  # y against x1 alone
+    assert page.js("window.playground.settings.features") == ["x1"]
+    assert "y against x1 alone" in page.page.text_content("#data-note")
+    dark, width = page.page.evaluate(DARK_PIXELS)
+    assert dark > width  # the curve crosses the picture
+    start = page.js("window.playground.runs[0].last.metrics.test_loss")
+    picture = page.boundary()
+    page.change("#layers .layer:nth-child(1) .units", "8")
+    page.train(400)
+    end = page.js("window.playground.runs[0].last.metrics.test_loss")
+    assert end < 0.5 * start, (start, end)
+    assert page.boundary() != picture
+    page.screenshot(tmp_path / "regression-sine.png")
+    # back to a 2-D set: x2 comes back
+    page.page.get_by_label("Data set").select_option("gaussian")
+    page.wait("window.playground.settings.dataset === 'gaussian'")
+    assert page.js("window.playground.settings.features") == ["x1", "x2"]
+    print(f"\nscreenshots: {tmp_path}")
+
+
+def canvas_point(page, x, y, selector="#network"):
+    """Page coordinates of the canvas pixel (x, y) (the canvas is drawn larger than shown)."""
+    box = page.page.locator(selector).bounding_box()
+    w, h = page.js(f"[document.querySelector('{selector}').width, "
+                   f"document.querySelector('{selector}').height]")
+    return box["x"] + x * box["width"] / w, box["y"] + y * box["height"] / h
+
+
+def test_hover_a_unit_and_edit_a_weight(page, tmp_path):
+    page.open("?dataset=xor&layers=3&batch_size=full&speed=max")
+    page.button("Step").click()
+    page.wait("window.playground.runs[0].last.epoch === 1")
+    unit = page.js("window.playground.layout.units.find(u => u.column === 1 && u.unit === 1)")
+    size = page.js("window.playground.layout.size")
+    page.page.mouse.move(*canvas_point(page, unit["x"] + size / 2, unit["y"] + size / 2))
+    page.wait("!document.getElementById('unit-view').hidden")
+    assert page.page.text_content("#unit-title") == "Layer 1, unit 2"
+    rows = page.page.locator("#unit-weights tr").all_text_contents()
+    W1 = page.js("window.playground.runs[0].last.weights[0]")
+    assert rows == [f"w from x1{W1['W'][1][0]:.3f}edit", f"w from x2{W1['W'][1][1]:.3f}edit",
+                    f"bias b{W1['b'][1]:.3f}"]
+    assert page.page.get_by_role("img", name="The unit's output over the plane").is_visible()
+    # click a weight line: W2[0, 1], from layer 1's unit 2 to the output
+    line = page.js("window.playground.layout.lines.find(e => e.layer === 2 && e.column === 1)")
+    mid = [(line["from"][0] + line["to"][0]) / 2, (line["from"][1] + line["to"][1]) / 2]
+    page.page.mouse.click(*canvas_point(page, *mid))
+    editor = page.page.get_by_role("spinbutton", name="Weight")
+    assert editor.is_visible() and editor.input_value() == str(line["value"])
+    assert "W2[0,1] (layer 1 unit 2 → output unit 1)" in page.page.text_content("#weight-editor")
+    page.screenshot(tmp_path / "edit-a-weight.png")
+    editor.fill("1.5")
+    editor.press("Enter")
+    page.wait("window.playground.runs[0].last.weights[1].W[0][1] === 1.5")
+    assert page.epoch() == 1 and page.page.is_hidden("#weight-editor")
+    assert page.js("window.playground.runs[0].marks.at(-1).label").endswith("→ 1.5")
+    assert "Set W2[0,1]" in page.page.get_by_role("status", name="Last step").text_content()
+    page.button("Step").click()  # the network trains on from the edited weight
+    page.wait("window.playground.runs[0].last.epoch === 2")
+    after = page.js("window.playground.runs[0].last.weights[1].W[0][1]")
+    assert after != 1.5 and abs(after - 1.5) < 0.05
+    page.screenshot(tmp_path / "hover-a-unit.png")
+    # the same with the keyboard: the arrow keys on the network picture, then a weight's "edit"
+    network = page.page.get_by_role("img", name="The network")
+    network.focus()
+    for key in ("ArrowRight", "ArrowRight", "ArrowLeft", "ArrowDown"):
+        page.page.keyboard.press(key)
+    assert page.page.text_content("#unit-title") == "Layer 1, unit 2"
+    edit = page.button("edit the weight w from x1 (W1[1,0])")
+    edit.focus()
+    page.page.keyboard.press("Enter")
+    editor = page.page.get_by_role("spinbutton", name="Weight W1[1,0]")
+    assert page.js("document.activeElement.id") == "weight-value"
+    page.page.keyboard.type("-2")
+    page.page.keyboard.press("Enter")
+    page.wait("window.playground.runs[0].last.weights[0].W[1][0] === -2")
+    assert editor.is_hidden() and page.js("document.activeElement.id") == "network"
+
+
+def test_l1_changes_live_and_batch_norm_resets_saying_so_first(page, tmp_path):
+    page.open("?dataset=moons&speed=max")
+    page.train(20)
+    epoch = page.epoch()
+    l1 = page.page.get_by_label("L1", exact=True)
+    assert l1.input_value() == "0"
+    l1.fill("0.01")
+    l1.press("Enter")
+    page.wait("window.playground.settings.l1 === 0.01")
+    assert page.epoch() == epoch  # no reset
+    assert page.js("window.playground.runs[0].marks.at(-1)") == {
+        "epoch": epoch, "step": page.js("window.playground.runs[0].last.steps"),
+        "label": "λ1 0 → 0.01"}
+    assert "l1=0.01" in page.page.url
+    bn = page.page.get_by_label("batch norm in layer 1")
+    bn.focus()
+    assert "starts again from epoch 0" in page.page.text_content("#message")
+    bn.check()
+    page.wait("window.playground.ready.settings.batch_norm[0] === true && "
+              "window.playground.runs[0].last.epoch === 0")
+    assert "Started again from epoch 0: batch norm changed" in page.page.text_content("#message")
+    assert page.js("window.playground.settings.batch_norm") == [True, False]
+    page.train(60)
+    assert page.js("window.playground.runs[0].last.metrics.test_accuracy") > 0.8
+    counts = page.page.evaluate(SAMPLE_CLASSES, [2])
+    assert all(n > 0.1 * sum(counts) for n in counts), counts  # the heatmap still draws
+    assert len(page.js("window.playground.runs[0].last.units[0]")) == 4
+    unit = page.js("window.playground.layout.units.find(u => u.column === 1 && u.unit === 0)")
+    size = page.js("window.playground.layout.size")
+    page.page.mouse.move(*canvas_point(page, unit["x"] + size / 2, unit["y"] + size / 2))
+    page.wait("!document.getElementById('unit-view').hidden")
+    rows = page.page.locator("#unit-weights th").all_text_contents()
+    assert rows[-2:] == ["batch norm γ", "batch norm β"]
+    page.screenshot(tmp_path / "batch-norm-and-l1.png")
+
+
+def test_load_a_saved_model_then_export_python_that_retrains_it(page, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "nnlab", "train", "moons", "--layers", "4,3", "--epochs", "5",
+         "--save", str(tmp_path / "saved")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    page.open("?dataset=xor&speed=max")
+    page.page.get_by_label("Load model").set_input_files(str(tmp_path / "saved" / "model.npz"))
+    page.wait("window.playground.ready.model !== null && "
+              "window.playground.settings.dataset === 'moons'")
+    assert page.js("window.playground.settings.layers") == [4, 3]
+    assert page.js("window.playground.settings.activations") == ["relu", "relu"]
+    assert page.page.text_content("#model-info").startswith(
+        "Started from model.npz (trained 5 epochs before).")
+    from nnlab.files.models import load_model
+
+    saved = load_model(tmp_path / "saved" / "model.npz")
+    W1 = page.js("window.playground.runs[0].last.weights[0].W")
+    np.testing.assert_allclose(W1, saved.params["W1"], atol=6e-5)  # (sent to 4 decimals)
+    page.train(10)
+    page.change("#lr", "0.03")  # a change between epochs: the script replays it
+    page.train(page.epoch() + 5)
+    with page.page.expect_download() as download:
+        page.button("Export Python").click()
+    script = Path(download.value.path()).read_text()
+    assert download.value.suggested_filename.endswith(".py")
+    with page.page.expect_download() as download:
+        page.page.click("#export-model")
+    params, meta = load_params(download.value.path())
+    assert meta["epoch"] == page.epoch()
+    (tmp_path / "run.py").write_text(script)
+    ran = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "again.npz")],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    again = load_model(tmp_path / "again.npz")
+    for k in params:  # the page's weights, bit for bit
+        np.testing.assert_array_equal(again.params[k], params[k], err_msg=k)
+    # a file that is not a model: the server's message
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    page.allowed = ("status of 422",)
+    page.page.get_by_label("Load model").set_input_files(str(bad))
+    page.wait("document.getElementById('message').textContent.startsWith('bad.npz')")
+    assert page.page.text_content("#message") == (
+        "bad.npz: not an nnlab model file: not a zip archive")

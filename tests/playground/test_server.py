@@ -85,13 +85,15 @@ def test_options_and_status(client, course_data):
     o = client.get("/api/options").json()
     assert [d["name"] for d in o["datasets"]] == [
         "moons", "circles", "flower", "xor", "blobs", "spiral", "football", "csv", "plane",
-        "gaussian"]
+        "gaussian", "sine", "step", "abs", "cubic"]
+    assert o["curve_sets"] == ["sine", "step", "abs", "cubic"]
     assert o["problems"] == ["classification", "regression"] and o["max_classes"] == 5
     assert o["limits"]["max_sessions"] == 3 and o["limits"]["max_units"] == 16
     assert set(o["presets"]) == {"init", "optimizer", "regularization"}
     assert o["defaults"]["batch_size"] == 32 and o["defaults"]["l2"] == 0.01
-    assert o["live"] == ["lr", "decay", "l2", "keep_prob", "optimizer", "beta", "beta1", "beta2",
-                         "epsilon", "batch_size"]
+    assert o["live"] == ["lr", "decay", "l2", "l1", "keep_prob", "optimizer", "beta", "beta1",
+                         "beta2", "epsilon", "batch_size"]
+    assert o["defaults"]["l1"] == 0.0 and o["defaults"]["batch_norm"] == [False, False]
     assert o["speeds"][0] == 1 and o["speeds"][-1] is None and o["default_speed"] == 10
     assert "x1_x2" in [f["name"] for f in o["features"]]
     football = next(d for d in o["datasets"] if d["name"] == "football")
@@ -458,5 +460,55 @@ def test_three_classes_and_regression_over_the_socket(client):
         ws.send_json({"type": "configure", "settings": {"problem": "regression",
                                                         "dataset": "moons"}})
         error = receive(ws, "error")
-        assert error["field"] == "dataset" and "regression uses plane or gaussian" in error[
+        assert error["field"] == "dataset" and "regression uses plane, gaussian, sine" in error[
+            "message"]
+
+
+def test_a_weight_edited_over_the_socket_is_in_the_engines_params(app, client):
+    settings = {"dataset": "xor", "n_points": 60, "layers": "3", "batch_size": "full"}
+    with open_session(client, settings) as (ws, sid, _ready):
+        ws.send_json({"type": "step"})
+        receive(ws, "snapshot")
+        ws.send_json({"type": "weight", "layer": 1, "row": 2, "column": 0, "value": -1.25})
+        snap = receive(ws, "snapshot")
+        assert snap["edited"].startswith("W1[2,0] ") and snap["edited"].endswith(" → -1.25")
+        run = snap["runs"][0]
+        assert run["weights"][0]["W"][2][0] == -1.25 and run["epoch"] == 1
+        assert run["marks"][-1] == {"epoch": 1, "step": 1, "label": snap["edited"]}
+        stepper = app.state.playground.sessions[sid].lab.runs[0].loop.stepper
+        assert stepper.state()[0]["W1"][2, 0] == -1.25  # the running network's own weights
+        for message, text in [({"layer": 1, "row": 9, "column": 0, "value": 1},
+                               "W1[9, 0] is not a weight: W1 is 3 × 2, counting from 0"),
+                              ({"layer": 1, "row": 0, "column": 0, "value": 1e9},
+                               "weight = 1000000000.0 is not a number between -100 and 100"),
+                              ({"layer": "1", "row": 0, "column": 0, "value": 1},
+                               "layer = '1' is not a layer of this network (1 to 2)")]:
+            ws.send_json({"type": "weight", **message})
+            error = receive(ws, "error")
+            assert error["field"] == "weight" and error["message"] == text, error
+        ws.send_json({"type": "step"})
+        assert receive(ws, "snapshot")["runs"][0]["epoch"] == 2  # the session goes on
+
+
+def test_one_d_regression_l1_and_batch_norm_over_the_socket(client):
+    settings = {"problem": "regression", "dataset": "abs", "layers": "6,4", "batch_norm": "1,0",
+                "l1": "0.001", "n_points": 120}
+    with open_session(client, settings) as (ws, sid, ready):
+        assert ready["settings"]["features"] == ["x1"] and ready["settings"]["l1"] == 0.001
+        assert ready["settings"]["batch_norm"] == [True, False]
+        assert len(ready["curve_x"]) == len(ready["snapshot"]["runs"][0]["curve"])
+        assert ready["runs"][0]["layer_dims"] == [1, 6, 4, 1]
+        assert ready["snapshot"]["runs"][0]["weights"][0]["batch_norm"] is True
+        ws.send_json({"type": "change", "settings": {**settings, "l1": "0.01"}})
+        changed = receive(ws, "changed")
+        assert changed["changes"] == ["λ1 0.001 → 0.01"] and changed["epoch"] == 0
+        ws.send_json({"type": "change", "settings": {**settings, "batch_norm": "0,0"}})
+        error = receive(ws, "error")
+        assert error["field"] == "batch_norm" and "batch norm cannot change without a reset" in (
+            error["message"])
+        config = client.get(f"/api/sessions/{sid}/config.toml?run=0")
+        assert config.status_code == 422  # (a TOML file describes two-class runs)
+        ws.send_json({"type": "configure", "settings": {**settings, "features": "x1,x2"}})
+        error = receive(ws, "error")
+        assert error["field"] == "features" and "x2 use x2, but abs is y against x1" in error[
             "message"]

@@ -155,7 +155,7 @@ def test_the_page_narrows_train_configs_constraints_and_never_widens_them():
     with pytest.raises(SettingsError, match="allowed 1 ≤ layers ≤ 100000"):
         parse_settings({"layers": [10**6], "activations": "relu"}, limits)
     assert OPTIMIZER_NAMES == list(COURSE_OPTIMIZERS)
-    assert HIDDEN_ACTIVATIONS == [a for a in ACTIVATIONS if a != "softmax"]
+    assert HIDDEN_ACTIVATIONS == [a for a in ACTIVATIONS if a not in ("softmax", "exp")]
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
@@ -542,3 +542,143 @@ def test_a_csv_with_three_labels_trains_three_classes():
     assert lab.runs[0].output == "softmax" and snap["metrics"]["test_loss"] < 0.5 * start
     with pytest.raises(SettingsError, match=r"fruit\.csv has 3 classes \(apple, kiwi, pear\)"):
         Lab(parse_settings({**raw, "classes": 2}), uploads=store)
+
+
+# -- issue 20, part 2: 1-D regression, L1, batch norm, editing a weight --------------------------
+
+
+@pytest.mark.parametrize("dataset", ["sine", "step", "abs", "cubic"])
+def test_one_d_sets_are_y_against_x1_and_their_curve_is_the_prediction(dataset):
+    from nnlab.network import model_forward
+    from nnlab.playground.data import CURVE_FUNCTIONS
+
+    raw = {"problem": "regression", "dataset": dataset, "n_points": 200, "layers": [8, 8],
+           "noise": 0.0}
+    s = parse_settings(raw)
+    assert s.features == ["x1"]  # the default x1, x2 lose x2: there is no x2
+    data = build_data(s)
+    assert np.all(data.X_train[1] == 0) and np.all(data.X_test[1] == 0)
+    np.testing.assert_allclose(data.Y_train[0], CURVE_FUNCTIONS[dataset](data.X_train[0]))
+    x_lo, _, y_lo, y_hi = data.box  # the view: x1 across, y up
+    assert x_lo < data.X_train[0].min() and y_lo < data.Y_train.min() < data.Y_train.max() < y_hi
+    lab = Lab(s)
+    ready = lab.ready()
+    run = lab.runs[0]
+    assert len(ready["curve_x"]) == len(ready["snapshot"]["runs"][0]["curve"]) == 160
+    start = run.metrics()["test_loss"]
+    snap = lab.step(300)
+    assert run.metrics()["test_loss"] < 0.5 * start
+    # the curve is the network's prediction at those x1 (to the 5 digits sent)
+    np.testing.assert_allclose(ready["curve_x"], run.curve_x, rtol=1e-4)
+    AL, _ = model_forward(run.curve_x[None, :], run.params, run.activations)
+    np.testing.assert_allclose(snap["runs"][0]["curve"], AL[0], rtol=1e-4, atol=1e-5)
+    json.dumps(snap, allow_nan=False)
+    # 2-D sets have no curve
+    assert "curve" not in Lab(parse_settings({"dataset": "xor", "n_points": 40})).snapshot()[
+        "runs"][0]
+
+
+def test_one_d_sets_take_features_of_x1_only():
+    s = parse_settings({"problem": "regression", "dataset": "cubic",
+                        "features": ["x1", "x1_sq", "sin_x1"]})
+    assert s.features == ["x1", "x1_sq", "sin_x1"]
+    with pytest.raises(SettingsError, match="x2, x1_x2 use x2, but sine is y against x1 alone: "
+                                            "choose among x1, x1_sq, sin_x1") as error:
+        parse_settings({"problem": "regression", "dataset": "sine",
+                        "features": ["x1", "x2", "x1_x2"]})
+    assert error.value.field == "features"
+    with pytest.raises(SettingsError, match="data set sine is for regression"):
+        parse_settings({"dataset": "sine"})
+
+
+def test_l1_changes_without_reset_and_the_next_update_is_the_engines():
+    """λ1 0 → 0.5 mid-run on gradient descent: the weights and epoch kept, and the next update
+    is ``train_step`` with ``l1=0.5`` from the same weights; it differs from the step without L1
+    by α (λ1/m) sign(W) exactly where W is not 0."""
+    from nnlab.training import train_step
+
+    raw = {"dataset": "moons", "n_points": 120, "layers": [4], "optimizer": "gd", "lr": 0.1,
+           "batch_size": "full", "l2": 0}
+    lab = Lab(parse_settings(raw))
+    lab.step(5)
+    run = lab.runs[0]
+    params, opt_state = run.loop.stepper.state()
+    assert lab.change(parse_settings({**raw, "l1": 0.5})) == ["λ1 0 → 0.5"]
+    assert run.epoch == 5 and all(np.array_equal(run.params[k], params[k]) for k in params)
+    lab.step(1)
+    gd = get_optimizer("gd", learning_rate=0.1)
+    engine, _, _ = train_step(params, gd, opt_state, run.X_train, run.Y_train, run.activations,
+                              l1=0.5)
+    plain, _, _ = train_step(params, gd, opt_state, run.X_train, run.Y_train, run.activations)
+    m = run.X_train.shape[1]
+    for k in params:
+        np.testing.assert_array_equal(run.params[k], engine[k])
+        shrink = 0.1 * 0.5 / m * np.sign(params[k]) if k.startswith("W") else 0.0
+        np.testing.assert_allclose(run.params[k], plain[k] - shrink, rtol=1e-12, atol=1e-15)
+    assert lab.gradient_check()["passed"]  # backprop's L1 gradient against J with the L1 term
+    with pytest.raises(SettingsError, match=r"L1 λ1 \(l1\) = -1 is out of range"):
+        parse_settings({"l1": -1})
+
+
+def test_batch_norm_layers_train_and_draw_with_the_running_statistics():
+    from nnlab.network import model_forward
+
+    raw = {"dataset": "moons", "n_points": 150, "layers": [6, 4], "batch_norm": [True, False]}
+    lab = Lab(parse_settings(raw))
+    run = lab.runs[0]
+    assert {"gamma1", "beta1", "running_mean1", "running_var1", "b2"} <= set(run.params)
+    assert "b1" not in run.params and "gamma2" not in run.params
+    start = run.metrics()["test_loss"]
+    snap = lab.step(60)["runs"][0]
+    assert run.metrics()["test_loss"] < 0.7 * start
+    assert not np.all(run.params["running_mean1"] == 0)  # the statistics moved
+    # the heatmaps: predict-time (running statistics), not the grid's own batch statistics
+    AL, _ = model_forward(run.grid, run.params, run.activations, training=False)
+    boundary = np.frombuffer(base64.b64decode(snap["boundary"]), dtype=np.uint8)
+    np.testing.assert_array_equal(boundary, np.round(np.clip(AL[0], 0, 1) * 255))
+    assert len(snap["units"]) == 2 and len(snap["units"][0]) == 6
+    layer1 = snap["weights"][0]
+    assert layer1["batch_norm"] and len(layer1["gamma"]) == 6 and len(layer1["b"]) == 6
+    assert lab.gradient_check()["verdict"] in ("passed", "inconclusive")
+    # batch norm is part of the network: it needs a new run
+    with pytest.raises(SettingsError, match="batch norm cannot change without a reset"):
+        lab.change(parse_settings({**raw, "batch_norm": [False, False]}))
+    assert parse_settings({"layers": [3, 3, 3], "batch_norm": "true"}).batch_norm == [True] * 3
+    with pytest.raises(SettingsError, match="batch norm \\(batch_norm\\) = maybe must be true"):
+        parse_settings({"batch_norm": "maybe"})
+    with pytest.raises(SettingsError, match="3 given for 2 hidden layers"):
+        parse_settings({"batch_norm": [True, False, True]})
+
+
+def test_an_edited_weight_is_in_the_engines_params_from_the_next_update():
+    from nnlab.training import train_step
+
+    raw = {"dataset": "xor", "n_points": 60, "layers": [3], "optimizer": "adam",
+           "batch_size": "full"}
+    lab = Lab(parse_settings(raw))
+    lab.step(4)
+    run = lab.runs[0]
+    before, opt_state = run.loop.stepper.state()
+    label = lab.set_weight(2, 0, 1, 1.5)
+    assert label.startswith("W2[0,1] ") and label.endswith(" → 1.5")
+    params, state = run.loop.stepper.state()
+    assert params["W2"][0, 1] == 1.5 and before["W2"][0, 1] != 1.5  # the engine's own params
+    assert state.t == opt_state.t == 4 and run.epoch == 4  # Adam's state and the epoch kept
+    for k in before:
+        np.testing.assert_array_equal(state.v[k], opt_state.v[k])
+        np.testing.assert_array_equal(state.s[k], opt_state.s[k])
+    assert all(np.array_equal(params[k], before[k]) for k in before if k != "W2")
+    snap = lab.snapshot()["runs"][0]
+    assert snap["weights"][1]["W"][0][1] == 1.5 and snap["marks"][-1]["label"] == label
+    lab.step(1)  # the next update starts from the edited weight
+    engine, _, _ = train_step(params, run.optimizer, opt_state, run.X_train, run.Y_train,
+                              run.activations, lambd=run.settings.l2)
+    for k in params:
+        np.testing.assert_array_equal(run.params[k], engine[k])
+    for args, message in [((3, 0, 0, 1.0), "layer = 3 is not a layer"),
+                          ((1, 3, 0, 1.0), r"W1\[3, 0\] is not a weight: W1 is 3 × 2"),
+                          ((1, 0, 0, float("nan")), "weight = nan is not a number"),
+                          ((1, 0, 0, "1"), "weight = '1' is not a number"),
+                          ((True, 0, 0, 1.0), "layer = True is not a layer")]:
+        with pytest.raises(SettingsError, match=message):
+            lab.set_weight(*args)

@@ -153,7 +153,8 @@ class UploadStore:
 @dataclass(frozen=True)
 class Data:
     """Training and test points ``(2, m)``, labels ``(1, m)``, and the square view around them
-    ``box = (x1_min, x1_max, x2_min, x2_max)``."""
+    ``box = (x1_min, x1_max, x2_min, x2_max)`` (for a 1-D set, ``(x1_min, x1_max, y_min,
+    y_max)``: the view of the curve)."""
 
     X_train: np.ndarray
     Y_train: np.ndarray
@@ -218,16 +219,56 @@ def make_regression(name: str, n_points: int, noise: float, seed: int
     return X, y[None, :]
 
 
+#: The 1-D regression sets (issue 20): y against x1 alone, drawn as a curve. Each maps x in
+#: [-3, 3] to about [-1, 1].
+CURVE_FUNCTIONS = {
+    "sine": lambda x: 0.8 * np.sin(np.pi * x / 2),
+    "step": lambda x: np.where(x < 0, -0.8, 0.8),
+    "abs": lambda x: np.abs(x) / 1.5 - 1.0,
+    "cubic": lambda x: (x**3 - 6 * x) / 9,
+}
+
+
+def make_curve(name: str, n_points: int, noise: float, seed: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """A 1-D regression set: x1 uniform on [-3, 3], y = f(x1) + noise·N(0, 1) with f one of
+    ``CURVE_FUNCTIONS`` (``sine``, ``step``, ``abs``, ``cubic``); the second input x2 is 0 (the
+    network sees features of x1 only).
+
+    >>> X, Y = make_curve("abs", 4, 0.0, seed=0)
+    >>> X.shape, bool(np.allclose(Y, np.abs(X[0]) / 1.5 - 1)), X[1].tolist()
+    ((2, 4), True, [0.0, 0.0, 0.0, 0.0])
+    """
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(-3, 3, size=n_points)
+    y = CURVE_FUNCTIONS[name](x) + noise * rng.randn(n_points)
+    return np.vstack([x, np.zeros(n_points)]), np.asarray(y, dtype=np.float64)[None, :]
+
+
+def curve_box(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[float, float, float, float]:
+    """The view of a 1-D set: x1 across (a 5 % margin), y up (a 15 % margin)."""
+    x = np.hstack([X[0] for X, _ in parts])
+    y = np.hstack([Y[0] for _, Y in parts])
+    x_pad = max(float(x.max() - x.min()) * 0.05, 1e-3)
+    y_pad = max(float(y.max() - y.min()) * 0.15, 0.1)
+    return (float(x.min() - x_pad), float(x.max() + x_pad),
+            float(y.min() - y_pad), float(y.max() + y_pad))
+
+
 def split(
     X: np.ndarray, Y: np.ndarray, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle the columns with ``RandomState(seed).permutation(m)``; the first
     ``round(test_fraction · m)`` (at least 1, at most m - 2) are the test points."""
-    m = X.shape[1]
-    n_test = min(max(1, round(test_fraction * m)), m - 2)
-    order = np.random.RandomState(seed).permutation(m)
+    order, n_test = split_order(X.shape[1], test_fraction, seed)
     test, train = order[:n_test], order[n_test:]
     return X[:, train], Y[:, train], X[:, test], Y[:, test]
+
+
+def split_order(m: int, test_fraction: float, seed: int) -> tuple[np.ndarray, int]:
+    """``split``'s shuffle of the m columns and its number of test points (the first ones)."""
+    n_test = min(max(1, round(test_fraction * m)), m - 2)
+    return np.random.RandomState(seed).permutation(m), n_test
 
 
 def view_box(*arrays: np.ndarray) -> tuple[float, float, float, float]:
@@ -261,7 +302,9 @@ def build_data(settings: Settings, uploads: UploadStore | None = None) -> Data:
         )
         parts = tuple(data)
     else:
-        if s.problem == "regression":
+        if s.dataset in CURVE_FUNCTIONS:
+            X, Y = make_curve(s.dataset, s.n_points, s.noise, s.seed)
+        elif s.problem == "regression":
             X, Y = make_regression(s.dataset, s.n_points, s.noise, s.seed)
         elif s.classes > 2 and s.dataset == "blobs":
             X, Y = make_blobs(s.n_points, s.classes, s.noise, s.seed)
@@ -286,4 +329,6 @@ def build_data(settings: Settings, uploads: UploadStore | None = None) -> Data:
             X, Y = make_toy(s.dataset, s.n_points, s.noise, random_state=s.seed)
         parts = split(X, Y, s.test_fraction, s.seed)
     X_train, Y_train, X_test, Y_test = (np.asarray(a, dtype=np.float64) for a in parts)
-    return Data(X_train, Y_train, X_test, Y_test, view_box(X_train, X_test), name, target)
+    box = (curve_box((X_train, Y_train), (X_test, Y_test)) if s.dataset in CURVE_FUNCTIONS
+           else view_box(X_train, X_test))
+    return Data(X_train, Y_train, X_test, Y_test, box, name, target)

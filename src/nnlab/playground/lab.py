@@ -36,7 +36,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -52,12 +52,22 @@ from ..network import model_forward
 from ..optimizers import get_optimizer
 from ..training import DivergenceError, EpochLoop
 from .data import Data, UploadStore, build_data
-from .settings import LABELS, LIVE_KEYS, Limits, Settings, SettingsError, Variant
+from .settings import (
+    CURVE_SETS,
+    LABELS,
+    LIVE_KEYS,
+    Limits,
+    Settings,
+    SettingsError,
+    Variant,
+)
 
 #: Resolution of the decision-boundary grid (GRID × GRID points) and of each unit's grid.
 GRID = 48
 UNIT_STRIDE = 3
 UNIT_GRID = GRID // UNIT_STRIDE
+#: A 1-D set's curve: the network's prediction at this many x1 values across the view.
+CURVE_POINTS = 160
 #: At most this many rows of curves are kept per run: beyond it every other row is dropped and
 #: rows are recorded half as often (so a long run keeps its whole shape in bounded memory).
 MAX_HISTORY = 1000
@@ -66,11 +76,14 @@ MAX_HISTORY = 1000
 GRADCHECK_EXAMPLES = 64
 #: At most this many changes are marked on a run's curves (the latest ones).
 MAX_MARKS = 50
+#: At most this many changes and weight edits are kept for the Python export (beyond: it says
+#: that the run is too changed to replay).
+MAX_JOURNAL = 2000
 #: How a change is named on the curves' marks.
 #: The loss of each output activation.
 OUTPUT_LOSSES = {"sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy",
                  "identity": "mean_squared_error"}
-SYMBOLS = {"lr": "α", "decay": "decay", "l2": "λ", "keep_prob": "keep_prob",
+SYMBOLS = {"lr": "α", "decay": "decay", "l2": "λ", "l1": "λ1", "keep_prob": "keep_prob",
            "optimizer": "optimizer", "beta": "β", "beta1": "β1", "beta2": "β2", "epsilon": "ε",
            "batch_size": "batch"}
 
@@ -144,8 +157,11 @@ class Curves:
 class LabRun:
     """One network trained on the lab's data with one ``Settings``."""
 
-    def __init__(self, label: str, settings: Settings, data: Data, limits: Limits):
+    def __init__(self, label: str, settings: Settings, data: Data, limits: Limits,
+                 initial: Mapping[str, np.ndarray] | None = None):
         s = self.settings = settings
+        #: The settings the run started with (``settings`` holds the latest changes).
+        self.first_settings = settings
         self.label = label
         self.limits = limits
         self.features = list(s.features)
@@ -165,19 +181,32 @@ class LabRun:
         self.value_scale = float(max(np.max(np.abs(data.Y_train)), np.max(np.abs(data.Y_test)),
                                      1e-12))
         self.grid = expand_features(grid_points(data.box, GRID), s.features)
+        #: A 1-D set (y against x1): the x1 values its curve is drawn at, and their features.
+        self.curve_x: np.ndarray | None = None
+        if s.dataset in CURVE_SETS:
+            self.curve_x = np.linspace(data.box[0], data.box[1], CURVE_POINTS)
+            self.curve_inputs = expand_features(
+                np.vstack([self.curve_x, np.zeros(CURVE_POINTS)]), s.features)
         self.layer_dims = [len(s.features), *s.layers, self.Y_train.shape[0]]
         self.activations = [*s.activations, self.output]
         self.keep_probs = [s.keep_prob] * len(s.layers)
         self.rng = np.random.RandomState(s.seed)
+        #: Batch-normalized hidden layers (their running statistics draw the heatmaps).
+        self.batch_norm = list(s.batch_norm)
         params = initialize_parameters(
-            self.layer_dims, s.init, self.rng, scale=s.init_scale if s.init == "random" else None
+            self.layer_dims, s.init, self.rng, scale=s.init_scale if s.init == "random" else None,
+            batch_norm=self.batch_norm if any(self.batch_norm) else None,
         )
+        #: The weights the run started from when they were loaded (a model file), else None.
+        self.initial: dict[str, np.ndarray] | None = None
+        if initial is not None:  # drawn all the same: the generator goes on as in a new run
+            params = self.initial = {k: np.array(v, dtype=np.float64) for k, v in initial.items()}
         self.optimizer = get_optimizer(s.optimizer, **s.optimizer_hyperparams())
         self.path = explain_path(optimizer=self.optimizer, dtype=self.X_train.dtype,
                                  activations=self.activations, dims=self.layer_dims,
-                                 params=params, fast="exact")
+                                 params=params, lambd=s.l2, l1=s.l1, fast="exact")
         stepper = make_stepper(self.path, params, self.activations, self.optimizer,
-                               keep_probs=self.keep_probs, lambd=s.l2, fast="exact")
+                               keep_probs=self.keep_probs, lambd=s.l2, l1=s.l1, fast="exact")
         schedule = s.schedule()
         # The one epoch loop, a tick at a time (``train_epoch``).
         self.loop = EpochLoop(stepper, self.X_train, self.Y_train, batch_size=s.batch_size,
@@ -185,6 +214,12 @@ class LabRun:
         self.lr = s.lr
         #: The changes made without a reset: ``{"epoch", "step", "label"}``, drawn on the curves.
         self.marks: list[dict[str, Any]] = []
+        #: Everything done to the run besides training, in order (what the Python export replays):
+        #: ``{"kind": "change", "epoch", "batch", "settings"}`` and ``{"kind": "weight", "epoch",
+        #: "batch", "layer", "row", "column", "value"}``.
+        self.journal: list[dict[str, Any]] = []
+        #: Changes made beyond ``MAX_JOURNAL`` (not kept: the Python export refuses).
+        self.unrecorded = 0
         self.diverged: str | None = None
         self.stopped: str | None = None
         self.history = Curves()
@@ -272,7 +307,7 @@ class LabRun:
         return cost
 
     def train_loss(self) -> float:
-        """The cost on the whole training set (cross-entropy without the L2 term, no dropout)."""
+        """The cost on the whole training set (the loss without the L1 / L2 terms, no dropout)."""
         return self._loss_and_accuracy(self.X_train, self.Y_train)[0]
 
     def change(self, settings: Settings) -> str | None:
@@ -294,13 +329,14 @@ class LabRun:
         optimizer = get_optimizer(settings.optimizer, **settings.optimizer_hyperparams())
         if settings.optimizer != old.optimizer:
             opt_state = optimizer.init(params)
-            self.path = explain_path(optimizer=optimizer, dtype=self.X_train.dtype,
-                                     activations=self.activations, dims=self.layer_dims,
-                                     params=params, fast="exact")
+        self.path = explain_path(optimizer=optimizer, dtype=self.X_train.dtype,
+                                 activations=self.activations, dims=self.layer_dims,
+                                 params=params, lambd=settings.l2, l1=settings.l1, fast="exact")
         self.optimizer = optimizer
         self.keep_probs = [settings.keep_prob] * len(settings.layers)
         stepper = make_stepper(self.path, params, self.activations, optimizer, opt_state,
-                               keep_probs=self.keep_probs, lambd=settings.l2, fast="exact")
+                               keep_probs=self.keep_probs, lambd=settings.l2, l1=settings.l1,
+                               fast="exact")
         schedule = settings.schedule()
         if settings.batch_size != old.batch_size:
             # a new loop on the same weights and generator, from the epoch reached (an epoch
@@ -317,15 +353,59 @@ class LabRun:
         self.lr = self.current_lr()
         label = ", ".join(f"{SYMBOLS[k]} {_show(getattr(old, k))} → {_show(getattr(settings, k))}"
                           for k in changed)
+        self._mark(label)
+        self._record({"kind": "change", "epoch": self.epoch, "batch": self.batch,
+                      "settings": settings})
+        return label
+
+    def _record(self, event: dict[str, Any]) -> None:
+        if len(self.journal) < MAX_JOURNAL:
+            self.journal.append(event)
+        else:
+            self.unrecorded += 1
+
+    def _mark(self, label: str) -> None:
         self.marks = [*self.marks, {"epoch": self.epoch, "step": self.steps, "label": label}]
         self.marks = self.marks[-MAX_MARKS:]
+
+    def set_weight(self, layer: Any, row: Any, column: Any, value: Any) -> str:
+        """Set one weight ``W[layer][row, column]`` of the running network (from its next update
+        on; the optimizer's state and the epoch count kept), as a click on a weight line does;
+        returns the change's label, marked on the curves. A bad index or value:
+        ``SettingsError``."""
+        L = len(self.layer_dims) - 1
+
+        def whole(x: Any) -> bool:
+            return isinstance(x, int) and not isinstance(x, bool)
+
+        if not whole(layer) or not 1 <= layer <= L:
+            raise SettingsError("weight", f"layer = {layer!r} is not a layer of this network "
+                                          f"(1 to {L})")
+        rows, columns = self.layer_dims[layer], self.layer_dims[layer - 1]
+        if not whole(row) or not 0 <= row < rows or not whole(column) or not 0 <= column < columns:
+            raise SettingsError("weight", f"W{layer}[{row!r}, {column!r}] is not a weight: "
+                                          f"W{layer} is {rows} × {columns}, counting from 0")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                math.isfinite(value) and abs(value) <= 100):
+            raise SettingsError("weight", f"weight = {value!r} is not a number between -100 "
+                                          "and 100")
+        params, opt_state = self.loop.stepper.state()
+        key = f"W{layer}"
+        old = float(params[key][row, column])
+        W = np.array(params[key], copy=True)
+        W[row, column] = float(value)
+        self.loop.stepper.load_state({**params, key: W}, opt_state)
+        label = f"W{layer}[{row},{column}] {old:.3g} → {float(value):g}"
+        self._mark(label)
+        self._record({"kind": "weight", "epoch": self.epoch, "batch": self.batch,
+                      "layer": layer, "row": row, "column": column, "value": float(value)})
         return label
 
     def _loss_and_accuracy(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float | None]:
         """The loss (cross-entropy, or the mean squared error for regression) and the accuracy
         (None for regression)."""
         with np.errstate(all="ignore"):
-            AL, _ = model_forward(X, self.params, self.activations)
+            AL, _ = model_forward(X, self.params, self.activations, training=False)
             loss = float(get_loss(self.loss).cost(AL, Y))
         if self.output == "identity":
             return loss, None
@@ -341,7 +421,7 @@ class LabRun:
                 None if test_acc is None else _round(test_acc, 4)]
 
     def record(self) -> None:
-        """Add the current losses (without the L2 term) and accuracies."""
+        """Add the current losses (without the L1 / L2 terms) and accuracies."""
         self.history.add(self._row())
 
     def metrics(self) -> dict[str, Any]:
@@ -357,7 +437,8 @@ class LabRun:
         """The output over the grid, and (with ``units``) every hidden unit's output and the
         weights."""
         with np.errstate(all="ignore"):
-            AL, caches = model_forward(self.grid, self.params, self.activations)
+            # (predict-time: batch-normalized layers use their running statistics)
+            AL, caches = model_forward(self.grid, self.params, self.activations, training=False)
         out: dict[str, Any]
         if self.output == "softmax":  # the predicted class, and its probability as the shade
             out = {"boundary": encode_grid(np.max(AL, axis=0), symmetric=False)["data"],
@@ -368,6 +449,11 @@ class LabRun:
             out = {"boundary": _b64(np.round((v + 1) / 2 * 255))}
         else:
             out = {"boundary": encode_grid(AL[0], symmetric=False)["data"]}
+        if self.curve_x is not None:  # a 1-D set: the prediction along x1
+            with np.errstate(all="ignore"):
+                curve, _ = model_forward(self.curve_inputs, self.params, self.activations,
+                                         training=False)
+            out["curve"] = [_round(v, 5) for v in curve[0]]
         if units:
             pick: np.ndarray = np.zeros((GRID, GRID), dtype=bool)
             pick[UNIT_STRIDE // 2 :: UNIT_STRIDE, UNIT_STRIDE // 2 :: UNIT_STRIDE] = True
@@ -377,12 +463,20 @@ class LabRun:
                 A = cache.linear.A_prev
                 layers.append([encode_grid(A[j, pick], symmetric=True) for j in range(A.shape[0])])
             out["units"] = layers
-            out["weights"] = [
-                {"W": np.round(np.nan_to_num(self.params[f"W{l}"]), 4).tolist(),
-                 "b": np.round(np.nan_to_num(self.params[f"b{l}"][:, 0]), 4).tolist()}
-                for l in range(1, len(self.layer_dims))
-            ]
+            out["weights"] = [self._layer_weights(l) for l in range(1, len(self.layer_dims))]
         return out
+
+    def _layer_weights(self, l: int) -> dict[str, Any]:
+        """Layer l's W and b (a batch-normalized layer: its γ and β, and ``b`` is β)."""
+        p = self.params
+
+        def rows(a: np.ndarray) -> list[Any]:
+            return np.round(np.nan_to_num(a), 4).tolist()
+
+        if f"gamma{l}" in p:
+            return {"W": rows(p[f"W{l}"]), "b": rows(p[f"beta{l}"][:, 0]),
+                    "gamma": rows(p[f"gamma{l}"][:, 0]), "batch_norm": True}
+        return {"W": rows(p[f"W{l}"]), "b": rows(p[f"b{l}"][:, 0])}
 
     def describe(self) -> dict[str, Any]:
         return {"label": self.label, "layer_dims": self.layer_dims,
@@ -402,13 +496,17 @@ class Lab:
         variants: Sequence[Variant] = (),
         limits: Limits | None = None,
         uploads: UploadStore | None = None,
+        initial: Mapping[str, np.ndarray] | None = None,
     ):
         self.limits = limits or Limits()
         self.settings = settings
         self.data = build_data(settings, uploads)
         chosen = list(variants) or [Variant("", settings)]
         self.comparing = bool(variants)
-        self.runs = [LabRun(v.label, v.settings, self.data, self.limits) for v in chosen]
+        if initial is not None and self.comparing:
+            raise SettingsError("compare", "a loaded model trains alone: stop comparing first")
+        self.runs = [LabRun(v.label, v.settings, self.data, self.limits, initial)
+                     for v in chosen]
         self._sent: list[tuple[int, int]] = [(-1, 0)] * len(self.runs)  # (version, rows sent)
         self._reported: set[int] = set()
         #: Set (from any thread) when the page has gone: training stops after the current epoch.
@@ -448,7 +546,7 @@ class Lab:
     def step_once(self, unit: str = "epoch") -> dict[str, Any]:
         """One epoch (``unit="epoch"``) or one mini-batch (``"batch"``; an epoch for the full
         batch) of every run; the snapshot's ``step`` says what the first run did: its epoch and
-        update count and its training cost (cross-entropy, without the L2 term) before and after.
+        update count and its training cost (the loss, without the L1 / L2 terms) before and after.
         """
         if unit not in ("epoch", "batch"):
             raise SettingsError("unit", f"step unit {unit!r}: expected epoch or batch")
@@ -478,6 +576,12 @@ class Lab:
         self.settings = settings
         return [label] if label else []
 
+    def set_weight(self, layer: Any, row: Any, column: Any, value: Any) -> str:
+        """One weight of the (single) run changed by hand (``LabRun.set_weight``)."""
+        if self.comparing:
+            raise SettingsError("compare", "weights cannot be edited while comparing")
+        return self.runs[0].set_weight(layer, row, column, value)
+
     def ready(self) -> dict[str, Any]:
         """The message that opens a configured lab: the points, the view, the networks."""
         d = self.data
@@ -506,6 +610,8 @@ class Lab:
             "classes": self.settings.classes,
             "output": self.runs[0].output,
             "value_scale": _round(self.runs[0].value_scale),
+            "curve_x": (None if self.runs[0].curve_x is None
+                        else [_round(x, 5) for x in self.runs[0].curve_x]),
             "snapshot": self.snapshot(),
         }
 
@@ -540,7 +646,7 @@ class Lab:
         m = min(GRADCHECK_EXAMPLES, run.X_train.shape[1])
         result = gradient_check(
             run.params, run.X_train[:, :m], run.Y_train[:, :m], run.activations,
-            lambd=run.settings.l2, keep_probs=run.keep_probs,
+            lambd=run.settings.l2, keep_probs=run.keep_probs, l1=run.settings.l1,
         )
         return {
             "type": "gradcheck", "run": run_index, "label": run.label, "epoch": run.epoch,

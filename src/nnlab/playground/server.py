@@ -9,13 +9,18 @@ HTTP endpoints (JSON unless said otherwise; errors are ``{"error": {"field", "me
   its ``id``, to use as the ``upload`` setting with ``dataset = "csv"``.
 - ``GET /api/sessions/{id}/config.toml?run=i``: the run's settings as a TOML file for
   ``nnlab train --config``;  ``GET /api/sessions/{id}/model.npz?run=i``: its trained weights as an
-  nnlab model file. Both exist while the session's page is open.
+  nnlab model file;  ``GET /api/sessions/{id}/run.py?run=i``: a Python script that retrains the
+  run with ``nnlab.Model`` to the same weights (``snippet``). They exist while the page is open.
+- ``POST /api/model?name=FILE``: a saved nnlab model (``nnlab train --save``'s ``model.npz``, or
+  the page's Export model) as the request body, checked (``loaded``); answers its ``id`` and the
+  settings of its network, to send with ``configure`` as ``model``.
 - ``GET /api/status``: open sessions, limits.
 
 WebSocket ``/ws``, JSON messages. The page sends ``{"type": ...}`` with type
 
-- ``configure`` (``settings``, optional ``compare``): check, build data and networks; answered by
-  ``ready`` (points, networks, first snapshot) or ``error``;
+- ``configure`` (``settings``, optional ``compare``, optional ``model``: a loaded model's id, whose
+  weights the run starts from): check, build data and networks; answered by ``ready`` (points,
+  networks, first snapshot) or ``error``;
 - ``play`` (optional ``speed``) / ``pause``: start or stop training (answered by ``state``); while
   playing the server sends ``snapshot`` messages;
 - ``speed`` (``epochs_per_second``: 1 to 1000, or null for as fast as possible, the default):
@@ -28,6 +33,9 @@ WebSocket ``/ws``, JSON messages. The page sends ``{"type": ...}`` with type
   next update on, the weights and epoch count kept; answered by ``changed`` (the settings and the
   change's label, also marked in every later snapshot's ``marks``). Any other setting changes
   with ``configure`` (a new run from epoch 0);
+- ``weight`` (``layer``, ``row``, ``column``, ``value``): set one weight ``W[layer][row, column]``
+  of the running network, from its next update on; answered by a ``snapshot`` with ``edited``
+  (the change's label, also marked on the curves);
 - ``gradcheck`` (optional ``run``): answered by ``gradcheck`` (the relative difference and the
   failing parameters) or ``error`` (while dropout is on).
 
@@ -73,6 +81,7 @@ from .._version import __version__
 from ..runs.config import nesting_depth
 from .data import UploadStore, parse_csv
 from .lab import Lab
+from .loaded import LoadedModel, ModelStore, check_fits, read_model
 from .settings import (
     Limits,
     Settings,
@@ -100,7 +109,8 @@ MAX_HEAD = 16 * 1024
 #: Nothing but this server: scripts, styles and connections from our own origin only.
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-MESSAGE_TYPES = ("configure", "play", "pause", "step", "reset", "gradcheck", "change", "speed")
+MESSAGE_TYPES = ("configure", "play", "pause", "step", "reset", "gradcheck", "change", "speed",
+                 "weight")
 #: While a slow session waits for its next epoch, it looks again at least this often (seconds).
 MAX_WAIT = 0.25
 
@@ -203,6 +213,7 @@ class Playground:
         self.limits = limits
         self.sessions: dict[str, Session] = {}
         self.uploads = UploadStore(limits.max_uploads)
+        self.models = ModelStore(limits.max_uploads)
         self._pools: dict[str, ThreadPoolExecutor] = {}
 
     def pool(self, name: str) -> ThreadPoolExecutor:
@@ -228,6 +239,8 @@ class Session:
         self.lab: Lab | None = None
         self.settings: Settings | None = None
         self.variants: list[Variant] = []
+        #: The model file the run started from (None: initialized from the seed).
+        self.model: LoadedModel | None = None
         self.playing = False
         self.pace = Pace()
         self.closed = False
@@ -291,12 +304,27 @@ class Session:
     async def on_configure(self, message: dict[str, Any]) -> None:
         settings = parse_settings(message.get("settings", {}), self.pg.limits)
         variants = parse_compare(message.get("compare"), settings, self.pg.limits)
-        await self._build(settings, variants)
+        model = None
+        if message.get("model") not in (None, ""):
+            model = self.pg.models.get(message["model"])
+            if variants:
+                raise SettingsError("compare", "a loaded model trains alone: stop comparing "
+                                               "first")
+            check_fits(model, *_network(settings))
+        await self._build(settings, variants, model)
 
-    async def _build(self, settings: Settings, variants: list[Variant]) -> None:
-        lab = await self.work(Lab, settings, variants, self.pg.limits, self.pg.uploads)
-        ready = await self.work(lambda: _dumps(lab.ready()))
-        self.lab, self.settings, self.variants = lab, settings, variants
+    async def _build(self, settings: Settings, variants: list[Variant],
+                     model: LoadedModel | None = None) -> None:
+        initial = model.params if model is not None else None
+        lab = await self.work(Lab, settings, variants, self.pg.limits, self.pg.uploads, initial)
+
+        def ready_json() -> str:
+            ready = lab.ready()
+            ready["model"] = None if model is None else model.summary()
+            return _dumps(ready)
+
+        ready = await self.work(ready_json)
+        self.lab, self.settings, self.variants, self.model = lab, settings, variants, model
         self.playing = False
         self.wake.clear()
         await self.send(ready)
@@ -310,7 +338,7 @@ class Session:
     async def on_reset(self, message: dict[str, Any]) -> None:
         self._need_lab()
         assert self.settings is not None
-        await self._build(self.settings, self.variants)
+        await self._build(self.settings, self.variants, self.model)
 
     async def on_play(self, message: dict[str, Any]) -> None:
         lab = self._need_lab()
@@ -339,6 +367,14 @@ class Session:
         self.settings = settings
         await self.send({"type": "changed", "settings": settings.to_dict(), "changes": labels,
                          "epoch": lab.runs[0].epoch, "marks": lab.runs[0].marks})
+
+    async def on_weight(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        label = await self.work(lab.set_weight, message.get("layer"), message.get("row"),
+                                message.get("column"), message.get("value"), pool="training")
+        snapshot = await self.work(lab.snapshot, pool="training")
+        snapshot["edited"] = label
+        await self.send(snapshot)
 
     async def on_pause(self, message: dict[str, Any]) -> None:
         self.playing = False
@@ -450,6 +486,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             pg.sessions.pop(session.id, None)
 
 
+def _network(settings: Settings) -> tuple[list[int], list[str], list[bool]]:
+    """The layer sizes, activations and batch-normalized layers a run of ``settings`` has."""
+    n_out = settings.classes if settings.output == "softmax" else 1
+    return ([len(settings.features), *settings.layers, n_out],
+            [*settings.activations, settings.output], list(settings.batch_norm))
+
+
 def _same_origin(headers: Any) -> bool:
     """A page of another site must not drive this server: its Origin must be this host."""
     origin = headers.get("origin")
@@ -545,6 +588,26 @@ async def api_upload(request: Request) -> JSONResponse:
     return JSONResponse(upload.summary())
 
 
+async def api_model_upload(request: Request) -> JSONResponse:
+    """A saved nnlab model (the bytes of its ``.npz``), checked and kept: its id and settings."""
+    pg: Playground = request.app.state.playground
+    if not _same_origin(request.headers):
+        return _http_error(403, "requests from another site are refused")
+    limit = pg.limits.max_upload_bytes
+    name = request.query_params.get("name") or "model.npz"
+    try:
+        body = await read_body(request, limit)
+    except BodyTooLarge:
+        return _http_error(413, f"{name}: the file is larger than {limit} bytes (raise the limit "
+                                "with --max-upload-bytes)", "model")
+    try:
+        loaded = await asyncio.to_thread(read_model, body, name, pg.limits)
+    except SettingsError as exc:
+        return _http_error(422, str(exc), exc.field)
+    pg.models.add(loaded)
+    return JSONResponse(loaded.summary())
+
+
 def _session_run(request: Request) -> tuple[Session, Lab, int]:
     pg: Playground = request.app.state.playground
     session = pg.sessions.get(request.path_params["sid"])
@@ -566,7 +629,10 @@ def _filename(lab: Lab, index: int, extension: str) -> str:
     return "-".join(p.strip("-") for p in parts if p.strip("-")) + extension
 
 
-async def api_config(request: Request) -> Response:
+async def _text_download(request: Request, make: Callable[[Lab, int], str], media_type: str,
+                         extension: str, in_thread: bool) -> Response:
+    """A run as a text file to download: ``make(lab, index)`` (in the session's worker thread
+    when ``in_thread``), or the settings error that says why the run cannot be written so."""
     try:
         session, lab, index = _session_run(request)
     except LookupError as exc:
@@ -575,11 +641,24 @@ async def api_config(request: Request) -> Response:
         return _http_error(422, str(exc), exc.field)
     async with session.lock:
         try:
-            text = lab.train_config(index).to_toml()
-        except SettingsError as exc:  # a run the TOML file cannot describe
+            text = await session.work(make, lab, index) if in_thread else make(lab, index)
+        except SettingsError as exc:  # a run the file cannot describe
             return _http_error(422, str(exc), exc.field)
-    return Response(text, media_type="application/toml", headers={
-        "Content-Disposition": f'attachment; filename="{_filename(lab, index, ".toml")}"'})
+    return Response(text, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{_filename(lab, index, extension)}"'})
+
+
+async def api_config(request: Request) -> Response:
+    """The run's settings as the TOML file ``nnlab train --config`` reads."""
+    return await _text_download(request, lambda lab, index: lab.train_config(index).to_toml(),
+                                "application/toml", ".toml", in_thread=False)
+
+
+async def api_python(request: Request) -> Response:
+    """The run as a Python script that retrains it with ``nnlab.Model`` (``snippet``)."""
+    from .snippet import python_snippet
+
+    return await _text_download(request, python_snippet, "text/x-python", ".py", in_thread=True)
 
 
 async def api_model(request: Request) -> Response:
@@ -650,6 +729,8 @@ def create_app(limits: Limits | None = None, hosts: frozenset[str] | None = None
             Route("/api/status", api_status),
             Route("/api/validate", api_validate, methods=["POST"]),
             Route("/api/upload", api_upload, methods=["POST"]),
+            Route("/api/model", api_model_upload, methods=["POST"]),
+            Route("/api/sessions/{sid}/run.py", api_python),
             Route("/api/sessions/{sid}/config.toml", api_config),
             Route("/api/sessions/{sid}/model.npz", api_model),
             WebSocketRoute("/ws", websocket_endpoint),

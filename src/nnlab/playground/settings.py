@@ -45,13 +45,20 @@ DATASETS: dict[str, tuple[str, float | None, bool]] = {
     "csv": ("uploaded CSV", None, False),
     "plane": ("plane (regression)", 0.05, True),
     "gaussian": ("gaussian bumps (regression)", 0.05, True),
+    "sine": ("sine, y against x1 (regression)", 0.05, True),
+    "step": ("step, y against x1 (regression)", 0.05, True),
+    "abs": ("|x|, y against x1 (regression)", 0.05, True),
+    "cubic": ("cubic, y against x1 (regression)", 0.05, True),
 }
 #: The problem types: classification (2 to ``MAX_CLASSES`` classes; a sigmoid output for two,
 #: softmax for more) and regression (an identity output, the mean squared error).
 PROBLEMS = ("classification", "regression")
 MAX_CLASSES = 5
 #: The data sets of each problem type; ``MULTICLASS`` have 2 to ``MAX_CLASSES`` classes.
-REGRESSION_SETS = ("plane", "gaussian")
+REGRESSION_SETS = ("plane", "gaussian", "sine", "step", "abs", "cubic")
+#: The 1-D regression sets: y against x1 (drawn as a curve); their features are those of x1.
+CURVE_SETS = ("sine", "step", "abs", "cubic")
+X1_FEATURES = ("x1", "x1_sq", "sin_x1")
 MULTICLASS = ("blobs", "spiral", "csv")
 HIDDEN_ACTIVATIONS = list(activations.HIDDEN_ACTIVATIONS)
 INITS = list(initializers.INITIALIZERS)
@@ -63,16 +70,16 @@ FULL_BATCH = "full"
 #: where the page allows less (``_LIMITS``).
 SHARED = {
     "n_points": "n_samples", "noise": "noise", "test_fraction": "val_split", "seed": "seed",
-    "layers": "layers", "activations": "activation", "init": "init", "init_scale": "init_scale",
-    "l2": "l2", "keep_prob": "keep_prob", "optimizer": "optimizer", "lr": "lr", "beta": "beta",
-    "beta1": "beta1", "beta2": "beta2", "epsilon": "epsilon", "decay": "decay",
-    "batch_size": "batch_size",
+    "layers": "layers", "activations": "activation", "init": "init",
+    "init_scale": "init_scale", "l2": "l2", "l1": "l1", "keep_prob": "keep_prob",
+    "optimizer": "optimizer", "lr": "lr", "beta": "beta", "beta1": "beta1", "beta2": "beta2",
+    "epsilon": "epsilon", "decay": "decay", "batch_size": "batch_size",
 }
 #: Where the page narrows the shared limits: (low, high), None keeping the shared end; the
 #: largest sizes come from the server's ``Limits``.
 _LIMITS: dict[str, tuple[float | None, float | None]] = {
     "n_points": (10, None), "noise": (None, 2.0), "test_fraction": (0.05, 0.9),
-    "init_scale": (None, 100.0), "l2": (None, 10.0), "keep_prob": (0.05, None),
+    "init_scale": (None, 100.0), "l2": (None, 10.0), "l1": (None, 10.0), "keep_prob": (0.05, None),
     "lr": (None, 10.0), "decay": (None, 100.0),
 }
 
@@ -81,13 +88,13 @@ DATA_KEYS = ("problem", "classes", "dataset", "upload", "n_points", "noise", "te
              "seed")
 #: Settings a compared run may change.
 MODEL_KEYS = (
-    "features", "layers", "activations", "init", "init_scale", "l2", "keep_prob", "optimizer",
-    "lr", "beta", "beta1", "beta2", "epsilon", "decay", "batch_size",
+    "features", "layers", "activations", "batch_norm", "init", "init_scale", "l2", "l1",
+    "keep_prob", "optimizer", "lr", "beta", "beta1", "beta2", "epsilon", "decay", "batch_size",
 )
 #: Settings that change a running network from its next update on (weights, optimizer state and
 #: epoch count kept); changing any other setting starts a new run from epoch 0.
-LIVE_KEYS = ("lr", "decay", "l2", "keep_prob", "optimizer", "beta", "beta1", "beta2", "epsilon",
-             "batch_size")
+LIVE_KEYS = ("lr", "decay", "l2", "l1", "keep_prob", "optimizer", "beta", "beta1", "beta2",
+             "epsilon", "batch_size")
 #: The choices of the page's Speed control, in epochs per second (None: as fast as possible).
 SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)
 #: The page's default speed: slow enough to watch the first hundred epochs.
@@ -97,7 +104,8 @@ LABELS = {
     "dataset": "data set", "upload": "uploaded file", "n_points": "number of points",
     "noise": "noise", "test_fraction": "test fraction", "seed": "seed",
     "features": "input features", "layers": "hidden layers", "activations": "activations",
-    "init": "initialization", "init_scale": "random init scale", "l2": "L2 λ",
+    "batch_norm": "batch norm",
+    "init": "initialization", "init_scale": "random init scale", "l2": "L2 λ", "l1": "L1 λ1",
     "keep_prob": "dropout keep_prob", "optimizer": "optimizer", "lr": "learning rate",
     "beta": "momentum β", "beta1": "Adam β1", "beta2": "β2", "epsilon": "ε",
     "decay": "learning-rate decay", "batch_size": "batch size", "compare": "compare",
@@ -168,11 +176,15 @@ class Settings:
     features: list[str] = field(default_factory=lambda: list(DEFAULT_FEATURES))
     layers: list[int] = field(default_factory=lambda: [4, 4])
     activations: list[str] = field(default_factory=lambda: ["tanh", "tanh"])
+    #: batch-normalize each hidden layer (one flag per hidden layer)
+    batch_norm: list[bool] = field(default_factory=lambda: [False, False])
     init: str = "xavier"
     init_scale: float = 0.01
     # the page's defaults (issue 20): mini-batches of 32 and a little L2 keep the default run
     # generalizing (its test loss stays near its train loss for tens of thousands of epochs)
     l2: float = 0.01
+    #: λ1 of the L1 term (λ1/m) Σ ||W[l]||₁ (0: none)
+    l1: float = 0.0
     keep_prob: float = 1.0
     # how the network learns: a run's defaults (``TrainConfig``'s)
     optimizer: str = _RUN.optimizer
@@ -232,6 +244,7 @@ class Settings:
             noise=self.noise if DATASETS[self.dataset][1] is not None else None,
             layers=list(self.layers),
             activation=acts[0] if acts and len(set(acts)) == 1 else list(acts),
+            batch_norm=list(self.batch_norm) if any(self.batch_norm) else False,
             output="sigmoid",
             init=self.init,
             init_scale=self.init_scale if self.init == "random" else None,
@@ -245,6 +258,7 @@ class Settings:
             batch_size=self.batch_size,
             epochs=int(epochs),
             l2=self.l2,
+            l1=self.l1,
             keep_prob=self.keep_prob,
             val_split=self.test_fraction if self.dataset != "football" else 0.0,
             seed=self.seed,
@@ -372,7 +386,7 @@ def parse_settings(
     regression = out["problem"] == "regression"
     if regression and out["dataset"] not in REGRESSION_SETS:
         raise SettingsError("dataset", f"data set {out['dataset']} is for classification: "
-                            f"regression uses {' or '.join(REGRESSION_SETS)}")
+                            f"regression uses {', '.join(REGRESSION_SETS)}")
     if not regression and out["dataset"] in REGRESSION_SETS:
         raise SettingsError("dataset", f"data set {out['dataset']} is for regression: choose "
                             "problem type regression, or a classification data set")
@@ -397,10 +411,19 @@ def parse_settings(
     out["seed"] = _whole("seed", v["seed"], shared("seed"))
 
     features = _list("features", v["features"])
+    if out["dataset"] in CURVE_SETS and "features" not in given:
+        # a 1-D set: the features of x1 among those the run had (x1 alone when none)
+        features = [f for f in features if f in X1_FEATURES] or ["x1"]
     try:
         out["features"] = check_feature_names(features)
     except ValueError as exc:
         raise SettingsError("features", f"{_name('features')}: {_feature_problem(exc)}") from None
+    if out["dataset"] in CURVE_SETS:
+        other = [f for f in out["features"] if f not in X1_FEATURES]
+        if other:
+            raise SettingsError(
+                "features", f"{_name('features')}: {', '.join(other)} use x2, but {out['dataset']}"
+                f" is y against x1 alone: choose among {', '.join(X1_FEATURES)}")
     layers = _list("layers", v["layers"])
     if len(layers) > limits.max_layers:
         raise SettingsError(
@@ -423,8 +446,9 @@ def parse_settings(
         )
     hidden = shared("activations").narrow(HIDDEN_ACTIVATIONS)
     out["activations"] = [_choice("activations", a, hidden) for a in acts]
+    out["batch_norm"] = _flags("batch_norm", v["batch_norm"], len(layers), "batch_norm" in given)
     out["init"] = _choice("init", v["init"], shared("init"))
-    for key in ("init_scale", "l2", "keep_prob"):
+    for key in ("init_scale", "l2", "l1", "keep_prob"):
         out[key] = _ranged(key, v[key])
     out["optimizer"] = _choice("optimizer", v["optimizer"], shared("optimizer"))
     for key in ("lr", "beta", "beta1", "beta2", "epsilon", "decay"):
@@ -437,6 +461,34 @@ def parse_settings(
                                    shared("batch_size", high=limits.max_points),
                                    'or "full" for the full batch')
     return Settings(**out)
+
+
+_TRUE = ("true", "1", "on", "yes")
+_FALSE = ("false", "0", "off", "no")
+
+
+def _flags(key: str, value: Any, n: int, given: bool) -> list[bool]:
+    """One switch per hidden layer: a list (JSON booleans, 0 / 1, or the words true / false), or
+    one for every layer. Not given while the layers changed: the first n, then off."""
+    items = value if isinstance(value, list) else (
+        _list(key, value) if isinstance(value, str) else [value])
+    flags = []
+    for item in items:
+        word = item.strip().lower() if isinstance(item, str) else None
+        if isinstance(item, bool) or (item in (0, 1) and not isinstance(item, float)):
+            flags.append(bool(item))
+        elif word in _TRUE or word in _FALSE:
+            flags.append(word in _TRUE)
+        else:
+            raise SettingsError(key, f"{_name(key)} = {_show(item)} must be true or false")
+    if len(flags) == 1 and n > 1:
+        flags = flags * n
+    if not given and len(flags) != n:
+        flags = (flags + [False] * n)[:n]
+    if len(flags) != n:
+        raise SettingsError(key, f"{_name(key)}: {len(flags)} given for {n} hidden layers: give "
+                                 "one per hidden layer")
+    return flags
 
 
 def _units(i: int, n: Any, limits: Limits) -> int:
@@ -569,6 +621,8 @@ def options(limits: Limits) -> dict[str, Any]:
         "features": [{"name": k, "label": f.label} for k, f in FEATURES.items()],
         "problems": list(PROBLEMS),
         "regression_sets": list(REGRESSION_SETS),
+        "curve_sets": list(CURVE_SETS),
+        "x1_features": list(X1_FEATURES),
         "multiclass_sets": list(MULTICLASS),
         "max_classes": MAX_CLASSES,
         "activations": HIDDEN_ACTIVATIONS,

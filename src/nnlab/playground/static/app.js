@@ -1,6 +1,8 @@
 // The nnlab playground page: the form, the URL, the WebSocket to the server, and what it draws.
 // The server checks every value; the page only shows what it answers.
-import { RUN_COLORS, bytes, drawBoundary, drawCurves, drawNetwork } from "./draw.js";
+import {
+  RUN_COLORS, bytes, drawBoundary, drawCurves, drawGrid, drawNetwork, fitCanvas, lineAt, unitAt,
+} from "./draw.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +21,11 @@ const state = {
   pendingConfigures: 0, // configure and change messages sent and not yet answered
   speed: 10, // epochs per second while playing (null: as fast as possible)
   resetNote: "", // why the next "ready" starts again from epoch 0 (said before it happens)
+  model: null, // the id of a loaded model file the run starts from (null: from the seed)
+  layout: null, // where the network's units and weight lines are drawn (for hover and clicks)
+  unit: null, // the unit shown large: {column, unit}
+  pinned: false, // the unit stays shown (clicked) until another is clicked
+  editing: null, // the weight line being edited: {layer, row, column, value}
 };
 window.playground = state;
 
@@ -41,7 +48,8 @@ function clearMessage() {
 function fieldElement(field) {
   const special = {
     layers: "layers", activations: "layers", features: "features", batch_size: "batch-mode",
-    compare: "compare-list", upload: "csv-file", gradcheck: "gradcheck",
+    compare: "compare-list", upload: "csv-file", gradcheck: "gradcheck", model: "model-file",
+    weight: "weight-value",
   };
   if (field in special) return $(special[field]);
   return document.querySelector(`[data-setting="${field}"]`);
@@ -74,7 +82,7 @@ function option(select, value, label) {
   select.add(new Option(label ?? value, value));
 }
 
-function addLayerRow(units = "4", act = "tanh") {
+function addLayerRow(units = "4", act = "tanh", bn = false) {
   const row = document.createElement("div");
   row.className = "layer";
   const index = $("layers").children.length + 1;
@@ -85,24 +93,33 @@ function addLayerRow(units = "4", act = "tanh") {
     <button type="button" class="plus" title="one unit more"
       aria-label="one unit more in layer ${index}">+</button>
     <select class="act" aria-label="activation of layer ${index}"></select>
+    <label class="inline bn-box" title="Batch norm: normalize Z over each mini-batch, then
+      γ ⊙ Z_norm + β (no b); predictions and the pictures use the running statistics"><input
+      type="checkbox" class="bn" aria-label="batch norm in layer ${index}"> BN</label>
     <button type="button" class="remove" title="remove this layer"
       aria-label="remove layer ${index}">✕</button>`;
   const select = row.querySelector(".act");
   for (const a of state.options.activations) option(select, a);
   row.querySelector(".units").value = units;
+  row.querySelector(".bn").checked = bn === true || bn === "true";
   setSelect(select, act);
   $("layers").append(row);
   return row;
 }
 
-function setLayers(layers, acts) {
+function setLayers(layers, acts, bns = []) {
   $("layers").replaceChildren();
-  layers.forEach((n, i) => addLayerRow(n, acts[i] ?? acts[0] ?? "tanh"));
+  layers.forEach((n, i) => addLayerRow(n, acts[i] ?? acts[0] ?? "tanh", bns[i] ?? false));
 }
 
 function renumberLayers() {
   [...$("layers").children].forEach((row, i) => {
     row.querySelector(".layer-name").textContent = `layer ${i + 1}`;
+    for (const [cls, what] of [["minus", "one unit less in"], ["plus", "one unit more in"],
+      ["units", "units of"], ["act", "activation of"], ["bn", "batch norm in"],
+      ["remove", "remove"]]) {
+      row.querySelector(`.${cls}`).setAttribute("aria-label", `${what} layer ${i + 1}`);
+    }
   });
 }
 
@@ -114,6 +131,7 @@ function collect() {
   const rows = [...document.querySelectorAll("#layers .layer")];
   s.layers = rows.map((r) => r.querySelector(".units").value);
   s.activations = rows.map((r) => r.querySelector(".act").value);
+  s.batch_norm = rows.map((r) => r.querySelector(".bn").checked);
   const mode = $("batch-mode").value;
   s.batch_size = mode === "full" ? "full" : mode === "sgd" ? "1" : $("batch_size").value;
   return s;
@@ -136,11 +154,13 @@ function fill(s, keepFocused = false) {
       cb.checked = chosen.includes(cb.value);
     }
   }
-  if ("layers" in s || "activations" in s) {
+  if ("layers" in s || "activations" in s || "batch_norm" in s) {
     const layers = "layers" in s ? listOf(s.layers) : collect().layers;
     let acts = "activations" in s ? listOf(s.activations) : collect().activations;
     if (acts.length === 1) acts = layers.map(() => acts[0]);
-    setLayers(layers, acts);
+    let bns = "batch_norm" in s ? listOf(s.batch_norm) : collect().batch_norm.map(String);
+    if (bns.length === 1) bns = layers.map(() => bns[0]);
+    setLayers(layers, acts, bns);
   }
   if ("batch_size" in s) {
     const b = String(s.batch_size);
@@ -171,10 +191,18 @@ function updateVisibility() {
       (!regression && many && !state.options.multiclass_sets.includes(item.value));
   }
   $("loss-name").textContent = regression ? "Loss: mean squared error" : "Loss: cross-entropy";
+  const curve = state.options.curve_sets.includes($("dataset").value);
+  for (const cb of document.querySelectorAll("#features input")) {
+    cb.disabled = curve && !state.options.x1_features.includes(cb.value);
+  }
   const notes = {
     flower: "The course's flower: its noise is fixed.",
     football: "The course's football file (data.mat): its own train / test split.",
     csv: "Your points: three columns x1, x2, label (2 to 5 classes).",
+    sine: "y against x1 alone: the network's prediction is the dark curve.",
+    step: "y against x1 alone: the network's prediction is the dark curve.",
+    abs: "y against x1 alone: the network's prediction is the dark curve.",
+    cubic: "y against x1 alone: the network's prediction is the dark curve.",
   };
   $("data-note").textContent = notes[$("dataset").value] ?? "";
   $("init-scale-box").hidden = $("init").value !== "random";
@@ -246,7 +274,8 @@ function send(message) {
 function configure() {
   if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   state.pendingConfigures = (state.pendingConfigures || 0) + 1;
-  send({ type: "configure", settings: collect(), compare: state.compare.length >= 2 ? state.compare : null });
+  send({ type: "configure", settings: collect(), compare: state.compare.length >= 2 ? state.compare : null,
+    model: state.model });
 }
 
 // The keys whose values differ between the form and the settings the server holds.
@@ -272,6 +301,9 @@ function apply() {
     send({ type: "change", settings: form });
     return;
   }
+  // a loaded model's weights stay only while its network does
+  const network = ["features", "layers", "activations", "problem", "classes", "init", "init_scale"];
+  if (state.model && keys.some((k) => network.includes(k))) state.model = null;
   const epoch = state.runs[0] && state.runs[0].last ? state.runs[0].last.epoch : 0;
   if (epoch > 0) {
     const names = keys.filter((k) => !live.has(k)).map((k) => state.options.labels[k] ?? k);
@@ -342,6 +374,18 @@ const handlers = {
     }
     $("step-info").textContent = "";
     $("gradcheck-panel").hidden = true;
+    state.model = msg.model ? msg.model.id : null;
+    $("model-info").hidden = !msg.model;
+    $("model-info").textContent = msg.model
+      ? `Started from ${msg.model.name}` +
+        (msg.model.epoch !== null ? ` (trained ${msg.model.epoch} epochs before)` : "") +
+        (msg.model.notes.length ? `; ${msg.model.notes.join("; ")}` : "") +
+        ". Changing the network starts afresh from the seed." : "";
+    closeWeightEditor();
+    state.unit = null; // a new network: no unit shown until one is hovered
+    state.pinned = false;
+    $("unit-view").hidden = true;
+    delete $("unit-weights").dataset.key;
     setupViews();
     handlers.snapshot(msg.snapshot);
     updateVisibility();
@@ -356,6 +400,9 @@ const handlers = {
       run.last = r;
     });
     if (msg.step) showStep(msg.step);
+    if (msg.edited) {
+      $("step-info").textContent = `Set ${msg.edited}: the network trains on from it`;
+    }
     draw();
     for (const e of msg.events) {
       showMessage(e.label ? `${e.label}: ${e.message}` : e.message,
@@ -388,6 +435,7 @@ const handlers = {
   },
   error(msg) {
     if (msg.field !== undefined) answerConfigure();
+    if (msg.field === "model") state.model = null; // (the next setup starts from the seed)
     showMessage(msg.message, "error");
     markInvalid(msg.field);
   },
@@ -487,7 +535,7 @@ function setupViews() {
 function boundaryView(r) {
   const ready = state.ready;
   return { output: ready.output, valueScale: ready.value_scale,
-    probs: r.probs ? r.probs.map(bytes) : null };
+    probs: r.probs ? r.probs.map(bytes) : null, curve: r.curve || null, curveX: ready.curve_x };
 }
 
 function draw() {
@@ -552,15 +600,205 @@ function draw() {
   pictures.push(ready.output === "softmax" ? [] : [{ grid: boundary, n: ready.grid }]);
   const columnLabels = dims.map((_, c) =>
     c === 0 ? "input" : c === dims.length - 1 ? "output" : `layer ${c}`);
-  drawNetwork($("network"), { dims, labels: columnLabels, pictures, weights: first.weights,
-    n: ready.unit_grid });
+  state.pictures = pictures;
+  state.layout = drawNetwork($("network"), { dims, labels: columnLabels, pictures,
+    weights: first.weights, n: ready.unit_grid, selected: state.editing });
+  if (state.unit) showUnit(state.unit);
+}
+
+// -- the network's units and weights: hover a unit, click a weight line --------------------------
+
+function columnName(c) {
+  const dims = state.runs[0].layer_dims;
+  return c === 0 ? "input" : c === dims.length - 1 ? "output" : `layer ${c}`;
+}
+
+function sourceName(c, i) {
+  if (c > 0) return `${columnName(c)} unit ${i + 1}`;
+  const name = state.runs[0].features[i];
+  const f = state.options.features.find((x) => x.name === name);
+  return f ? f.label : name;
+}
+
+/** The unit (column c, unit j) drawn large with its incoming weights and bias. */
+function showUnit(unit) {
+  const first = state.runs[0] && state.runs[0].last;
+  const pictures = state.pictures;
+  if (!first || !pictures || !state.ready || state.ready.comparing) return;
+  const { column: c, unit: j } = unit;
+  const pic = pictures[c] && pictures[c][j];
+  state.unit = unit;
+  $("unit-view").hidden = false;
+  const canvas = $("unit-large");
+  fitCanvas(canvas);
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (pic) drawGrid(ctx, pic.grid, pic.n, 0, 0, canvas.width, canvas.height);
+  const title = c === 0 ? `Input ${sourceName(0, j)}` : `${columnName(c)}, unit ${j + 1}`;
+  $("unit-title").textContent = title[0].toUpperCase() + title.slice(1);
+  // [name, value, index of the weight (editable) or null]
+  const rows = [];
+  if (c > 0 && first.weights && first.weights[c - 1] && first.weights[c - 1].W[j]) {
+    const { W, b, gamma } = first.weights[c - 1];
+    W[j].forEach((w, i) => rows.push([`w from ${sourceName(c - 1, i)}`, w, i]));
+    if (gamma) {  // batch norm: a scale γ and a shift β instead of b
+      rows.push(["batch norm γ", gamma[j], null], ["batch norm β", b[j], null]);
+    } else rows.push(["bias b", b[j], null]);
+  }
+  const table = $("unit-weights");
+  const key = `${c},${j},${rows.map((r) => r[0]).join(";")}`;
+  if (table.dataset.key !== key) {  // a new unit: new rows (else only the numbers change, so
+    table.dataset.key = key;        // that a focused "edit" button keeps its focus)
+    table.replaceChildren(...rows.map(([name, , i]) => {
+      const tr = document.createElement("tr");
+      tr.innerHTML = "<th></th><td></td><td></td>";
+      tr.querySelector("th").textContent = name;
+      if (i !== null) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "edit-weight";
+        button.textContent = "edit";
+        button.setAttribute("aria-label", `edit the weight ${name} (W${c}[${j},${i}])`);
+        button.onclick = () => {
+          const W = state.runs[0].last.weights[c - 1].W;
+          openWeightEditor({ layer: c, row: j, column: i, value: W[j][i] });
+        };
+        tr.lastElementChild.append(button);
+      }
+      return tr;
+    }));
+  }
+  [...table.rows].forEach((tr, k) => { tr.cells[1].textContent = rows[k][1].toFixed(3); });
+  table.setAttribute("aria-label", `Incoming weights of ${title}`);
+}
+
+/** The arrow keys on the network picture: move between units (left / right: layers, up /
+ * down: units), each shown large with its incoming weights, whose "edit" buttons edit them. */
+function moveUnit(event) {
+  const dims = state.runs[0] && state.runs[0].layer_dims;
+  const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  if (!dims || !(event.key in moves)) return;
+  event.preventDefault();
+  const [dc, dj] = moves[event.key];
+  const now = state.unit || { column: 0, unit: 0 };
+  const column = Math.max(0, Math.min(dims.length - 1, now.column + (state.unit ? dc : 0)));
+  const unit = Math.max(0, Math.min(dims[column] - 1, (column === now.column ? now.unit : 0) +
+    (state.unit ? dj : 0)));
+  state.pinned = true;
+  showUnit({ column, unit });
+}
+
+function networkPoint(event) {
+  const canvas = $("network");
+  const sx = canvas.width / (canvas.clientWidth || canvas.width);
+  const sy = canvas.height / (canvas.clientHeight || canvas.height);
+  return [event.offsetX * sx, event.offsetY * sy];
+}
+
+function openWeightEditor(line) {
+  state.editing = { layer: line.layer, row: line.row, column: line.column, value: line.value };
+  $("weight-name").textContent = `W${line.layer}[${line.row},${line.column}] ` +
+    `(${sourceName(line.layer - 1, line.column)} → ${columnName(line.layer)} unit ${line.row + 1})`;
+  $("weight-value").value = String(line.value);
+  $("weight-editor").hidden = false;
+  $("weight-value").focus();
+  $("weight-value").select();
+  draw();
+}
+
+function closeWeightEditor() {
+  state.editing = null;
+  $("weight-editor").hidden = true;
+}
+
+function bindNetwork() {
+  const canvas = $("network");
+  canvas.addEventListener("keydown", moveUnit);
+  canvas.addEventListener("mousemove", (event) => {
+    if (!state.layout) return;
+    const [x, y] = networkPoint(event);
+    const unit = unitAt(state.layout, x, y);
+    canvas.style.cursor = unit || lineAt(state.layout, x, y) ? "pointer" : "crosshair";
+    if (unit && !state.pinned) showUnit(unit);
+  });
+  canvas.addEventListener("click", (event) => {
+    if (!state.layout) return;
+    const [x, y] = networkPoint(event);
+    const unit = unitAt(state.layout, x, y);
+    if (unit) {
+      state.pinned = true;
+      showUnit(unit);
+      return;
+    }
+    const line = lineAt(state.layout, x, y);
+    if (line) openWeightEditor(line);
+  });
+  $("weight-editor").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!state.editing) return;
+    const { layer, row, column } = state.editing;
+    send({ type: "weight", layer, row, column, value: Number($("weight-value").value) });
+    closeWeightEditor();
+    $("network").focus();
+  });
+  $("weight-cancel").onclick = () => {
+    closeWeightEditor();
+    draw();
+    $("network").focus();
+  };
+}
+
+// -- files: load a saved model, export the run as Python -----------------------------------------
+
+async function loadModel(file) {
+  const body = await file.arrayBuffer();
+  const response = await fetch(`/api/model?name=${encodeURIComponent(file.name)}`, {
+    method: "POST", body, headers: { "Content-Type": "application/octet-stream" },
+  });
+  const answer = await response.json();
+  $("model-file").value = "";
+  if (!response.ok) {
+    showMessage(answer.error.message);
+    markInvalid("model");
+    return;
+  }
+  const s = answer.settings;
+  fill({ problem: s.problem, classes: s.classes });
+  if (!("dataset" in s)) fitDataset();
+  fill(s);
+  if (s.dataset) {
+    const ds = datasetInfo(s.dataset);
+    if (ds && ds.noise !== null && !("noise" in s)) $("noise").value = ds.noise;
+  }
+  state.model = answer.id;
+  state.resetNote = "";
+  configure();
+}
+
+async function exportPython() {
+  const response = await fetch(`/api/sessions/${state.session}/run.py?run=0`);
+  if (!response.ok) {
+    const answer = await response.json();
+    showMessage(answer.error.message);
+    return;
+  }
+  const text = await response.text();
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const match = disposition.match(/filename="([^"]+)"/);
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type: "text/x-python" }));
+  a.download = match ? match[1] : "nnlab-run.py";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
 // -- comparisons ----------------------------------------------------------------------------------
 
 const MODEL_KEYS = [
-  "features", "layers", "activations", "init", "init_scale", "l2", "keep_prob", "optimizer",
-  "lr", "beta", "beta1", "beta2", "epsilon", "decay", "batch_size",
+  "features", "layers", "activations", "batch_norm", "init", "init_scale", "l2", "l1", "keep_prob",
+  "optimizer", "lr", "beta", "beta1", "beta2", "epsilon", "decay", "batch_size",
 ];
 
 function describeVariant(v) {
@@ -642,26 +880,48 @@ async function uploadCsv(file) {
   apply();
 }
 
+/** A data set of the chosen problem type (and number of classes), the first when the one chosen
+ * is not. */
+function fitDataset() {
+  const regression = $("problem").value === "regression";
+  const sets = regression ? state.options.regression_sets
+    : Number($("classes").value) > 2 ? state.options.multiclass_sets
+      : state.options.datasets.map((d) => d.name)
+        .filter((name) => !state.options.regression_sets.includes(name));
+  if (!sets.includes($("dataset").value)) {
+    setSelect($("dataset"), sets[0]);
+    const ds = datasetInfo(sets[0]);
+    if (ds && ds.noise !== null) $("noise").value = ds.noise;
+  }
+}
+
+/** A 1-D set (y against x1) takes features of x1 only; back on a 2-D set x2 comes back. */
+function fitFeatures(previous) {
+  const curves = state.options.curve_sets;
+  const x1 = state.options.x1_features;
+  const boxes = [...document.querySelectorAll("#features input")];
+  if (curves.includes($("dataset").value)) {
+    for (const cb of boxes) if (!x1.includes(cb.value)) cb.checked = false;
+    if (!boxes.some((cb) => cb.checked)) boxes.find((cb) => cb.value === "x1").checked = true;
+  } else if (curves.includes(previous)) {
+    const x2 = boxes.find((cb) => cb.value === "x2");
+    if (x2) x2.checked = true;
+  }
+}
+
 function bind() {
   const form = [$("data-panel"), $("network-panel"), $("training-panel")];
   for (const panel of form) {
     panel.addEventListener("change", (event) => {
       const target = event.target;
-      if (target.id === "csv-file") return;
+      if (target.id === "csv-file" || target.closest("#weight-editor")) return;
       if (target.id === "batch-mode" && target.value === "mini" && !$("batch_size").value) {
         $("batch_size").value = "64";
       }
-      if (target.id === "problem" || target.id === "classes") {
-        const regression = $("problem").value === "regression";
-        const sets = regression ? state.options.regression_sets
-          : Number($("classes").value) > 2 ? state.options.multiclass_sets
-            : state.options.datasets.map((d) => d.name)
-              .filter((name) => !state.options.regression_sets.includes(name));
-        if (!sets.includes($("dataset").value)) {
-          setSelect($("dataset"), sets[0]);
-          const ds = datasetInfo(sets[0]);
-          if (ds && ds.noise !== null) $("noise").value = ds.noise;
-        }
+      const before = $("dataset").value;
+      if (target.id === "problem" || target.id === "classes") fitDataset();
+      if (target.id === "problem" || target.id === "classes" || target.id === "dataset") {
+        fitFeatures(state.settings ? state.settings.dataset : before);
       }
       if (target.id === "dataset") {
         const ds = datasetInfo(target.value);
@@ -678,6 +938,8 @@ function bind() {
     // say it before it happens: a change here starts again from epoch 0
     panel.addEventListener("focusin", (event) => {
       const target = event.target;
+      // a weight, the network's picture, a unit's view: the running network's, no reset
+      if (target.closest("#weight-editor, #network, #unit-view")) return;
       const resets = panel.id !== "training-panel" || target.id === "init" ||
         target.id === "init_scale";
       const epoch = state.runs[0] && state.runs[0].last ? state.runs[0].last.epoch : 0;
@@ -734,6 +996,13 @@ function bind() {
     }
   };
   $("compare-add").onclick = addVariant;
+  $("export-python").onclick = () => exportPython()
+    .catch((e) => showMessage(`Export failed: ${e.message}`));
+  $("model-file").addEventListener("change", (event) => {
+    const file = event.target.files[0];
+    if (file) loadModel(file).catch((e) => showMessage(`Loading the model failed: ${e.message}`));
+  });
+  bindNetwork();
   $("compare-stop").onclick = () => {
     state.compare = [];
     renderCompareList();

@@ -118,6 +118,10 @@ export function drawClasses(ctx, probs, n, x, y, w, h) {
  * scale (0 orange = -valueScale, white 0, 255 blue = +valueScale), and the points are coloured by
  * their value on the same scale. */
 export function drawBoundary(canvas, grid, n, data, showTest = true, view = {}) {
+  if (view.curve && data) {
+    drawCurve(canvas, data, view, showTest);
+    return;
+  }
   fitCanvas(canvas);
   const ctx = canvas.getContext("2d");
   const W = canvas.width;
@@ -160,6 +164,75 @@ export function drawBoundary(canvas, grid, n, data, showTest = true, view = {}) 
   if (showTest) for (const p of data.test) dot(p, true);
 }
 
+/** The colour of the prediction's curve on a 1-D set. */
+export const CURVE_COLOR = [34, 34, 34];
+
+/** A 1-D set (y against x1): axes, the points at (x1, y) coloured by their value on the
+ * diverging scale (test points hollow), and the network's prediction as a curve over them.
+ * `view.curve` = the predictions at `view.curveX`; `data.box` = (x1 range, y range). */
+function drawCurve(canvas, data, view, showTest) {
+  fitCanvas(canvas);
+  const ctx = canvas.getContext("2d");
+  const W = canvas.width;
+  const H = canvas.height;
+  const ratio = window.devicePixelRatio || 1;
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, W, H);
+  const [x1min, x1max, ymin, ymax] = data.box;
+  const px = (x) => ((x - x1min) / (x1max - x1min)) * W;
+  const py = (y) => ((ymax - y) / (ymax - ymin)) * H;
+  // the axes: y = 0 and x1 = 0, and a light grid at the whole numbers
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = "#eee";
+  for (let x = Math.ceil(x1min); x <= x1max; x++) {
+    ctx.beginPath();
+    ctx.moveTo(Math.round(px(x)) + 0.5, 0);
+    ctx.lineTo(Math.round(px(x)) + 0.5, H);
+    ctx.stroke();
+  }
+  ctx.strokeStyle = "#bbb";
+  ctx.beginPath();
+  ctx.moveTo(0, Math.round(py(0)) + 0.5);
+  ctx.lineTo(W, Math.round(py(0)) + 0.5);
+  ctx.moveTo(Math.round(px(0)) + 0.5, 0);
+  ctx.lineTo(Math.round(px(0)) + 0.5, H);
+  ctx.stroke();
+  ctx.fillStyle = "#666";
+  ctx.font = `${11 * ratio}px sans-serif`;
+  ctx.textAlign = "right";
+  ctx.fillText("x1", W - 4 * ratio, py(0) - 4 * ratio);
+  ctx.textAlign = "left";
+  ctx.fillText("y", px(0) + 4 * ratio, 12 * ratio);
+  const r = Math.max(2, Math.min(4 * ratio, W / 90));
+  const dot = (p, test) => {
+    const t = Math.max(-1, Math.min(1, p[2] / (view.valueScale || 1)));
+    const c = colour(Math.round(((t + 1) / 2) * 255));
+    ctx.beginPath();
+    ctx.arc(px(p[0]), py(p[2]), r, 0, 2 * Math.PI);
+    ctx.fillStyle = test ? "white" : `rgb(${c})`;
+    ctx.fill();
+    ctx.lineWidth = test ? 2 : 1;
+    ctx.strokeStyle = test ? `rgb(${c})` : "white";
+    ctx.stroke();
+  };
+  for (const p of data.train) dot(p, false);
+  if (showTest) for (const p of data.test) dot(p, true);
+  // the prediction, over the points
+  const xs = view.curveX || [];
+  ctx.beginPath();
+  let started = false;
+  view.curve.forEach((y, i) => {
+    if (y === null || !Number.isFinite(y)) return;
+    const yy = Math.max(ymin - (ymax - ymin), Math.min(ymax + (ymax - ymin), y));
+    if (started) ctx.lineTo(px(xs[i]), py(yy));
+    else ctx.moveTo(px(xs[i]), py(yy));
+    started = true;
+  });
+  ctx.lineWidth = 2.5 * ratio;
+  ctx.strokeStyle = `rgb(${CURVE_COLOR})`;
+  ctx.stroke();
+}
+
 /** The network: inputs, hidden units and output as small pictures of their output over the plane,
  * joined by the weights (thickness ∝ |w|, blue positive, orange negative). */
 export function drawNetwork(canvas, net) {
@@ -178,6 +251,8 @@ export function drawNetwork(canvas, net) {
     const total = dims[c] * (size + gap) - gap;
     return (height - 20 - total) / 2 + 16 + j * (size + gap);
   };
+  // where each unit and each weight line is (canvas pixels), for the page's hover and clicks
+  const layout = { size, units: [], lines: [] };
   // weights
   if (weights) {
     for (let l = 1; l < columns; l++) {
@@ -185,9 +260,12 @@ export function drawNetwork(canvas, net) {
       for (let j = 0; j < dims[l]; j++) {
         for (let i = 0; i < dims[l - 1]; i++) {
           const w = Wl[j][i];
+          const from = [colX(l - 1) + size, rowY(l - 1, i) + size / 2];
+          const to = [colX(l), rowY(l, j) + size / 2];
+          layout.lines.push({ layer: l, row: j, column: i, value: w, from, to });
           ctx.beginPath();
-          ctx.moveTo(colX(l - 1) + size, rowY(l - 1, i) + size / 2);
-          ctx.lineTo(colX(l), rowY(l, j) + size / 2);
+          ctx.moveTo(...from);
+          ctx.lineTo(...to);
           ctx.lineWidth = Math.min(8, 0.4 + 2.5 * Math.abs(w));
           ctx.strokeStyle = w >= 0 ? "rgba(8,119,189,0.65)" : "rgba(245,147,34,0.7)";
           ctx.stroke();
@@ -204,6 +282,7 @@ export function drawNetwork(canvas, net) {
     for (let j = 0; j < dims[c]; j++) {
       const x = colX(c);
       const y = rowY(c, j);
+      layout.units.push({ column: c, unit: j, x, y });
       const pic = pictures[c] && pictures[c][j];
       if (pic) drawGrid(ctx, pic.grid, pic.n || n, x, y, size, size);
       else {
@@ -222,6 +301,47 @@ export function drawNetwork(canvas, net) {
       }
     }
   }
+  if (net.selected) {  // the weight being edited, drawn over the others
+    const line = layout.lines.find((e) => e.layer === net.selected.layer &&
+      e.row === net.selected.row && e.column === net.selected.column);
+    if (line) {
+      ctx.beginPath();
+      ctx.moveTo(...line.from);
+      ctx.lineTo(...line.to);
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "#111";
+      ctx.setLineDash([4, 3]);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+  }
+  return layout;
+}
+
+/** Which weight line of `layout` passes within `tolerance` pixels of (x, y), the nearest
+ * (null: none). */
+export function lineAt(layout, x, y, tolerance = 5) {
+  let best = null;
+  let bestD = tolerance;
+  for (const line of layout.lines) {
+    const [x0, y0] = line.from;
+    const [x1, y1] = line.to;
+    const dx = x1 - x0;
+    const dy = y1 - y0;
+    const t = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy || 1)));
+    const d = Math.hypot(x - (x0 + t * dx), y - (y0 + t * dy));
+    if (d <= bestD) {
+      bestD = d;
+      best = line;
+    }
+  }
+  return best;
+}
+
+/** Which unit of `layout` is at (x, y) (null: none). */
+export function unitAt(layout, x, y) {
+  return layout.units.find((u) => x >= u.x && x <= u.x + layout.size &&
+    y >= u.y && y <= u.y + layout.size) || null;
 }
 
 /** Curves of several runs: `series` = [{rows, column, color, dash, label}], rows being
