@@ -62,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_outputs(args)  # a bad --save / --checkpoint is refused before training, not after
     try:
         result = run_config(
-            config, data_dir=args.data_dir, verbose=0 if args.json or args.quiet else 1,
+            config, data_dir=args.data_dir, verbose=0 if args.json or args.quiet else "auto",
             checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every or 1,
             resume=args.resume, resume_changes=changes,
         )

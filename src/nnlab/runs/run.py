@@ -204,7 +204,7 @@ def run_config(
     config: TrainConfig | None,
     *,
     data_dir: str | os.PathLike | None = None,
-    verbose: int = 1,
+    verbose: int | str = 1,
     callbacks: Sequence[Callback] = (),
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 1,
@@ -362,7 +362,7 @@ def _resumed_config(config: TrainConfig, changes: Mapping[str, Any], where: Any,
 
 
 def _fit(model: Model, prepared: PreparedRun, config: TrainConfig, validation, callbacks,
-         verbose: int, start_epoch: int, end_epoch: int) -> None:
+         verbose: int | str, start_epoch: int, end_epoch: int) -> None:
     model.fit(prepared.X_train, prepared.y_train, epochs=end_epoch,
               batch_size=config.batch_size, validation_data=validation, callbacks=callbacks,
               verbose=verbose, initial_epoch=start_epoch)
