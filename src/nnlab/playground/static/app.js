@@ -596,8 +596,10 @@ function draw() {
   for (const layer of first.units || []) {
     pictures.push(layer.map((u) => ({ grid: bytes(u.data), n: ready.unit_grid })));
   }
-  // (K outputs: the Output panel shows the classes; their units are drawn plain here)
-  pictures.push(ready.output === "softmax" ? [] : [{ grid: boundary, n: ready.grid }]);
+  // K outputs (softmax): each unit's picture is its class's probability over the plane
+  pictures.push(ready.output === "softmax"
+    ? (first.probs || []).map((p) => ({ grid: bytes(p), n: ready.grid }))
+    : [{ grid: boundary, n: ready.grid }]);
   const columnLabels = dims.map((_, c) =>
     c === 0 ? "input" : c === dims.length - 1 ? "output" : `layer ${c}`);
   state.pictures = pictures;
