@@ -140,3 +140,25 @@ def test_without_onnx_the_command_says_how_to_install_it(run, monkeypatch, capsy
     assert err == ['nnlab export: error: exporting to ONNX needs onnx, which is not installed: '
                    'pip install "nnlab[export]"']
     assert not (run / "never.onnx").exists()
+
+
+def test_the_saved_model_commands_read_an_exported_safetensors_file(run, tmp_path):
+    """``nnlab evaluate / predict / summary`` take the exported file as they take the run: the
+    same numbers (its feature maps travel in the metadata); an estimator's export is refused."""
+    nnlab_cli("export", run / "m", "--format", "safetensors", "-o", tmp_path / "m.safetensors",
+              cwd=run, check=0)
+    for command in ("evaluate", "predict"):
+        from_run = nnlab_cli(command, run / "m", "moons", "--json", cwd=run, check=0)
+        exported = nnlab_cli(command, tmp_path / "m.safetensors", "moons", "--json", cwd=run,
+                             check=0)
+        got, want = json.loads(exported.stdout), json.loads(from_run.stdout)
+        assert got.pop("model").endswith("m.safetensors")
+        want.pop("model")
+        assert got == want
+    summary = nnlab_cli("summary", tmp_path / "m.safetensors", cwd=run, check=0)
+    assert "total params" in summary.stdout
+    X = np.random.RandomState(1).randn(40, 2)
+    est = nnlab.MLPClassifier(hidden_layer_sizes=(3,), max_iter=5).fit(X, X[:, 0] > 0)
+    nnlab.export(est, tmp_path / "est.safetensors", format="safetensors")
+    refused = nnlab_cli("evaluate", tmp_path / "est.safetensors", "moons", cwd=run, check=2)
+    assert "estimator" in one_line_error(refused)

@@ -24,8 +24,10 @@ import numpy as np
 
 from ..callbacks import Callback, EarlyStopping, LearningRateScheduler
 from ..datasets.registry import Dataset, load_dataset
+from ..files.format import ModelFileError
 from ..files.models import (
     ModelCheckpoint,
+    load,
     load_checkpoint,
     load_model,
     restore_early_stopping,
@@ -369,9 +371,10 @@ def _fit(model: Model, prepared: PreparedRun, config: TrainConfig, validation, c
 
 
 def model_path(path: str | os.PathLike) -> Path:
-    """A model's file: ``path`` itself for a ``.npz``, else ``path/model.npz`` (a folder)."""
+    """A model's file: ``path`` itself for a ``.npz`` (or a ``.safetensors`` file that
+    ``nnlab export`` wrote), else ``path/model.npz`` (a folder)."""
     path = Path(path)
-    return path if path.suffix == ".npz" else path / MODEL_FILE
+    return path if path.suffix in (".npz", ".safetensors") else path / MODEL_FILE
 
 
 def save_run(result: RunResult, path: str | os.PathLike) -> Path:
@@ -389,5 +392,13 @@ def save_run(result: RunResult, path: str | os.PathLike) -> Path:
 
 
 def load_run_model(path: str | os.PathLike) -> Model:
-    """Read a model written by ``save_run`` (a folder or an ``.npz``)."""
-    return load_model(model_path(path))
+    """Read a model written by ``save_run`` (a folder or an ``.npz``), or its
+    ``nnlab export --format safetensors`` file."""
+    file = model_path(path)
+    if file.suffix != ".safetensors":
+        return load_model(file)
+    model = load(file)
+    if not isinstance(model, Model):
+        raise ModelFileError(f"{file}: holds an exported estimator, not a model; read it with "
+                             "nnlab.load")
+    return model
