@@ -350,3 +350,51 @@ def test_metadata_routing_in_a_pipeline_and_cross_validate():
         np.testing.assert_array_equal(routed.coefs_[0], direct.coefs_[0])
         scores = cross_validate(pipe, X, y, params={"sample_weight": w}, cv=3)["test_score"]
     assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "names"])
+@pytest.mark.parametrize("balanced", [True, False])
+def test_logistic_regression_class_weight_reaches_scikit_learns_coefficients(kind, balanced):
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression as SkLR
+
+    X, y = load_iris(return_X_y=True)
+    X, y = X[:120], y[:120]  # imbalanced: 50 / 50 / 20
+    if kind == "binary":
+        y = (y == 1).astype(int)
+    elif kind == "names":
+        y = np.array(["setosa", "versicolor", "virginica"])[y]
+    cw = "balanced" if balanced else {y[-1]: 3.0}
+    w = np.random.RandomState(0).rand(y.size) + 0.5
+    kw = dict(C=0.5, tol=1e-10, max_iter=5000, class_weight=cw)
+    ours = LogisticRegression(**kw).fit(X, y, sample_weight=w)
+    theirs = SkLR(**kw).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-4)
+    plain = LogisticRegression(C=0.5, tol=1e-10, max_iter=5000).fit(X, y, sample_weight=w)
+    assert not np.allclose(ours.coef_, plain.coef_, atol=1e-3)
+
+
+def test_logistic_regression_class_weight_in_partial_fit():
+    X, y, _ = _cls_data()
+    est = LogisticRegression(solver="sgd", class_weight={1: 5.0}, random_state=0)
+    ref = LogisticRegression(solver="sgd", random_state=0)
+    est.partial_fit(X, y, classes=[0, 1])
+    ref.partial_fit(X, y, classes=[0, 1], sample_weight=np.where(y == 1, 5.0, 1.0))
+    np.testing.assert_array_equal(est.coef_, ref.coef_)
+    with pytest.raises(ValueError, match=r"balanced.*partial_fit"):
+        LogisticRegression(solver="sgd", class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+
+
+def test_class_weight_refuses_multilabel_y():
+    X = np.random.RandomState(0).randn(20, 3)
+    Y = (X[:, :2] > 0).astype(int)
+    with pytest.raises(ValueError, match="multilabel"):
+        LogisticRegression(class_weight="balanced").fit(X, Y)
+
+
+def test_balanced_class_weights_count_the_sample_weights():
+    labels = np.array([0, 0, 1])
+    w = np.array([1.0, 1.0, 4.0])
+    # weighted counts 2 and 4, total 6: class 0 weighs 6 / (2 · 2), class 1 6 / (2 · 4)
+    assert class_weights("balanced", labels, np.arange(2), w).tolist() == [1.5, 1.5, 0.75]

@@ -80,7 +80,7 @@ from .network import compute_cost, model_backward, model_forward, predict_forwar
 from .optimizers import OPTIMIZERS, constant, get_optimizer, optimizer_hyperparams, schedule_from
 from .runs.config import CONSTRAINTS, Interval
 from .training import ANY_EPOCHS, DivergenceError
-from .weights import check_sample_weight
+from .weights import check_sample_weight, class_weights
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -1262,6 +1262,8 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
 
     Parameters:
         C (1.0), tol (1e-4), max_iter (100), random_state, verbose, warm_start: scikit-learn's.
+        class_weight: None, ``{class: weight}`` or ``"balanced"`` (``n / (K · count(class))``),
+            as scikit-learn's: each example's ``sample_weight`` is multiplied by its class's.
         solver: "lbfgs" (default), or "gd", "sgd", "momentum", "rmsprop", "adam".
         learning_rate_init (0.01), batch_size (None: the full batch), init ("zeros"), shuffle,
         momentum, beta_1, beta_2, epsilon, n_iter_no_change, learning_rate, decay_rate,
@@ -1295,8 +1297,10 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
         decay_rate: float = 1.0,
         decay_interval: int = 1,
         callbacks: Sequence[Callback] | None = None,
+        class_weight: dict[Any, float] | str | None = None,
     ):
         self.C = C
+        self.class_weight = class_weight
         self.tol = tol
         self.solver = solver
         self.max_iter = max_iter
@@ -1319,6 +1323,20 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
 
     _lbfgs_ftol = 64 * float(np.finfo(np.float64).eps)
     _fits_one_class = False  # as scikit-learn's LogisticRegression
+
+    def _class_weighted(self, y: Any, sample_weight: Any, classes: Any = None) -> np.ndarray:
+        """``sample_weight`` (ones when None) times each example's class weight."""
+        labels = np.asarray(y)
+        if labels.ndim == 2 and labels.shape[1] > 1:
+            raise ValueError("class_weight needs one label per example; for multilabel y, "
+                             "pass sample_weight instead")
+        labels = column_or_1d(labels)
+        if classes is None:
+            classes = np.unique(labels)
+        w = (None if sample_weight is None
+             else check_sample_weight(sample_weight, labels.shape[0]))
+        weights = class_weights(self.class_weight, labels, np.asarray(classes), w)
+        return weights if w is None else weights * w
     #: an int while fitting, then scikit-learn's array of one count
     n_iter_: Any
 
@@ -1337,6 +1355,8 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
             y_val: Any = None) -> LogisticRegression:
         """Fit on X ``(n_samples, n_features)`` and y; ``sample_weight``, ``X_val, y_val`` as
         ``MLPClassifier``'s (scored each epoch by the iterative solvers). Returns self."""
+        if self.class_weight is not None:
+            sample_weight = self._class_weighted(y, sample_weight)
         self._fit(X, y, incremental=False, X_val=X_val, y_val=y_val,
                   sample_weight=sample_weight)
         self.n_iter_ = np.array([self.n_iter_])
@@ -1349,6 +1369,11 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
         self._partial_fit_classes(y, classes)
         if hasattr(self, "n_iter_"):
             self.n_iter_ = int(np.ravel(self.n_iter_)[0])
+        if self.class_weight is not None:
+            if isinstance(self.class_weight, str):
+                raise ValueError("class_weight='balanced' needs the whole y: it is not "
+                                 "available in partial_fit; pass a dict")
+            sample_weight = self._class_weighted(y, sample_weight, self.classes_)
         self._fit(X, y, incremental=True, sample_weight=sample_weight)
         self.n_iter_ = np.array([self.n_iter_])
         return self

@@ -978,7 +978,7 @@ class Model:
         else:
             raise ValueError("class_weight needs a classifier: a softmax output, or one sigmoid "
                              "output (binary)")
-        per_class = class_weights(class_weight, labels, classes).astype(dtype)
+        per_class = class_weights(class_weight, labels, classes, w).astype(dtype)
         return check_sample_weight(per_class if w is None else per_class * w, m, dtype,
                                    "the weights from class_weight")
 

@@ -83,10 +83,12 @@ def weighted_cost(loss: Loss, AL: np.ndarray, Y: np.ndarray,
     return float(np.dot(per_example, sample_weight) / s), s
 
 
-def class_weights(class_weight: Any, labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def class_weights(class_weight: Any, labels: np.ndarray, classes: np.ndarray,
+                  sample_weight: np.ndarray | None = None) -> np.ndarray:
     """Per-example weights from ``class_weight``: a dict ``{class: weight}`` (classes not named
     weigh 1) or ``"balanced"`` (``m / (K · count(class))``, as scikit-learn's
-    ``compute_class_weight``); ``labels`` ``(m,)`` are the examples' classes among ``classes``.
+    ``compute_class_weight``; with ``sample_weight`` the counts and m are sums of the weights);
+    ``labels`` ``(m,)`` are the examples' classes among ``classes``.
 
     >>> class_weights("balanced", np.array([0, 0, 0, 1]), np.array([0, 1])).tolist()
     [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
@@ -97,9 +99,10 @@ def class_weights(class_weight: Any, labels: np.ndarray, classes: np.ndarray) ->
         if class_weight != "balanced":
             raise ValueError(f"class_weight={class_weight!r}: expected a dict or 'balanced'")
         codes = np.searchsorted(classes, labels)
-        counts = np.bincount(codes, minlength=classes.size).astype(np.float64)
-        per_class = np.where(counts > 0, labels.size / (classes.size * np.maximum(counts, 1)),
-                             0.0)
+        counts = np.bincount(codes, weights=sample_weight, minlength=classes.size)
+        total = labels.size if sample_weight is None else float(np.sum(sample_weight))
+        per_class = np.where(counts > 0,
+                             total / (classes.size * np.where(counts > 0, counts, 1.0)), 0.0)
     elif isinstance(class_weight, dict):
         per_class = np.ones(classes.size)
         for c, weight in class_weight.items():
