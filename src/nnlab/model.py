@@ -48,6 +48,7 @@ from .metrics import METRICS, Metric, MetricFn, get_metrics, metric_logs
 from .network import (
     batch_accuracy_sum,
     compute_cost,
+    example_accuracies,
     predict_forward,
     predict_from_output,
     resolve_loss,
@@ -989,14 +990,9 @@ class Model:
         assert self.params is not None
         AL = predict_forward(X.T, self.params, self.activations)
         logs = {prefix + "loss": float(compute_cost(AL, Y.T, loss=self.loss, sample_weight=w))}
-        out = self.layers[-1].activation
-        if out == "softmax":
-            correct = np.argmax(AL, axis=0) == np.argmax(Y.T, axis=0)
-        elif out == "sigmoid":
-            correct = np.mean((AL > 0.5) == (Y.T > 0.5), axis=0)
-        else:
-            return logs
-        logs[prefix + "accuracy"] = float(np.dot(correct, w) / np.sum(w))
+        correct = example_accuracies(AL, Y.T, self.layers[-1].activation)
+        if correct is not None:
+            logs[prefix + "accuracy"] = float(np.dot(correct, w) / np.sum(w))
         return logs
 
     def evaluate(self, X: Any, y: Any,

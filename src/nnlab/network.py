@@ -405,15 +405,23 @@ def compute_cost(
     return dtype.type(cost)
 
 
-def batch_accuracy_sum(AL: np.ndarray, Y: np.ndarray, output_activation: str) -> float:
-    """The batch's count of correctly classified examples: for softmax, the columns whose
-    argmax matches Y's; for sigmoid, per column the share of outputs on the right side of 0.5
-    (so one output counts 0 or 1). NaN for other outputs (no accuracy)."""
+def example_accuracies(AL: np.ndarray, Y: np.ndarray, output_activation: str
+                       ) -> np.ndarray | None:
+    """Each example's accuracy ``(m,)``: for softmax, whether its column's argmax matches Y's;
+    for sigmoid, the share of its outputs on the right side of 0.5 (one output: 0 or 1). None
+    for other outputs (no accuracy)."""
     if output_activation == "softmax":
-        return float(np.sum(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
+        return np.argmax(AL, axis=0) == np.argmax(Y, axis=0)
     if output_activation == "sigmoid":
-        return float(np.sum(np.mean((AL > 0.5) == (Y > 0.5), axis=0)))
-    return math.nan
+        return np.mean((AL > 0.5) == (Y > 0.5), axis=0)
+    return None
+
+
+def batch_accuracy_sum(AL: np.ndarray, Y: np.ndarray, output_activation: str) -> float:
+    """The batch's count of correctly classified examples, Σ ``example_accuracies``; NaN for
+    outputs that have no accuracy."""
+    correct = example_accuracies(AL, Y, output_activation)
+    return math.nan if correct is None else float(np.sum(correct))
 
 
 def predict_from_output(AL: np.ndarray, output_activation: str) -> np.ndarray:

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from cli_checks import one_line_error
+from cli_checks import kill_then_resume, one_line_error
 from nnlab.files.format import load_arrays
 
 
@@ -237,28 +237,7 @@ RUN = ["train", "moons", "--layers", "16,8", "--keep-prob", "0.9", "--optimizer"
 
 @pytest.mark.slow
 def test_sigkill_at_any_moment_then_resume_is_bit_identical(tmp_path):
-    nnlab(*RUN, "--save", "ref", cwd=tmp_path, check=0, timeout=300)
-    ref, _ = load_arrays(tmp_path / "ref" / "model.npz")
-    interrupted_at = []
-    for i, delay in enumerate([0.0, 0.1, 0.3, 0.6]):
-        ck = tmp_path / f"ck{i}.npz"
-        proc = subprocess.Popen([sys.executable, "-m", "nnlab", *RUN, "--checkpoint", ck.name,
-                                 "--checkpoint-every", "1"], cwd=tmp_path,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while not ck.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        assert ck.exists(), "the run ended before its first checkpoint"
-        interrupted_at.append(load_arrays(ck)[1]["epoch"])
-        nnlab("train", "--resume", ck.name, "--save", f"resumed{i}", "--quiet", cwd=tmp_path,
-              check=0, timeout=300)
-        got, _ = load_arrays(tmp_path / f"resumed{i}" / "model.npz")
-        assert set(got) == set(ref)
-        for k in ref:
-            assert np.array_equal(got[k], ref[k]), (delay, k)
+    interrupted_at = kill_then_resume(RUN, tmp_path, [0.0, 0.1, 0.3, 0.6])
     assert min(interrupted_at) < 60, interrupted_at  # at least one kill landed mid-training
 
 

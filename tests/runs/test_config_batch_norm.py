@@ -2,12 +2,11 @@
 builds batch-normalized layers from it and resumes it exactly (running statistics included);
 a sweep can vary it."""
 
-import os
 
 import numpy as np
 import pytest
+from test_run import _every_checkpoint  # (tests/runs/test_run.py: every checkpoint of a run)
 
-import nnlab.files.models
 from nnlab.runs.config import ConfigError, TrainConfig
 from nnlab.runs.run import build_model, run_config
 from nnlab.sweep.spec import config_id, expand, parse_spec
@@ -94,22 +93,6 @@ def test_run_trains_and_measures_a_batch_normalized_network():
     p = result.model.params
     assert result.metrics["train"]["accuracy"] > 0.8
     assert not np.array_equal(p["running_mean1"], np.zeros((8, 1)))
-
-
-def _every_checkpoint(config, folder, monkeypatch):
-    saved = []
-    write = nnlab.files.models.save_checkpoint
-
-    def keep(model, path, epoch, **kw):
-        write(model, path, epoch, **kw)
-        copy = folder / f"ck{len(saved)}.npz"
-        os.replace(path, copy)
-        saved.append(copy)
-
-    monkeypatch.setattr(nnlab.files.models, "save_checkpoint", keep)
-    run_config(config, verbose=0, checkpoint=folder / "ck.npz")
-    monkeypatch.undo()
-    return saved
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])

@@ -563,18 +563,28 @@ async def api_validate(request: Request) -> JSONResponse:
     })
 
 
-async def api_upload(request: Request) -> JSONResponse:
+async def _read_upload(request: Request, default_name: str, field: str
+                       ) -> tuple[str, bytes] | Response:
+    """An upload's name and bytes, or the error response: another site's request (403), a body
+    over ``--max-upload-bytes`` (413, naming ``field``)."""
     pg: Playground = request.app.state.playground
     if not _same_origin(request.headers):
         return _http_error(403, "requests from another site are refused")
     limit = pg.limits.max_upload_bytes
-    name = request.query_params.get("name") or "upload.csv"
-    too_large = (f"{name}: the file is larger than {limit} bytes "
-                 "(raise the limit with --max-upload-bytes)")
+    name = request.query_params.get("name") or default_name
     try:
-        body = await read_body(request, limit)
+        return name, await read_body(request, limit)
     except BodyTooLarge:
-        return _http_error(413, too_large, "upload")
+        return _http_error(413, f"{name}: the file is larger than {limit} bytes (raise the limit "
+                                "with --max-upload-bytes)", field)
+
+
+async def api_upload(request: Request) -> Response:
+    pg: Playground = request.app.state.playground
+    got = await _read_upload(request, "upload.csv", "upload")
+    if isinstance(got, Response):
+        return got
+    name, body = got
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -588,18 +598,13 @@ async def api_upload(request: Request) -> JSONResponse:
     return JSONResponse(upload.summary())
 
 
-async def api_model_upload(request: Request) -> JSONResponse:
+async def api_model_upload(request: Request) -> Response:
     """A saved nnlab model (the bytes of its ``.npz``), checked and kept: its id and settings."""
     pg: Playground = request.app.state.playground
-    if not _same_origin(request.headers):
-        return _http_error(403, "requests from another site are refused")
-    limit = pg.limits.max_upload_bytes
-    name = request.query_params.get("name") or "model.npz"
-    try:
-        body = await read_body(request, limit)
-    except BodyTooLarge:
-        return _http_error(413, f"{name}: the file is larger than {limit} bytes (raise the limit "
-                                "with --max-upload-bytes)", "model")
+    got = await _read_upload(request, "model.npz", "model")
+    if isinstance(got, Response):
+        return got
+    name, body = got
     try:
         loaded = await asyncio.to_thread(read_model, body, name, pg.limits)
     except SettingsError as exc:
