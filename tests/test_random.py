@@ -53,3 +53,23 @@ def test_check_random_state():
         check_random_state(1.5)
     with pytest.raises(TypeError):
         check_random_state(True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3, 42, 2**31, 2**32 - 1, np.int64(7), np.uint32(9)])
+def test_seeded_generators_are_randomstate_seed_bit_for_bit(seed):
+    """check_random_state(int) builds its RandomState without the OS entropy (seeded): the whole
+    state, the Gaussian cache and every later draw equal np.random.RandomState(seed)'s."""
+    fast, plain = check_random_state(seed), np.random.RandomState(seed)
+    assert type(fast) is np.random.RandomState
+    a, b = fast.get_state(), plain.get_state()
+    assert a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+    assert np.array_equal(fast.randn(1001), plain.randn(1001))  # odd count: a cached Gaussian
+    assert np.array_equal(fast.permutation(300), plain.permutation(300))
+    assert fast.get_state()[2:] == plain.get_state()[2:]
+
+
+def test_seeded_generators_are_independent_objects():
+    first, second = check_random_state(5), check_random_state(5)
+    assert first is not second
+    first.rand(10)
+    assert np.array_equal(second.rand(3), np.random.RandomState(5).rand(3))

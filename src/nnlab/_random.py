@@ -8,11 +8,46 @@ newer ``numpy.random.Generator`` are accepted; the helpers below call whichever 
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 RandomLike = int | np.integer | np.random.RandomState | np.random.Generator | None
 Rng = np.random.RandomState | np.random.Generator
+
+
+class _AnyWords(ISeedSequence):
+    """A seed sequence that hands ``MT19937`` 624 fixed words at once. ``seeded`` overwrites the
+    whole state with ``RandomState.seed`` straight after, so the words never matter. (A plain
+    ``MT19937()`` first draws operating-system entropy through a ``SeedSequence`` and hashes it
+    into 624 words: about 0.1 ms that every ``RandomState(seed)`` pays and then discards.)
+    The words are a list, not an array: ``MT19937`` copies them one by one, which from a list
+    is ~15 times faster."""
+
+    _words = [1] * 624
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> Any:
+        return self._words if n_words == len(self._words) else [1] * n_words
+
+
+_ANY_WORDS = _AnyWords()
+
+
+def seeded(seed: int) -> np.random.RandomState:
+    """``np.random.RandomState(seed)``, in the same state (the same draws, bit for bit), ~20
+    times faster (5 µs instead of 0.1 ms): the legacy seeding (``RandomState.seed``) on a bit
+    generator built without entropy. ``seed`` must be an int in [0, 2**32).
+
+    >>> bool((seeded(3).randn(5) == np.random.RandomState(3).randn(5)).all())
+    True
+    """
+    try:
+        rng = np.random.RandomState(np.random.MT19937(_ANY_WORDS))  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # a NumPy that wants other words: the plain way
+        return np.random.RandomState(seed)
+    rng.seed(seed)
+    return rng
 
 
 def check_random_state(random_state: RandomLike) -> Rng:
@@ -35,7 +70,7 @@ def check_random_state(random_state: RandomLike) -> Rng:
             raise ValueError(
                 f"random_state={random_state} is out of range: expected an int in [0, 2**32)"
             )
-        return np.random.RandomState(int(random_state))
+        return seeded(int(random_state))
     raise TypeError(
         f"random_state={random_state!r} is not usable as a seed: expected None, an int, "
         "a numpy.random.RandomState or a numpy.random.Generator"

@@ -50,6 +50,7 @@ How scikit-learn's settings map onto the engine (checked against scikit-learn's 
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import numbers
@@ -185,15 +186,12 @@ def _check_number(name: str, value: Any, low: float | Interval, high: float = ma
     """A number in an ``Interval`` (``nnlab.runs.config.CONSTRAINTS``' for a meaning the engine's
     settings share), or in [low, high] (or open ends; infinite ends included), with
     scikit-learn-like messages."""
-    if isinstance(low, Interval):
-        interval = low
-    else:
-        closed = {(False, False): "both", (False, True): "left", (True, False): "right",
-                  (True, True): "neither"}[(low_open, high_open)]
-        interval = Interval(int if integer else float, low, high, closed, finite=False)
+    interval = low if isinstance(low, Interval) else _interval(low, high, integer, low_open,
+                                                                high_open)
     integer = interval.kind is int
+    plain = type(value) is int or (type(value) is float and not integer)  # (bool is not int)
     kind: Any = numbers.Integral if integer else numbers.Real  # numbers.Real declares no "<"
-    if isinstance(value, bool) or not isinstance(value, kind):
+    if not plain and (isinstance(value, bool) or not isinstance(value, kind)):
         raise ValueError(
             f"The '{name}' parameter must be {'an int' if integer else 'a float'}; got {value!r}"
         )
@@ -202,6 +200,15 @@ def _check_number(name: str, value: Any, low: float | Interval, high: float = ma
             f"The '{name}' parameter must be in the range {interval.brackets()}; got {value!r}"
         )
     return value
+
+
+@functools.cache
+def _interval(low: float, high: float, integer: bool, low_open: bool, high_open: bool
+              ) -> Interval:
+    """The ``Interval`` of ``_check_number``'s bounds (made once per kind of bounds)."""
+    closed = {(False, False): "both", (False, True): "left", (True, False): "right",
+              (True, True): "neither"}[(low_open, high_open)]
+    return Interval(int if integer else float, low, high, closed, finite=False)
 
 
 def _shared(key: str) -> Interval:
@@ -243,6 +250,25 @@ def _batch_norms(value: Any, n_hidden: int) -> list[bool]:
     return [bool(v) for v in values]
 
 
+def _count_no_improvement(losses: Sequence[float], best: float, count: int, tol: float
+                          ) -> tuple[float, int]:
+    """scikit-learn's ``_update_no_improvement_count`` over epoch losses, in order: per loss,
+    ``count = count + 1 if loss > best - tol else 0`` then ``best = min(best, loss)``; returns
+    the final (best, count). Many finite losses at once as arrays, with the same result: the
+    best before loss i is a running minimum (exact), and the count runs from the last loss
+    that reset it."""
+    values = np.asarray(losses, np.float64) if len(losses) >= 32 else None
+    if values is None or math.isnan(best) or not np.isfinite(values).all():
+        for loss in losses:
+            count = count + 1 if loss > best - tol else 0
+            best = min(best, loss)
+        return best, count
+    bests = np.minimum.accumulate(np.concatenate(([best], values)))
+    resets = np.flatnonzero(~(values > bests[:-1] - tol))
+    count = count + values.size if resets.size == 0 else values.size - 1 - int(resets[-1])
+    return float(bests[-1]), count
+
+
 class _SklearnRule(Callback):
     """scikit-learn's end-of-epoch bookkeeping, stopping rule and learning-rate updates."""
 
@@ -276,9 +302,7 @@ class _SklearnRule(Callback):
         est, tol = self.est, self.s.tol
         best, count = est.best_loss_, est._no_improvement_count
         assert best is not None  # a float without early stopping
-        for loss in losses[:-1]:  # scikit-learn's _update_no_improvement_count, per epoch
-            count = count + 1 if loss > best - tol else 0
-            best = min(best, loss)
+        best, count = _count_no_improvement(losses[:-1], best, count, tol)
         est.best_loss_, est._no_improvement_count = best, count
         est.n_iter_ += len(losses) - 1
         est.t_ += (len(losses) - 1) * self.n_samples
@@ -404,7 +428,8 @@ class _NetworkEstimator(BaseEstimator):
 
     def _mlp_settings(self, **overrides: Any) -> _Settings:
         """Check the MLP parameters (scikit-learn's constraints) and build the settings."""
-        p = {**self.get_params(deep=False), **overrides}
+        # get_params(deep=False), read directly
+        p = {**{k: getattr(self, k) for k in _param_names(type(self))}, **overrides}
         hls = p["hidden_layer_sizes"]
         if isinstance(hls, numbers.Integral) and not isinstance(hls, bool):
             hidden = [int(hls)]
@@ -502,7 +527,11 @@ class _NetworkEstimator(BaseEstimator):
         # scikit-learn's Glorot factor for the output layer follows the hidden activation.
         factor_act = s.activations[-1] if s.activations else self._default_factor_activation()
         layers.append(Dense(n_outputs, out, init=self._layer_init(s, factor_act)))
-        model = Model(layers, l2=s.alpha, random_state=rng, optimizer="gd")
+        # the stochastic solvers' optimizer from the start (``_fit_stochastic`` keeps it)
+        stochastic = s.solver in STOCHASTIC_SOLVERS
+        model = Model(layers, l2=s.alpha, random_state=rng,
+                      optimizer=self._make_optimizer(s) if stochastic else "gd")
+        self._optimizer_ready = stochastic
         return model.build(n_features, dtype)
 
     def _default_factor_activation(self) -> str:
@@ -538,14 +567,15 @@ class _NetworkEstimator(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self.history_ = History()
-        self._optimizer_ready = False
+        self._built_with_optimizer = self._optimizer_ready  # (set by _build_model)
         if s.solver in STOCHASTIC_SOLVERS:
             self._init_stochastic_state(s)
 
     def _init_stochastic_state(self, s: _Settings) -> None:
         """scikit-learn's bookkeeping for the stochastic solvers (on the first fit)."""
         assert self.model_.params is not None  # built
-        self._best_params = {k: v.copy() for k, v in self.model_.params.items()}
+        if s.early_stopping:  # (the weights of the best validation score: only it reads them)
+            self._best_params = {k: v.copy() for k, v in self.model_.params.items()}
         self.loss_curve_ = []
         self._no_improvement_count = 0
         if s.early_stopping:
@@ -629,7 +659,7 @@ class _NetworkEstimator(BaseEstimator):
                 "clipped",
                 stacklevel=4,
             )
-        return int(np.clip(s.batch_size, 1, n_samples))
+        return min(max(int(s.batch_size), 1), n_samples)  # (np.clip's bounds)
 
     def _fit_stochastic(self, s: _Settings, X: np.ndarray, Y: np.ndarray, incremental: bool,
                         rng: Rng, X_val: Any, y_val: Any,
@@ -637,8 +667,10 @@ class _NetworkEstimator(BaseEstimator):
         model = self.model_
         if not hasattr(self, "_no_improvement_count"):  # a warm start after "lbfgs"
             self._init_stochastic_state(s)
+        built_with_it = self.__dict__.pop("_built_with_optimizer", False)  # (its state fresh)
         if not incremental or not self._optimizer_ready:
-            model.set_optimizer(self._make_optimizer(s))
+            if not built_with_it:
+                model.set_optimizer(self._make_optimizer(s))
             self._optimizer_ready = True
         if s.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -704,7 +736,7 @@ class _NetworkEstimator(BaseEstimator):
                 stacklevel=3,
             )
         self.history_.extend(history)
-        if early_stopping:
+        if early_stopping and hasattr(self, "_best_params"):
             model.params = {k: v.copy() for k, v in self._best_params.items()}
         if not incremental and not rule.stopped and self.n_iter_ == s.max_iter:
             warnings.warn(

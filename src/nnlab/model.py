@@ -385,6 +385,17 @@ def sklearn_mlp(model: Model, classes: Sequence[Any] | np.ndarray | None = None)
     return est
 
 
+class _Fresh:
+    """``Model.opt_state`` before anything read it: the optimizer's initial state
+    (``optimizer.init(params)``), made when read; a stepper starts from it without a copy."""
+
+    def __repr__(self) -> str:
+        return "<fresh optimizer state>"
+
+
+_FRESH = _Fresh()
+
+
 class _FitCallbacks(LoopCallback):
     """``Model.fit``'s part of the epoch loop: the model's (Keras-style) callbacks, the
     ``History`` first among them, the validation data, and callbacks that replace the weights,
@@ -530,6 +541,7 @@ class Model:
         self.l2, self.fused = l2, bool(fused)
         self.l1 = check_l1(l1)
         self.rng: Rng = check_random_state(random_state)
+        self._opt_state: Any = None
         self._live: Stepper | None = None  # during fit: the stepper that holds newer weights
         self._synced: tuple[Any, Any] = (None, None)
         self.params = None
@@ -562,7 +574,11 @@ class Model:
         """The optimizer's state (e.g. Adam's v, s and t); during ``fit`` as ``params``."""
         if self._live is not None:
             self._sync()
-        return self._opt_state
+        state: Any = self._opt_state
+        if state is _FRESH:  # made when first read (a stepper starts from it alone)
+            assert self._params is not None  # (fresh only once built)
+            state = self._opt_state = self.optimizer.init(self._params)
+        return state
 
     @opt_state.setter
     def opt_state(self, value: Any) -> None:
@@ -632,7 +648,7 @@ class Model:
             params.update(layer.layer_params(l, n_prev, self.rng, dtype))
             n_prev = layer.units
         self.params = params
-        self.opt_state = self.optimizer.init(params)
+        self.opt_state = _FRESH
         return self
 
     def set_optimizer(self, optimizer: str | Optimizer, learning_rate: float | None = None) -> None:
@@ -646,12 +662,11 @@ class Model:
         self.optimizer = optimizer
         lr = optimizer.hyperparams.get("learning_rate") if learning_rate is None else learning_rate
         self.learning_rate = None if lr is None else float(lr)
-        self.opt_state = None if self.params is None else optimizer.init(self.params)
+        self.opt_state = None if self.params is None else _FRESH
 
     # ------------------------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:
-        if self._live is not None:
-            self._sync()
+        self.opt_state  # noqa: B018 - syncs from a live stepper, makes a fresh state
         state = dict(self.__dict__)
         state["_synced"] = (None, None)
         opt = state.pop("optimizer")
@@ -737,8 +752,9 @@ class Model:
         (``weighted``: for examples with sample weights; ``sparse``: for a sparse X)."""
         assert self.params is not None
         fast = getattr(self, "fast", True)  # (models pickled by nnlab 0.2 have no switch)
+        fresh = self._live is None and self._opt_state is _FRESH  # the stepper's own start
         return make_stepper(self._path(dtype, weighted, sparse), self.params, self.activations,
-                            self.optimizer, self.opt_state, lambd=self.l2,
+                            self.optimizer, None if fresh else self.opt_state, lambd=self.l2,
                             l1=getattr(self, "l1", 0.0), keep_probs=self.keep_probs,
                             loss=self.loss, fused=self.fused,
                             dtype=dtype, fast=fast, weighted=weighted,
@@ -838,8 +854,8 @@ class Model:
                 f"X has {X.shape[1]} features, but the model was built for {self.input_dim}"
             )
         assert self.params is not None
-        if self.opt_state is None:
-            self.opt_state = self.optimizer.init(self.params)
+        if self._opt_state is None:
+            self.opt_state = _FRESH
         if self.learning_rate is None:
             raise ValueError("the optimizer has no learning rate: pass learning_rate")
 

@@ -23,7 +23,10 @@ and makes the updates of whole epochs:
   that make one call per batch; many for compiled whole-epoch ones);
 - ``params`` (the current parameters), ``state()`` (copies of the parameters and the optimizer
   state) and ``load_state(params, opt_state)`` (for callbacks that restore weights, and resume);
-- ``draws_masks``: whether its updates draw dropout masks.
+- ``draws_masks``: whether its updates draw dropout masks;
+- optionally ``permutations(rng, m, n)``: the loop's next ``n`` shuffles drawn at once, as an
+  ``(n, m)`` array equal to ``n`` calls of ``rng.permutation(m)`` (and leaving ``rng`` as they
+  would), or None to let the loop draw them (``FastTrainer`` draws them compiled).
 
 Two steppers implement it: ``TextbookStepper`` below (``train_step``: the course's formulas of
 ``network.py`` and ``optimizers.py``, one call per batch), and ``nnlab.fast.FastTrainer`` (the
@@ -124,7 +127,7 @@ class Plan(NamedTuple):
 
     Attributes:
         orders: per epoch, the permutation of the m examples (batches are its consecutive
-            slices), or None for the examples in order.
+            slices), or None for the examples in order; or an ``(epochs, m)`` array of them.
         batch_size: examples per update (m or more: the full batch).
         learning_rate: α for every update of the call.
         rng: the generator of the dropout masks (the loop's, shared with the shuffles).
@@ -137,7 +140,7 @@ class Plan(NamedTuple):
             earlier calls made the batches before it).
     """
 
-    orders: list[np.ndarray | None]
+    orders: Sequence[np.ndarray | None] | np.ndarray
     batch_size: int
     learning_rate: float | None
     rng: Rng | None = None
@@ -597,6 +600,16 @@ class EpochLoop:
         shuffler = self.shuffle_rng(epoch) if self.shuffle_rng is not None else self.rng
         return permutation(shuffler, self.m)  # the course's shuffle
 
+    def _orders(self, first: int, n: int) -> Sequence[np.ndarray | None] | np.ndarray:
+        """The orders of epochs first, ..., first + n - 1: drawn at once by the stepper when it
+        can (the same draws as n ``_order`` calls), else one by one."""
+        if n > 1 and self.shuffle and not self.full_batch and self.shuffle_rng is None:
+            draw = getattr(self.stepper, "permutations", None)
+            rows = None if draw is None else draw(self.rng, self.m, n)
+            if rows is not None:
+                return rows
+        return [self._order(first + e) for e in range(n)]
+
     def run(self, epochs: int) -> int:
         """Train ``epochs`` more epochs (fewer when a callback stops); returns how many ran.
         An epoch that ``run_batch`` left under way is finished first, and counts as one."""
@@ -622,7 +635,7 @@ class EpochLoop:
                 if self.schedule is not None:
                     self.learning_rate = self.schedule(first)
                 lr = self.learning_rate  # None: the optimizer's own
-                orders = [self._order(first + e) for e in range(n)]
+                orders = self._orders(first, n)
                 steps = self.stepper.run(Plan(
                     orders, self.batch_size, lr, self.rng, self.dropout_rng, self.step,
                     on_batch if per_batch else None, self.accuracy,

@@ -520,3 +520,57 @@ print(os.waitstatus_to_exitcode(status), theta[0])
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=120, check=True).stdout
     assert out.split() == ["0", "0.5"]
+
+
+@pytest.mark.parametrize("m, n", [(300, 200), (17, 400), (5000, 3), (1, 5000), (2, 3000),
+                                  (700, 9)])
+@pytest.mark.parametrize("seed", [0, 1, 2**32 - 1])
+def test_the_compiled_permutations_are_randomstates_draws_bit_for_bit(m, n, seed):
+    """n draws of rng.permutation(m) at once: the same rows, and the generator left in the same
+    state (its words, position and cached Gaussian), from a fresh one and from one mid-stream."""
+    for skip in (0, 7):  # 7 normals: a cached Gaussian and a position inside the 624 words
+        fast, plain = np.random.RandomState(seed), np.random.RandomState(seed)
+        fast.randn(skip)
+        plain.randn(skip)
+        rows = _kernels.permutations(fast, m, n)
+        assert rows is not None and rows.shape == (n, m) and rows.dtype == np.int64
+        want = np.stack([plain.permutation(m) for _ in range(n)])
+        assert want.dtype == rows.dtype and np.array_equal(rows, want)
+        a, b = fast.get_state(), plain.get_state()
+        assert np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+        assert np.array_equal(fast.randn(3), plain.randn(3))
+
+
+def test_the_compiled_permutations_leave_what_they_do_not_do_to_numpy():
+    """Too few elements to pay for the state's round trip, a Generator, a RandomState on
+    another bit generator: None (the loop then draws each order with NumPy)."""
+    assert _kernels.permutations(np.random.RandomState(0), 10, 3) is None
+    assert _kernels.permutations(np.random.default_rng(0), 300, 200) is None
+    other = np.random.RandomState(np.random.PCG64(0))
+    assert _kernels.permutations(other, 300, 200) is None
+
+
+def test_the_loop_draws_its_shuffles_at_once_with_the_same_results(monkeypatch):
+    """train on mini-batches, 60 epochs in one call: the orders the stepper drew at once give
+    the result of the orders drawn one by one (permutations switched off), bit for bit."""
+    import nnlab.fast.stepper
+
+    X, Y = _data(m=300)
+    kw = dict(optimizer="adam", learning_rate=0.02, num_epochs=60, batch_size=64, random_state=3)
+    calls = []
+    original = _kernels.permutations
+
+    def counted(rng, m, n):
+        rows = original(rng, m, n)
+        calls.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(_kernels, "permutations", counted)
+    drawn = train(X, Y, [3, 5, 1], ["relu", "sigmoid"], **kw)
+    assert calls and all(calls)
+    monkeypatch.setattr(nnlab.fast.stepper.FastTrainer, "permutations",
+                        lambda self, rng, m, n: None)
+    one_by_one = train(X, Y, [3, 5, 1], ["relu", "sigmoid"], **kw)
+    assert drawn.costs == one_by_one.costs
+    for k, v in one_by_one.params.items():
+        assert np.array_equal(drawn.params[k], v)

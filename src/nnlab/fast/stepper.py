@@ -43,6 +43,7 @@ exact steps change is only where the numbers live:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -410,12 +411,8 @@ class FastTrainer:
         self._params: Params = self._views(self.theta)
         for k in self.keys:
             self._params[k][...] = params[k]
-        self.W = [self._params[f"W{l}"] for l in range(1, L + 1)]
-        self.dW = [self._view(self.grad, f"W{l}") for l in range(1, L + 1)]
-        #: b[l], db[l] (None for a batch-normalized layer); γ, β, dγ, dβ (None for the others)
-        self.b, self.db = self._layer_views("b", False)
-        self.gamma, self.dgamma = self._layer_views("gamma", True)
-        self.beta, self.dbeta = self._layer_views("beta", True)
+        # W, dW, b, db, γ, β, dγ, dβ and the update's blocks: views made when first used
+        # (the compiled whole epochs never use them; see the cached properties below).
         #: The running statistics (not trained, so not in θ): arrays of their own, in params.
         self._running = {k: np.array(params[k], dtype=self.dtype) for k in running_keys(params)}
         self._params.update(self._running)
@@ -443,7 +440,6 @@ class FastTrainer:
         self.path = COMPILED if self.compiled else IN_PLACE
         self._dual_wanted = False
         self._rounded_adam = self._rounded_sums and name == "adam"
-        self._blocks = self._make_blocks()
         self._scalar_cache: dict[float, np.ndarray] = {}
         self._work: dict[int, _Work] = {}
         if self.loss not in _COSTS:
@@ -634,6 +630,60 @@ class FastTrainer:
 
     # -- views and state -----------------------------------------------------------------------
 
+    @functools.cached_property
+    def W(self) -> list[np.ndarray]:
+        """W[l] per layer: views into θ."""
+        return [self._params[f"W{l}"] for l in range(1, self.L + 1)]
+
+    @functools.cached_property
+    def dW(self) -> list[np.ndarray]:
+        """dW[l] per layer: views into dθ."""
+        return [self._view(self.grad, f"W{l}") for l in range(1, self.L + 1)]
+
+    @functools.cached_property
+    def _bias_views(self) -> tuple[list[Any], list[Any]]:
+        return self._layer_views("b", False)
+
+    @property
+    def b(self) -> list[Any]:
+        """b[l] per layer (None for a batch-normalized layer): views into θ."""
+        return self._bias_views[0]
+
+    @property
+    def db(self) -> list[Any]:
+        """db[l] per layer (None for a batch-normalized layer): views into dθ."""
+        return self._bias_views[1]
+
+    @functools.cached_property
+    def _gamma_views(self) -> tuple[list[Any], list[Any]]:
+        return self._layer_views("gamma", True)
+
+    @property
+    def gamma(self) -> list[Any]:
+        """γ[l] of the batch-normalized layers (None for the others): views into θ."""
+        return self._gamma_views[0]
+
+    @property
+    def dgamma(self) -> list[Any]:
+        return self._gamma_views[1]
+
+    @functools.cached_property
+    def _beta_views(self) -> tuple[list[Any], list[Any]]:
+        return self._layer_views("beta", True)
+
+    @property
+    def beta(self) -> list[Any]:
+        """β[l] of the batch-normalized layers (None for the others): views into θ."""
+        return self._beta_views[0]
+
+    @property
+    def dbeta(self) -> list[Any]:
+        return self._beta_views[1]
+
+    @functools.cached_property
+    def _blocks(self) -> list[tuple]:
+        return self._make_blocks()
+
     def _layer_views(self, name: str, bn: bool) -> tuple[list[Any], list[Any]]:
         """Per layer, the views of parameter ``name`` (b, gamma, beta) in θ and dθ: for the
         layers whose batch norm is ``bn``, None for the others."""
@@ -754,6 +804,12 @@ class FastTrainer:
         if self._order is None:
             self._order = np.arange(self._m)
         return self._order
+
+    def permutations(self, rng: RandomLike, m: int, n: int) -> np.ndarray | None:
+        """The loop's next ``n`` shuffles at once (``EpochLoop``): ``(n, m)``, equal to n calls of
+        ``rng.permutation(m)`` and leaving ``rng`` as they would, drawn by the compiled loop
+        (``kernels.permutations``); None where NumPy's own calls are used."""
+        return _kernels.permutations(rng, m, n) if self.kernels else None
 
     def max_epochs_per_call(self, m: int, batch_size: int) -> int:
         """Compiled: up to ``EPOCHS_PER_CALL`` epochs per call (fewer when their dropout masks
@@ -892,6 +948,8 @@ class FastTrainer:
         first = plan.orders[0]
         if n == 1 and first is not None:
             rows, passes = first, 1
+        elif isinstance(plan.orders, np.ndarray):  # drawn at once (``permutations``)
+            rows, passes = plan.orders, n
         elif all(o is None for o in plan.orders):
             rows, passes = self._in_order(), n
         else:
@@ -952,7 +1010,9 @@ class FastTrainer:
         return np.array(costs), np.array(corrects)
 
     def _copies(self, buffer: np.ndarray) -> Params:
-        return {k: v.copy() for k, v in self._views(buffer).items()}
+        """The arrays of ``buffer`` per key, as views of one copy of it (disjoint, so no two
+        share memory; one copy is cheaper than one per array)."""
+        return self._views(buffer.copy())
 
     def _scalar(self, value: float) -> np.ndarray:
         """value as a 0-d array of the dtype: what NumPy makes of a Python float here."""
