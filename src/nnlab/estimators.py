@@ -250,6 +250,23 @@ def _batch_norms(value: Any, n_hidden: int) -> list[bool]:
     return [bool(v) for v in values]
 
 
+def _unique_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(y, return_inverse=True)`` of 1-D integer or boolean labels: the sorted
+    classes (y's dtype) and each label's index among them. Labels in a range of at most a few
+    times their number are counted instead of sorted (``bincount``; 4x quicker on 300 labels,
+    the same arrays); others go to ``np.unique``."""
+    if y.size and (y.dtype.kind == "b" or (y.dtype.kind in "iu" and y.dtype.itemsize < 8)
+                   or y.dtype == np.int64):
+        low, high = int(y.min()), int(y.max())
+        if high - low <= 4 * y.size + 1024:
+            offsets = y.astype(np.intp) - low
+            present = np.bincount(offsets, minlength=high - low + 1) > 0
+            classes = (np.flatnonzero(present) + low).astype(y.dtype)
+            return classes, (np.cumsum(present) - 1)[offsets]
+    classes, codes = np.unique(y, return_inverse=True)
+    return classes, codes.reshape(-1)
+
+
 def _count_no_improvement(losses: Sequence[float], best: float, count: int, tol: float
                           ) -> tuple[float, int]:
     """scikit-learn's ``_update_no_improvement_count`` over epoch losses, in order: per loss,
@@ -932,7 +949,7 @@ class _ClassifierMixin(ClassifierMixin):
         boolean array: always "binary" or "multiclass"), without its checks of y's type, which
         cost more than the training of a small network: the same ``classes_``, ``y_type_`` and
         output (one column ``y == classes_[1]`` for two classes, one-hot columns for more)."""
-        classes, codes = np.unique(y, return_inverse=True)
+        classes, codes = _unique_labels(y)
         binarizer = LabelBinarizer()
         binarizer.classes_ = classes
         binarizer.y_type_ = "binary" if classes.size <= 2 else "multiclass"
