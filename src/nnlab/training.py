@@ -24,9 +24,10 @@ and makes the updates of whole epochs:
 - ``params`` (the current parameters), ``state()`` (copies of the parameters and the optimizer
   state) and ``load_state(params, opt_state)`` (for callbacks that restore weights, and resume);
 - ``draws_masks``: whether its updates draw dropout masks;
-- optionally ``permutations(rng, m, n)``: the loop's next ``n`` shuffles drawn at once, as an
-  ``(n, m)`` array equal to ``n`` calls of ``rng.permutation(m)`` (and leaving ``rng`` as they
-  would), or None to let the loop draw them (``FastTrainer`` draws them compiled).
+- optionally ``permutations(rng, m, n)``: the orders of the loop's next ``n`` epochs as the
+  stepper's ``run`` takes them (an ``(n, m)`` array, or the stepper's own kind), the same as
+  ``n`` calls of ``rng.permutation(m)``, and ``rng`` left after ``run`` as they leave it; or
+  None to let the loop draw them (``FastTrainer``'s compiled epochs draw them inside).
 
 Two steppers implement it: ``TextbookStepper`` below (``train_step``: the course's formulas of
 ``network.py`` and ``optimizers.py``, one call per batch), and ``nnlab.fast.FastTrainer`` (the
@@ -601,8 +602,8 @@ class EpochLoop:
         return permutation(shuffler, self.m)  # the course's shuffle
 
     def _orders(self, first: int, n: int) -> Sequence[np.ndarray | None] | np.ndarray:
-        """The orders of epochs first, ..., first + n - 1: drawn at once by the stepper when it
-        can (the same draws as n ``_order`` calls), else one by one."""
+        """The orders of epochs first, ..., first + n - 1: the stepper's (``permutations``:
+        the same draws as n ``_order`` calls), else drawn one by one."""
         if n > 1 and self.shuffle and not self.full_batch and self.shuffle_rng is None:
             draw = getattr(self.stepper, "permutations", None)
             rows = None if draw is None else draw(self.rng, self.m, n)

@@ -522,18 +522,30 @@ print(os.waitstatus_to_exitcode(status), theta[0])
     assert out.split() == ["0", "0.5"]
 
 
-@pytest.mark.parametrize("m, n", [(300, 200), (17, 400), (5000, 3), (1, 5000), (2, 3000),
-                                  (700, 9)])
+def _kernel_permutations(rng, m, n):
+    """n orders from ``kernels.mt19937_permutation`` on the words of ``rng``'s state (its
+    state then set to where they leave it)."""
+    state = rng.get_state(legacy=False)
+    key = np.array(state["state"]["key"], np.uint32)
+    pos = int(state["state"]["pos"])
+    rows = np.empty((n, m), np.int64)
+    for row in rows:
+        pos = _kernels.mt19937_permutation(key, pos, row)
+    rng.set_state(dict(state, state={"key": key, "pos": pos}))
+    return rows
+
+
+@pytest.mark.parametrize("m, n", [(300, 20), (17, 100), (5000, 2), (1, 50), (2, 700), (700, 3)])
 @pytest.mark.parametrize("seed", [0, 1, 2**32 - 1])
-def test_the_compiled_permutations_are_randomstates_draws_bit_for_bit(m, n, seed):
-    """n draws of rng.permutation(m) at once: the same rows, and the generator left in the same
-    state (its words, position and cached Gaussian), from a fresh one and from one mid-stream."""
+def test_the_compiled_permutation_is_randomstates_draws_bit_for_bit(m, n, seed):
+    """The kernel's shuffle: the same rows as rng.permutation(m), and the generator left in the
+    same state (words, position, cached Gaussian), from a fresh generator and from one
+    mid-stream; (2, 700) crosses many regenerations of the 624 words."""
     for skip in (0, 7):  # 7 normals: a cached Gaussian and a position inside the 624 words
         fast, plain = np.random.RandomState(seed), np.random.RandomState(seed)
         fast.randn(skip)
         plain.randn(skip)
-        rows = _kernels.permutations(fast, m, n)
-        assert rows is not None and rows.shape == (n, m) and rows.dtype == np.int64
+        rows = _kernel_permutations(fast, m, n)
         want = np.stack([plain.permutation(m) for _ in range(n)])
         assert want.dtype == rows.dtype and np.array_equal(rows, want)
         a, b = fast.get_state(), plain.get_state()
@@ -541,36 +553,74 @@ def test_the_compiled_permutations_are_randomstates_draws_bit_for_bit(m, n, seed
         assert np.array_equal(fast.randn(3), plain.randn(3))
 
 
-def test_the_compiled_permutations_leave_what_they_do_not_do_to_numpy():
-    """Too few elements to pay for the state's round trip, a Generator, a RandomState on
-    another bit generator: None (the loop then draws each order with NumPy)."""
-    assert _kernels.permutations(np.random.RandomState(0), 10, 3) is None
-    assert _kernels.permutations(np.random.default_rng(0), 300, 200) is None
-    other = np.random.RandomState(np.random.PCG64(0))
-    assert _kernels.permutations(other, 300, 200) is None
-
-
-def test_the_loop_draws_its_shuffles_at_once_with_the_same_results(monkeypatch):
-    """train on mini-batches, 60 epochs in one call: the orders the stepper drew at once give
-    the result of the orders drawn one by one (permutations switched off), bit for bit."""
+def _loop(X, Y, lr, epochs, drawn_inside, monkeypatch, acts=("relu", "sigmoid"),
+          optimizer="adam"):
+    """An EpochLoop on the compiled stepper, 300 examples in batches of 64: its shuffles drawn
+    inside the kernel (``Shuffles``) or, with FastTrainer.permutations off, by the loop."""
     import nnlab.fast.stepper
+    from nnlab.training import EpochLoop
 
+    made = []
+    original = nnlab.fast.stepper.FastTrainer.permutations
+
+    def permutations(self, rng, m, n):
+        out = original(self, rng, m, n) if drawn_inside else None
+        made.append(out is not None)
+        return out
+
+    monkeypatch.setattr(nnlab.fast.stepper.FastTrainer, "permutations", permutations)
+    params = initialize_parameters([3, 5, 1], "he", random_state=1)
+    stepper = FastTrainer(params, list(acts), optimizer=optimizer, learning_rate=lr)
+    assert stepper.compiled
+    loop = EpochLoop(stepper, X, Y, batch_size=64, rng=np.random.RandomState(3),
+                     learning_rate=lr)
+    error = None
+    try:
+        loop.run(epochs)
+    except DivergenceError as err:
+        error = err
+    return loop, error, made
+
+
+def test_the_compiled_epochs_draw_the_loops_shuffles_to_the_same_bits(monkeypatch):
+    """60 epochs in one compiled call: the orders drawn inside the kernel train to the bits of
+    the orders the loop draws with NumPy, and leave the loop's generator in the same state."""
     X, Y = _data(m=300)
-    kw = dict(optimizer="adam", learning_rate=0.02, num_epochs=60, batch_size=64, random_state=3)
-    calls = []
-    original = _kernels.permutations
+    inside, _, made = _loop(X, Y, 0.02, 60, True, monkeypatch)
+    assert made and all(made)  # the kernel drew them
+    outside, _, made = _loop(X, Y, 0.02, 60, False, monkeypatch)
+    assert made and not any(made)
+    assert inside.costs == outside.costs and inside.accuracies == outside.accuracies
+    for k, v in outside.stepper.params.items():
+        assert np.array_equal(inside.stepper.params[k], v)
+    a, b = inside.rng.get_state(), outside.rng.get_state()
+    assert np.array_equal(a[1], b[1]) and a[2:] == b[2:]
 
-    def counted(rng, m, n):
-        rows = original(rng, m, n)
-        calls.append(rows is not None)
-        return rows
 
-    monkeypatch.setattr(_kernels, "permutations", counted)
-    drawn = train(X, Y, [3, 5, 1], ["relu", "sigmoid"], **kw)
-    assert calls and all(calls)
-    monkeypatch.setattr(nnlab.fast.stepper.FastTrainer, "permutations",
-                        lambda self, rng, m, n: None)
-    one_by_one = train(X, Y, [3, 5, 1], ["relu", "sigmoid"], **kw)
-    assert drawn.costs == one_by_one.costs
-    for k, v in one_by_one.params.items():
-        assert np.array_equal(drawn.params[k], v)
+def test_a_diverging_call_with_shuffles_drawn_inside_is_the_numpy_orders_one(monkeypatch):
+    """A learning rate that diverges: the same epoch, cost, weights before it and generator
+    state (as if all of the call's orders were drawn) either way."""
+    X, Y = _data(m=300)
+    kw = dict(acts=("relu", "identity"), optimizer="gd")  # squared error: it blows up
+    inside, err_in, _ = _loop(X, Y, 1.5, 60, True, monkeypatch, **kw)
+    outside, err_out, _ = _loop(X, Y, 1.5, 60, False, monkeypatch, **kw)
+    assert err_in is not None and err_out is not None
+    assert err_in.epoch == err_out.epoch > 1  # inside the call: the replay runs
+    assert inside.costs == outside.costs
+    for k, v in err_out.params.items():
+        assert np.array_equal(err_in.params[k], v)
+    a, b = inside.rng.get_state(), outside.rng.get_state()
+    assert np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+
+
+def test_shuffles_of_other_generators_are_drawn_by_numpy(monkeypatch):
+    """A Generator, or a RandomState on another bit generator: the loop's or NumPy's draws."""
+    stepper = FastTrainer(initialize_parameters([3, 5, 1], "he", random_state=1),
+                          ["relu", "sigmoid"])
+    assert stepper.permutations(np.random.default_rng(0), 300, 5) is None
+    assert stepper.permutations(np.random.RandomState(0), 300, 1) is None
+    other = np.random.RandomState(np.random.PCG64(0))
+    shuffles = stepper.permutations(other, 300, 5)
+    assert shuffles is not None and shuffles.words() is None  # -> drawn() by NumPy
+    twin = np.random.RandomState(np.random.PCG64(0))
+    assert np.array_equal(shuffles.drawn(), np.stack([twin.permutation(300) for _ in range(5)]))

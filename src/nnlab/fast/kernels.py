@@ -295,12 +295,13 @@ def update(kernel: str | Callable, theta: np.ndarray, g: np.ndarray, v: np.ndarr
 
 
 # ---------------------------------------------------------------------------------------------
-# The epochs' shuffles: n successive ``RandomState.permutation(m)`` draws in one compiled call.
-# NumPy's legacy permutation is ``arange(m)`` shuffled by Fisher-Yates from the last element down,
-# swapping element i with j = ``random_interval(i)``: 32-bit MT19937 outputs masked to the
-# smallest all-ones mask ≥ i, redrawn while above i. Each permutation is ~5 µs of Python-level
-# overhead and loop in NumPy; here a few ns per element. The words are held in int64 and masked
-# to 32 bits, so the arithmetic is MT19937's on uint32.
+# The epochs' shuffles, drawn inside the compiled epochs (``rounded_kernels.run_batches``): the
+# draws of ``RandomState.permutation(m)``. NumPy's legacy permutation is ``arange(m)`` shuffled
+# by Fisher-Yates from the last element down, swapping element i with j = ``random_interval(i)``:
+# 32-bit MT19937 outputs masked to the smallest all-ones mask ≥ i, redrawn while above i. In
+# NumPy each permutation is ~6 µs for 300 examples, most of it call overhead: more than a small
+# network's epoch. The words are held in int64 and masked to 32 bits, so the arithmetic is
+# MT19937's on uint32; tests/fast/test_kernels.py checks the draws against NumPy's bit for bit.
 
 _MT_N, _MT_M = 624, 397
 _MT_MATRIX_A, _MT_UPPER, _MT_LOWER, _MT_WORD = 0x9908B0DF, 0x80000000, 0x7FFFFFFF, 0xFFFFFFFF
@@ -328,65 +329,39 @@ def _mt19937_regenerate(key):
 
 
 @_kernel
-def _mt19937_permutations(key, pos, m, out):
-    """Fill each row of ``out`` ``(n, m)`` with the next ``RandomState.permutation(m)`` of the
-    generator whose state is ``key`` (624 uint32 words) at position ``pos``; returns the new
-    position (``key`` is updated in place)."""
-    for e in range(out.shape[0]):
-        row = out[e]
-        for i in range(m):
-            row[i] = i
-        for i in range(m - 1, 0, -1):
-            mask = np.int64(i)
-            mask |= mask >> 1
-            mask |= mask >> 2
-            mask |= mask >> 4
-            mask |= mask >> 8
-            mask |= mask >> 16
-            while True:
-                if pos == _MT_N:
-                    _mt19937_regenerate(key)
-                    pos = 0
-                y = np.int64(key[pos])
-                pos += 1
-                y ^= y >> 11
-                y ^= (y << 7) & 0x9D2C5680
-                y ^= (y << 15) & 0xEFC60000
-                y ^= y >> 18
-                j = y & mask
-                if j <= i:
-                    break
-            tmp = row[i]
-            row[i] = row[j]
-            row[j] = tmp
+def mt19937_permutation(key, pos, out):
+    """Fill ``out`` ``(m,)`` with the next ``RandomState.permutation(m)`` of the generator whose
+    state is ``key`` (its 624 uint32 words, updated in place) at position ``pos``; returns the
+    new position (the state is then ``key``, that position, as ``RandomState.get_state``
+    gives them)."""
+    m = out.shape[0]
+    for i in range(m):
+        out[i] = i
+    for i in range(m - 1, 0, -1):
+        mask = np.int64(i)
+        mask |= mask >> 1
+        mask |= mask >> 2
+        mask |= mask >> 4
+        mask |= mask >> 8
+        mask |= mask >> 16
+        while True:
+            if pos == _MT_N:
+                _mt19937_regenerate(key)
+                pos = 0
+            y = np.int64(key[pos])
+            pos += 1
+            y ^= y >> 11
+            y ^= (y << 7) & 0x9D2C5680
+            y ^= (y << 15) & 0xEFC60000
+            y ^= y >> 18
+            j = y & mask
+            if j <= i:
+                break
+        tmp = out[i]
+        out[i] = out[j]
+        out[j] = tmp
     return pos
 
-
-#: Fewer permuted elements than this are drawn by NumPy itself: reading and writing the
-#: generator's state (``get_state`` / ``set_state``, ~0.09 ms together) must pay for itself.
-PERMUTATIONS_MIN = 4096
-
-
-def permutations(rng: Any, m: int, n: int) -> np.ndarray | None:
-    """The next ``n`` draws of ``rng.permutation(m)`` as an ``(n, m)`` int64 array, drawn by the
-    compiled loop: the same numbers, and ``rng`` left in the same state, as n calls would give.
-    None where NumPy's own calls are as quick or the kernel does not apply (Numba off, not a
-    ``RandomState`` on MT19937, fewer than ``PERMUTATIONS_MIN`` elements, m ≥ 2**32)."""
-    if (not enabled() or type(rng) is not np.random.RandomState or n * m < PERMUTATIONS_MIN
-            or not 0 < m < 2**32):
-        return None
-    state = rng.get_state(legacy=False)
-    if state["bit_generator"] != "MT19937":  # a RandomState built on another bit generator
-        return None
-    words = state["state"]
-    key = np.array(words["key"], np.uint32)
-    out = np.empty((n, m), np.int64)
-    words["pos"] = _mt19937_permutations(key, int(words["pos"]), m, out)
-    words["key"] = key
-    rng.set_state(state)
-    return out
-
-
 __all__ = ["HP_SIZE", "PARALLEL_MIN", "UPDATES", "available", "bias_relu",
-           "cross_entropy_terms", "enabled", "log_floors", "permutations", "relu_backward",
+           "cross_entropy_terms", "enabled", "log_floors", "mt19937_permutation", "relu_backward",
            "sigmoid_backward", "tanh_backward", "update"]

@@ -32,6 +32,7 @@ from .kernels import (  # the hp layout, Numba (or None) and the exact updates
     _moments,
     _momentum,
     _rmsprop,
+    mt19937_permutation,
     numba,
 )
 
@@ -312,7 +313,7 @@ def _weight_gradients(dZ, A_prev, dW, db, with_dW):
 @_kernel_gil
 def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, accuracy,
                 optimizer, theta, grad, v, s, prev, net_hp, upd_hp, beta1, beta2, t, lr, work,
-                costs, corrects):
+                costs, corrects, shuffle_key, shuffle_pos):
     """Train on the batches ``rows[p, k : k + batch_size]`` of X ``(m, n_x)`` / Y ``(m, n_y)``
     (examples as rows; ``rows`` ``(1, m_b)`` or ``(passes, m_b)``: one order of the examples
     for every pass, or one for each), one update each: the forward pass, the batch's cost
@@ -331,6 +332,11 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
 
     ``work`` holds, for the largest batch, X_b ``(n_x, mb)``, Y_b ``(n_y, mb)``, then A[l],
     dA[l] and the output after dropout ``(n_l, mb)`` for every layer.
+
+    ``shuffle_key`` (the 624 words of a ``RandomState``, or empty) and ``shuffle_pos`` (its
+    position, ``(1,)``): instead of ``rows``, every pass draws its own order of the m =
+    ``rows.shape[1]`` examples at its start, the generator's next ``permutation(m)``
+    (``kernels.mt19937_permutation``); both are left at the generator's new state.
     """
     L = dims.size - 1
     m_all = rows.shape[1]
@@ -359,9 +365,15 @@ def run_batches(X, Y, rows, batch_size, passes, dims, acts, keep, masks, loss, a
             units += dims[l + 1]
     mask_offset = 0
     zeros = np.zeros(dims.max(), theta.dtype)  # the bias of dA[l-1] = W[l]^T dZ[l]
+    drawn = np.empty(m_all if shuffle_key.size else 0, np.int64)  # a pass's drawn order
     for batch in range(n_batches):
         start = (batch % per_pass) * batch_size
-        order = rows[(batch // per_pass) % n_orders]
+        if shuffle_key.size:
+            if start == 0:
+                shuffle_pos[0] = mt19937_permutation(shuffle_key, shuffle_pos[0], drawn)
+            order = drawn
+        else:
+            order = rows[(batch // per_pass) % n_orders]
         mb = min(batch_size, m_all - start)
         if prev.size:
             prev[:] = theta

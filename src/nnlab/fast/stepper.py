@@ -316,6 +316,41 @@ class _DualFirstLayer:
         np.subtract(self.W1_0, self.C @ self.X.T, out=W1)
 
 
+#: No shuffle drawn in the kernel (``run_batches``'s ``shuffle_key``, ``shuffle_pos``).
+_NO_KEY, _NO_POS = np.empty(0, np.uint32), np.zeros(1, np.int64)
+
+
+class Shuffles:
+    """The next ``n`` shuffles ``rng.permutation(m)`` of a ``RandomState``, as the orders of a
+    ``Plan`` (``FastTrainer.permutations``): the compiled epochs draw each at their start
+    (``kernels.mt19937_permutation``, bit for bit NumPy's draws); ``advance`` then leaves
+    ``rng`` in the state the n calls leave it in. ``drawn()`` makes them with NumPy instead."""
+
+    def __init__(self, rng: np.random.RandomState, m: int, n: int):
+        self.rng, self.m, self.n = rng, m, n
+        self.start: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def words(self) -> tuple[np.ndarray, int] | None:
+        """The generator's 624 words and position (None unless it runs on MT19937)."""
+        self.start = self.rng.get_state(legacy=False)
+        if self.start["bit_generator"] != "MT19937":
+            return None
+        state = self.start["state"]
+        return np.asarray(state["key"], np.uint32), int(state["pos"])
+
+    def advance(self, key: np.ndarray, pos: int) -> None:
+        """Put the generator at the state the kernel's draws left (its words and position)."""
+        after = dict(self.start, state={"key": key, "pos": pos})
+        self.rng.set_state(after)
+
+    def drawn(self) -> np.ndarray:
+        """The n orders ``(n, m)``, drawn now by NumPy (``rng.permutation(m)`` n times)."""
+        return np.stack([self.rng.permutation(self.m) for _ in range(self.n)])
+
+
 class FastTrainer:
     """A network's parameters, gradients and optimizer state in flat buffers, and ``step``.
 
@@ -494,6 +529,7 @@ class FastTrainer:
         passes: int = 1,
         prev: np.ndarray | None = None,
         masks: np.ndarray | None = None,
+        shuffle: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Updates on the batches ``rows[k : k + batch_size]`` of X_rows ``(m, n_x)`` / Y_rows
         ``(m, n_y)`` (examples as rows, C-contiguous, the trainer's dtype), all in one compiled
@@ -506,7 +542,9 @@ class FastTrainer:
         generator); all are drawn before the call, in the order ``step`` would draw them.
         ``masks``: instead, the masks drawn already (by ``_masks``, e.g. to replay a call).
         ``passes``: go over ``rows`` that many times (full-batch epochs in one call); ``prev``:
-        where θ is copied before every batch (the last finite weights after a stop)."""
+        where θ is copied before every batch (the last finite weights after a stop).
+        ``shuffle``: a ``RandomState``'s words and position ``(key, pos)`` (updated in place):
+        each pass draws its order of ``rows``' m examples from it, as ``permutation(m)``."""
         work = self._net_work.get(batch_size)
         if work is None:
             if len(self._net_work) > 4:
@@ -530,6 +568,7 @@ class FastTrainer:
             masks, self._loss_code, accuracy, self._opt_code, self.theta, self.grad, v, s,
             self._no_masks if prev is None else prev, self._net_hp, self._hp, self._betas[0],
             self._betas[1], self.t, float(learning_rate), work, costs, corrects,
+            *(shuffle if shuffle is not None else (_NO_KEY, _NO_POS)),
         )
         self.t += done
         return costs[:done], corrects[:done]
@@ -805,11 +844,14 @@ class FastTrainer:
             self._order = np.arange(self._m)
         return self._order
 
-    def permutations(self, rng: RandomLike, m: int, n: int) -> np.ndarray | None:
-        """The loop's next ``n`` shuffles at once (``EpochLoop``): ``(n, m)``, equal to n calls of
-        ``rng.permutation(m)`` and leaving ``rng`` as they would, drawn by the compiled loop
-        (``kernels.permutations``); None where NumPy's own calls are used."""
-        return _kernels.permutations(rng, m, n) if self.kernels else None
+    def permutations(self, rng: RandomLike, m: int, n: int) -> Shuffles | None:
+        """The loop's next ``n`` shuffles (``EpochLoop``), for the compiled whole epochs: drawn
+        inside them, each at the start of its epoch (``Shuffles``), the same draws as n calls
+        of ``rng.permutation(m)`` and ``rng`` left as they leave it. None (the loop draws them
+        with NumPy) on the other paths, where an epoch costs far more than its shuffle."""
+        if self.compiled and type(rng) is np.random.RandomState and n > 1:
+            return Shuffles(rng, m, n)
+        return None
 
     def max_epochs_per_call(self, m: int, batch_size: int) -> int:
         """Compiled: up to ``EPOCHS_PER_CALL`` epochs per call (fewer when their dropout masks
@@ -945,15 +987,20 @@ class FastTrainer:
         bs = min(plan.batch_size, m)
         n = len(plan.orders)
         sizes = batch_sizes(m, bs)
-        first = plan.orders[0]
-        if n == 1 and first is not None:
+        orders = plan.orders
+        shuffles = orders if isinstance(orders, Shuffles) else None
+        words = None if shuffles is None else shuffles.words()
+        if shuffles is not None and (words is None or plan.on_batch is not None or plan.start):
+            orders, shuffles = shuffles.drawn(), None  # (NumPy's draws, made now)
+        first = None if shuffles is not None else orders[0]
+        if shuffles is not None:  # each epoch draws its order in the kernel
+            rows, passes = self._in_order(), n
+        elif n == 1 and first is not None:
             rows, passes = first, 1
-        elif isinstance(plan.orders, np.ndarray):  # drawn at once (``permutations``)
-            rows, passes = plan.orders, n
-        elif all(o is None for o in plan.orders):
+        elif all(o is None for o in orders):
             rows, passes = self._in_order(), n
         else:
-            rows = np.stack([np.arange(m) if o is None else o for o in plan.orders])
+            rows = np.stack([np.arange(m) if o is None else o for o in orders])
             passes = n
         code = ACCURACY_CODES.get(self.activations[-1], 0) if plan.accuracy else 0
         start = self._save()  # the state before the call, for a replay
@@ -964,8 +1011,15 @@ class FastTrainer:
             if self.draws_masks:
                 masks = self._masks(_step_rngs(plan.dropout_rng, plan.rng, plan.first_step), m,
                                     bs, passes)
-            costs, corrects = self.run_batches(X_rows, Y_rows, rows, bs, lr, code,
-                                               passes=passes, masks=masks)
+            key = pos = None
+            if shuffles is not None:
+                assert words is not None
+                key, pos = words[0].copy(), np.array([words[1]], np.int64)
+            costs, corrects = self.run_batches(
+                X_rows, Y_rows, rows, bs, lr, code, passes=passes, masks=masks,
+                shuffle=None if key is None or pos is None else (key, pos))
+            if shuffles is not None and key is not None and pos is not None:
+                shuffles.advance(key, int(pos[0]))
         steps = steps_from(costs, sizes, corrects if plan.accuracy else None)
         if not all(map(math.isfinite, steps.totals)):  # (a sum that overflows; the kernel
             e = [math.isfinite(c) for c in steps.totals].index(False)  # stops at a NaN batch)
@@ -976,6 +1030,9 @@ class FastTrainer:
         else:
             return steps
         self._restore(start)  # back to the call's start, then up to the epoch before e
+        if shuffles is not None:  # the same orders again: the call's draws, made by NumPy
+            shuffles.rng.set_state(shuffles.start)
+            rows = shuffles.drawn()  # (and the generator left after all n, as promised)
         if e:
             rows_e = rows if rows.ndim == 1 else rows[:e]
             used = None if masks is None else masks[: masks.size // n * e]

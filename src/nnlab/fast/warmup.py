@@ -34,5 +34,3 @@ def warm_up() -> None:
         for loss in ("binary_crossentropy", "mean_squared_error"):  # tanh's, sigmoid's passes
             FastTrainer(params, ["tanh", "sigmoid"], loss=loss)._step(
                 np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), 0.01, None)
-    # the epochs' shuffles drawn at once (dtype-free: int64 orders from the generator's words)
-    kernels.permutations(np.random.RandomState(0), kernels.PERMUTATIONS_MIN, 1)
