@@ -679,45 +679,35 @@ class FastTrainer:
         """dW[l] per layer: views into dθ."""
         return [self._view(self.grad, f"W{l}") for l in range(1, self.L + 1)]
 
-    @functools.cached_property
-    def _bias_views(self) -> tuple[list[Any], list[Any]]:
-        return self._layer_views("b", False)
+    # b, db, γ, dγ, β, dβ per layer (None where the layer has none): views made when first
+    # used, then plain attributes (the in-place steps read them every batch).
 
-    @property
+    @functools.cached_property
     def b(self) -> list[Any]:
         """b[l] per layer (None for a batch-normalized layer): views into θ."""
-        return self._bias_views[0]
-
-    @property
-    def db(self) -> list[Any]:
-        """db[l] per layer (None for a batch-normalized layer): views into dθ."""
-        return self._bias_views[1]
+        return self._layer_views("b", False)[0]
 
     @functools.cached_property
-    def _gamma_views(self) -> tuple[list[Any], list[Any]]:
-        return self._layer_views("gamma", True)
+    def db(self) -> list[Any]:
+        return self._layer_views("b", False)[1]
 
-    @property
+    @functools.cached_property
     def gamma(self) -> list[Any]:
         """γ[l] of the batch-normalized layers (None for the others): views into θ."""
-        return self._gamma_views[0]
-
-    @property
-    def dgamma(self) -> list[Any]:
-        return self._gamma_views[1]
+        return self._layer_views("gamma", True)[0]
 
     @functools.cached_property
-    def _beta_views(self) -> tuple[list[Any], list[Any]]:
-        return self._layer_views("beta", True)
+    def dgamma(self) -> list[Any]:
+        return self._layer_views("gamma", True)[1]
 
-    @property
+    @functools.cached_property
     def beta(self) -> list[Any]:
         """β[l] of the batch-normalized layers (None for the others): views into θ."""
-        return self._beta_views[0]
+        return self._layer_views("beta", True)[0]
 
-    @property
+    @functools.cached_property
     def dbeta(self) -> list[Any]:
-        return self._beta_views[1]
+        return self._layer_views("beta", True)[1]
 
     @functools.cached_property
     def _blocks(self) -> list[tuple]:
@@ -1176,20 +1166,22 @@ class FastTrainer:
     def _forward(self, X: np.ndarray, w: _Work, rng: Rng | None) -> np.ndarray:
         """Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]);  dropout: A[l] = A[l] * D[l] / kp."""
         A_prev = X
+        W, b, bn, fused_relu, forward_fns = (self.W, self.b, self.bn, self._fused_relu,
+                                             self._forward_fns)  # (read once: every batch)
         for l in range(self.L):
             Z = w.A[l]
             if l == 0 and self._dual is not None:
                 np.copyto(Z, self._dual.P)  # Z[1] - b[1] = W[1] X, kept up to date
             else:
-                np.matmul(self.W[l], A_prev, out=Z)
-            if self.bn[l]:  # Z̃ = γ ⊙ Z_norm + β in place of Z + b
+                np.matmul(W[l], A_prev, out=Z)
+            if bn[l]:  # Z̃ = γ ⊙ Z_norm + β in place of Z + b
                 self._batchnorm_forward(l, Z, w)
-                self._forward_fns[l](Z, w.tmp[l], w.row)
-            elif self._fused_relu[l]:
-                _kernels.bias_relu(Z, self.b[l])  # the same two operations, one pass
+                forward_fns[l](Z, w.tmp[l], w.row)
+            elif fused_relu[l]:
+                _kernels.bias_relu(Z, b[l])  # the same two operations, one pass
             else:
-                np.add(Z, self.b[l], out=Z)
-                self._forward_fns[l](Z, w.tmp[l], w.row)
+                np.add(Z, b[l], out=Z)
+                forward_fns[l](Z, w.tmp[l], w.row)
             if l < self.L - 1 and self.dropout[l]:
                 kp, D, A = self.keep_probs[l], w.D[l], w.out[l]
                 assert rng is not None and D is not None
@@ -1268,30 +1260,31 @@ class FastTrainer:
         if self._w_tilde is not None:  # sample weights: dZ[L](i) *= w̃_i
             np.multiply(dZ, self._w_tilde, out=dZ)
         db_done = False  # db[l] summed with relu's derivative (relu_backward_sum)
+        W, dW, db, bn, fused_relu = self.W, self.dW, self.db, self.bn, self._fused_relu
         for l in range(L - 1, -1, -1):
             A_prev = X if l == 0 else w.out[l - 1]
-            if self.bn[l]:  # dZ holds dZ̃[l]: dγ, dβ, then dZ[l] through μ and σ²
+            if bn[l]:  # dZ holds dZ̃[l]: dγ, dβ, then dZ[l] through μ and σ²
                 self._batchnorm_backward(l, dZ, w)
                 db_done = True  # (no b[l])
             if l == 0 and self._dual is not None:
                 self._dual.dZ1 = dZ  # dW[1] = dZ[1] X^T is never formed (see _DualFirstLayer)
             else:
-                np.matmul(dZ, A_prev.T, out=self.dW[l])
+                np.matmul(dZ, A_prev.T, out=dW[l])
             if not db_done:
-                np.add.reduce(dZ, axis=1, keepdims=True, out=self.db[l])
+                np.add.reduce(dZ, axis=1, keepdims=True, out=db[l])
             if l == 0:
                 break
             dA = w.dA[l - 1]
-            np.matmul(self.W[l].T, dZ, out=dA)
+            np.matmul(W[l].T, dZ, out=dA)
             if self.dropout[l - 1]:
                 D = w.D[l - 1]
                 assert D is not None
                 np.multiply(dA, D, out=dA)
                 np.divide(dA, self.keep_probs[l - 1], out=dA)
-            db_done = self._fused_relu[l - 1] and self._rounded_sums
+            db_done = fused_relu[l - 1] and self._rounded_sums
             if db_done:  # and db[l-1] = Σ dZ[l-1], summed in another order
-                _rounded.relu_backward_sum(dA, w.A[l - 1], self.db[l - 1])
-            elif self._fused_relu[l - 1]:
+                _rounded.relu_backward_sum(dA, w.A[l - 1], db[l - 1])
+            elif fused_relu[l - 1]:
                 _kernels.relu_backward(dA, w.A[l - 1])  # the same two operations, one pass
             else:
                 self._backward_fns[l - 1](dA, w.A[l - 1], w.tmp[l - 1], w.row)
