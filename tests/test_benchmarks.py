@@ -115,7 +115,7 @@ def test_startup_prints_every_row_with_its_goal_and_the_first_calls(tmp_path):
 
 
 def test_sparse_benchmark_runs_and_prints_its_three_contestants():
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "sparse.py"
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "sparse_input.py"
     proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

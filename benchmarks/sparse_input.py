@@ -7,8 +7,8 @@ small counts), two classes from a hidden linear rule. Every contestant trains th
 ``tol=0, n_iter_no_change=max_iter``) from the same seed; the table gives the median of
 ``--repeat`` fits (contestants alternate, so all see the same load) and the ratios.
 
-    python benchmarks/sparse.py                 # 5000 × 20000 at 0.5 % density, 3 repeats
-    python benchmarks/sparse.py --quick         # a small problem: checks that it runs
+    python benchmarks/sparse_input.py                 # 5000 × 20000 at 0.5 % density, 3 repeats
+    python benchmarks/sparse_input.py --quick         # a small problem: checks that it runs
 
 nnlab takes a sparse X through its textbook steps (``explain_path`` says so): the first layer's
 products ``W[1] X^T`` and ``dZ[1] X`` stay sparse × dense; the densified fit takes the fast path.
