@@ -1339,13 +1339,37 @@ class FastTrainer:
         h, t, hp = self.hyper, self.t, self._hp
         b1, b2 = h.get("beta1", h.get("beta", 0.0)), h.get("beta2", 0.0)
         c1, c2, eps = 1 - b1**t, 1 - b2**t, h.get("epsilon", 0.0)
-        kernel: Any = self.optimizer.name
+        kernel: Any = self._update_kernel
         if self._rounded_adam:
-            kernel = _rounded.adam_rounded
             lr, eps = lr * math.sqrt(c2) / c1, eps * math.sqrt(c2)
         hp[:] = (w.inv_m, self.lambd, w.m, lr, b1, 1 - b1, b2, 1 - b2, c1, c2, eps, self.l1)
-        _kernels.update(kernel, self.theta, self.grad, self.v, self.s, hp, self.n_weights,
-                        bool(self.lambd), bool(self.l1))
+        parts = self._update_parts
+        if parts is None:  # (large buffers: the weights' update on two threads)
+            _kernels.update(kernel, self.theta, self.grad, self.v, self.s, hp, self.n_weights,
+                            bool(self.lambd), bool(self.l1))
+        else:  # what _kernels.update does for small buffers, on views sliced once
+            weights, biases = parts
+            kernel(*weights, hp, bool(self.lambd), bool(self.l1))
+            kernel(*biases, hp, False, False)
+
+    @functools.cached_property
+    def _update_kernel(self) -> Callable:
+        """The compiled update: the optimizer's exact one, or Adam's rounded form."""
+        if self._rounded_adam:
+            return _rounded.adam_rounded
+        return _kernels.UPDATES[self.optimizer.name]
+
+    @functools.cached_property
+    def _update_parts(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None:
+        """θ, dθ, v, s split into the weights and the rest (dθ standing in for a v or s the
+        optimizer has not), as ``_kernels.update`` slices them on every update; None for
+        buffers it updates on two threads."""
+        if self.size >= _kernels.PARALLEL_MIN:
+            return None
+        k = self.n_weights
+        buffers = [self.theta, self.grad, self.grad if self.v is None else self.v,
+                   self.grad if self.s is None else self.s]
+        return tuple(b[:k] for b in buffers), tuple(b[k:] for b in buffers)
 
     def _update_gd(self, lr: float, w: _Work) -> None:
         """θ -= α g."""
