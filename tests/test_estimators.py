@@ -796,3 +796,47 @@ def test_the_validation_accuracy_is_accuracy_score(iris):
                 X, labels)
         assert est._score_arrays(X, labels) == accuracy_score(labels, est.predict(X))
         assert est._score_arrays(X, list(labels)) == accuracy_score(labels, est.predict(X))
+
+
+@pytest.mark.parametrize("y", [
+    np.random.RandomState(0).randint(0, 2, 300),
+    np.random.RandomState(1).randint(-5, 5, 77),
+    np.array([7], np.int8),
+    np.random.RandomState(2).rand(50) > 0.5,
+    np.array([2**62, -2**62, 0]),
+    np.random.RandomState(3).randint(0, 2**31, 40).astype(np.uint32),
+    np.array([3, 3, 3], np.uint64),
+    np.random.RandomState(4).randint(0, 3, 1000).astype(np.int16),
+], ids=["binary", "negative", "one-int8", "bool", "wide-range", "uint32", "uint64", "int16"])
+def test_labels_are_encoded_as_np_unique_encodes_them(y):
+    """The estimators count small-range integer labels instead of sorting them: the classes
+    (values and dtype) and each label's index are np.unique(y, return_inverse=True)'s."""
+    from nnlab.estimators import _unique_labels
+
+    classes, codes = _unique_labels(y)
+    want_classes, want_codes = np.unique(y, return_inverse=True)
+    assert classes.dtype == want_classes.dtype and np.array_equal(classes, want_classes)
+    assert codes.dtype == want_codes.dtype and np.array_equal(codes, want_codes)
+
+
+def test_the_no_improvement_count_of_many_epochs_is_scikit_learns_loop():
+    """Many epochs' losses at once (arrays) give scikit-learn's per-epoch count and best loss."""
+    from nnlab.estimators import _count_no_improvement
+
+    def per_epoch(losses, best, count, tol):  # scikit-learn's _update_no_improvement_count
+        for loss in losses:
+            count = count + 1 if loss > best - tol else 0
+            best = min(best, loss)
+        return best, count
+
+    rng = np.random.RandomState(0)
+    for trial in range(600):
+        n = rng.randint(0, 120)
+        if trial % 4 == 3:  # decreasing: no reset after the first
+            losses = np.sort(rng.rand(n))[::-1].tolist()
+        else:  # rounded to one digit: ties with the best so far
+            losses = np.round(rng.rand(n) * 3, 1 if trial % 4 == 0 else 8).tolist()
+        best, tol = [np.inf, 0.5, 2.0][trial % 3], [0.0, 1e-4, 0.1][trial % 3]
+        count = rng.randint(0, 5)
+        got = _count_no_improvement(losses, best, count, tol)
+        assert got == per_epoch(losses, best, count, tol)
