@@ -544,11 +544,7 @@ class _NetworkEstimator(BaseEstimator):
         # scikit-learn's Glorot factor for the output layer follows the hidden activation.
         factor_act = s.activations[-1] if s.activations else self._default_factor_activation()
         layers.append(Dense(n_outputs, out, init=self._layer_init(s, factor_act)))
-        # the stochastic solvers' optimizer from the start (``_fit_stochastic`` keeps it)
-        stochastic = s.solver in STOCHASTIC_SOLVERS
-        model = Model(layers, l2=s.alpha, random_state=rng,
-                      optimizer=self._make_optimizer(s) if stochastic else "gd")
-        self._optimizer_ready = stochastic
+        model = Model(layers, l2=s.alpha, random_state=rng, optimizer="gd")
         return model.build(n_features, dtype)
 
     def _default_factor_activation(self) -> str:
@@ -584,7 +580,7 @@ class _NetworkEstimator(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self.history_ = History()
-        self._built_with_optimizer = self._optimizer_ready  # (set by _build_model)
+        self._optimizer_ready = False
         if s.solver in STOCHASTIC_SOLVERS:
             self._init_stochastic_state(s)
 
@@ -684,10 +680,8 @@ class _NetworkEstimator(BaseEstimator):
         model = self.model_
         if not hasattr(self, "_no_improvement_count"):  # a warm start after "lbfgs"
             self._init_stochastic_state(s)
-        built_with_it = self.__dict__.pop("_built_with_optimizer", False)  # (its state fresh)
         if not incremental or not self._optimizer_ready:
-            if not built_with_it:
-                model.set_optimizer(self._make_optimizer(s))
+            model.set_optimizer(self._make_optimizer(s))  # (its state made when first read)
             self._optimizer_ready = True
         if s.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")

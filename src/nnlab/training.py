@@ -128,7 +128,8 @@ class Plan(NamedTuple):
 
     Attributes:
         orders: per epoch, the permutation of the m examples (batches are its consecutive
-            slices), or None for the examples in order; or an ``(epochs, m)`` array of them.
+            slices), or None for the examples in order; or what the stepper's
+            ``permutations`` returned for them.
         batch_size: examples per update (m or more: the full batch).
         learning_rate: α for every update of the call.
         rng: the generator of the dropout masks (the loop's, shared with the shuffles).
@@ -141,7 +142,7 @@ class Plan(NamedTuple):
             earlier calls made the batches before it).
     """
 
-    orders: Sequence[np.ndarray | None] | np.ndarray
+    orders: Sequence[np.ndarray | None] | Any
     batch_size: int
     learning_rate: float | None
     rng: Rng | None = None
@@ -601,7 +602,7 @@ class EpochLoop:
         shuffler = self.shuffle_rng(epoch) if self.shuffle_rng is not None else self.rng
         return permutation(shuffler, self.m)  # the course's shuffle
 
-    def _orders(self, first: int, n: int) -> Sequence[np.ndarray | None] | np.ndarray:
+    def _orders(self, first: int, n: int) -> Sequence[np.ndarray | None] | Any:
         """The orders of epochs first, ..., first + n - 1: the stepper's (``permutations``:
         the same draws as n ``_order`` calls), else drawn one by one."""
         if n > 1 and self.shuffle and not self.full_batch and self.shuffle_rng is None:

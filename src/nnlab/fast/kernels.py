@@ -267,6 +267,43 @@ def _worker() -> ThreadPoolExecutor:
         return _pool
 
 
+Parts = tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...] | None, tuple[np.ndarray, ...]]
+
+
+def update_parts(theta: np.ndarray, g: np.ndarray, v: np.ndarray | None, s: np.ndarray | None,
+                 n_weights: int) -> Parts:
+    """θ, dθ, v, s sliced as ``apply_update`` updates them: (the weights this thread updates,
+    those the worker thread updates or None, the rest: the biases). ``θ[:n_weights]`` are the
+    weights; buffers of ``PARALLEL_MIN`` elements or more split them in two halves. A v or s
+    the optimizer has not is dθ (the kernel leaves it alone). Slice once, update many times."""
+    v = g if v is None else v
+    s = g if s is None else s
+
+    def part(i: int, j: int) -> tuple[np.ndarray, ...]:
+        return theta[i:j], g[i:j], v[i:j], s[i:j]
+
+    n = theta.size
+    if n < PARALLEL_MIN:
+        return part(0, n_weights), None, part(n_weights, n)
+    half = n_weights // 2
+    return part(0, half), part(half, n_weights), part(n_weights, n)
+
+
+def apply_update(kernel: str | Callable, parts: Parts, hp: np.ndarray, l2: bool,
+                 l1: bool = False) -> None:
+    """One optimizer update in place of the buffers ``update_parts`` sliced, by ``kernel`` (an
+    optimizer's name in ``UPDATES``, or ``rounded_kernels.adam_rounded``): the weights get the
+    L2 term when ``l2``, the L1 term when ``l1``; the biases neither."""
+    if isinstance(kernel, str):
+        kernel = UPDATES[kernel]
+    here, elsewhere, biases = parts
+    other = None if elsewhere is None else _worker().submit(kernel, *elsewhere, hp, l2, l1)
+    kernel(*here, hp, l2, l1)
+    kernel(*biases, hp, False, False)
+    if other is not None:
+        other.result()
+
+
 def update(kernel: str | Callable, theta: np.ndarray, g: np.ndarray, v: np.ndarray | None,
            s: np.ndarray | None, hp: np.ndarray, n_weights: int, l2: bool,
            l1: bool = False) -> None:
@@ -274,24 +311,10 @@ def update(kernel: str | Callable, theta: np.ndarray, g: np.ndarray, v: np.ndarr
     ``kernel`` (an optimizer's name in ``UPDATES``, or ``rounded_kernels.adam_rounded``).
 
     ``θ[:n_weights]`` are the weights (they get the L2 term when ``l2``, the L1 term when
-    ``l1``), the rest the biases.
+    ``l1``), the rest the biases. (``apply_update`` on ``update_parts``: a caller that updates
+    the same buffers again and again slices them once.)
     """
-    if isinstance(kernel, str):
-        kernel = UPDATES[kernel]
-    v = g if v is None else v  # unused by the kernel: any array of the right size
-    s = g if s is None else s
-    n = theta.size
-    if n < PARALLEL_MIN:
-        kernel(theta[:n_weights], g[:n_weights], v[:n_weights], s[:n_weights], hp, l2, l1)
-        kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False, False)
-        return
-    half = n_weights // 2
-    other = _worker().submit(kernel, theta[half:n_weights], g[half:n_weights],
-                             v[half:n_weights], s[half:n_weights], hp, l2, l1)
-    kernel(theta[:half], g[:half], v[:half], s[:half], hp, l2, l1)
-    kernel(theta[n_weights:], g[n_weights:], v[n_weights:], s[n_weights:], hp, False, False)
-    other.result()
-
+    apply_update(kernel, update_parts(theta, g, v, s, n_weights), hp, l2, l1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,6 +385,7 @@ def mt19937_permutation(key, pos, out):
         out[j] = tmp
     return pos
 
-__all__ = ["HP_SIZE", "PARALLEL_MIN", "UPDATES", "available", "bias_relu",
+
+__all__ = ["HP_SIZE", "PARALLEL_MIN", "UPDATES", "apply_update", "available", "bias_relu",
            "cross_entropy_terms", "enabled", "log_floors", "mt19937_permutation", "relu_backward",
-           "sigmoid_backward", "tanh_backward", "update"]
+           "sigmoid_backward", "tanh_backward", "update", "update_parts"]

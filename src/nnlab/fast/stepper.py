@@ -334,12 +334,14 @@ class Shuffles:
         return self.n
 
     def words(self) -> tuple[np.ndarray, int] | None:
-        """The generator's 624 words and position (None unless it runs on MT19937)."""
+        """The generator's 624 words and position; None unless it runs on MT19937. The words
+        are a copy: the kernel draws from them in place, ``start`` keeps the state for a
+        replay."""
         self.start = self.rng.get_state(legacy=False)
         if self.start["bit_generator"] != "MT19937":
             return None
         state = self.start["state"]
-        return np.asarray(state["key"], np.uint32), int(state["pos"])
+        return np.array(state["key"], np.uint32), int(state["pos"])
 
     def advance(self, key: np.ndarray, pos: int) -> None:
         """Put the generator at the state the kernel's draws left (its words and position)."""
@@ -981,7 +983,7 @@ class FastTrainer:
         shuffles = orders if isinstance(orders, Shuffles) else None
         words = None if shuffles is None else shuffles.words()
         if shuffles is not None and (words is None or plan.on_batch is not None or plan.start):
-            orders, shuffles = shuffles.drawn(), None  # (NumPy's draws, made now)
+            orders, shuffles, words = shuffles.drawn(), None, None  # (NumPy's draws, now)
         first = None if shuffles is not None else orders[0]
         if shuffles is not None:  # each epoch draws its order in the kernel
             rows, passes = self._in_order(), n
@@ -1001,15 +1003,11 @@ class FastTrainer:
             if self.draws_masks:
                 masks = self._masks(_step_rngs(plan.dropout_rng, plan.rng, plan.first_step), m,
                                     bs, passes)
-            key = pos = None
-            if shuffles is not None:
-                assert words is not None
-                key, pos = words[0].copy(), np.array([words[1]], np.int64)
-            costs, corrects = self.run_batches(
-                X_rows, Y_rows, rows, bs, lr, code, passes=passes, masks=masks,
-                shuffle=None if key is None or pos is None else (key, pos))
-            if shuffles is not None and key is not None and pos is not None:
-                shuffles.advance(key, int(pos[0]))
+            shuffle = None if words is None else (words[0], np.array([words[1]], np.int64))
+            costs, corrects = self.run_batches(X_rows, Y_rows, rows, bs, lr, code,
+                                               passes=passes, masks=masks, shuffle=shuffle)
+            if shuffles is not None and shuffle is not None:  # (the kernel's new state)
+                shuffles.advance(shuffle[0], int(shuffle[1][0]))
         steps = steps_from(costs, sizes, corrects if plan.accuracy else None)
         if not all(map(math.isfinite, steps.totals)):  # (a sum that overflows; the kernel
             e = [math.isfinite(c) for c in steps.totals].index(False)  # stops at a NaN batch)
@@ -1343,14 +1341,7 @@ class FastTrainer:
         if self._rounded_adam:
             lr, eps = lr * math.sqrt(c2) / c1, eps * math.sqrt(c2)
         hp[:] = (w.inv_m, self.lambd, w.m, lr, b1, 1 - b1, b2, 1 - b2, c1, c2, eps, self.l1)
-        parts = self._update_parts
-        if parts is None:  # (large buffers: the weights' update on two threads)
-            _kernels.update(kernel, self.theta, self.grad, self.v, self.s, hp, self.n_weights,
-                            bool(self.lambd), bool(self.l1))
-        else:  # what _kernels.update does for small buffers, on views sliced once
-            weights, biases = parts
-            kernel(*weights, hp, bool(self.lambd), bool(self.l1))
-            kernel(*biases, hp, False, False)
+        _kernels.apply_update(kernel, self._update_parts, hp, bool(self.lambd), bool(self.l1))
 
     @functools.cached_property
     def _update_kernel(self) -> Callable:
@@ -1360,16 +1351,9 @@ class FastTrainer:
         return _kernels.UPDATES[self.optimizer.name]
 
     @functools.cached_property
-    def _update_parts(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None:
-        """θ, dθ, v, s split into the weights and the rest (dθ standing in for a v or s the
-        optimizer has not), as ``_kernels.update`` slices them on every update; None for
-        buffers it updates on two threads."""
-        if self.size >= _kernels.PARALLEL_MIN:
-            return None
-        k = self.n_weights
-        buffers = [self.theta, self.grad, self.grad if self.v is None else self.v,
-                   self.grad if self.s is None else self.s]
-        return tuple(b[:k] for b in buffers), tuple(b[k:] for b in buffers)
+    def _update_parts(self) -> _kernels.Parts:
+        """θ, dθ, v, s sliced for the compiled update, once (``_kernels.update_parts``)."""
+        return _kernels.update_parts(self.theta, self.grad, self.v, self.s, self.n_weights)
 
     def _update_gd(self, lr: float, w: _Work) -> None:
         """θ -= α g."""
