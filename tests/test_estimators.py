@@ -6,6 +6,7 @@ with scikit-learn (5 seeds; the test below uses 3).
 
 from __future__ import annotations
 
+import math
 import pickle
 import warnings
 
@@ -807,7 +808,12 @@ def test_the_validation_accuracy_is_accuracy_score(iris):
     np.random.RandomState(3).randint(0, 2**31, 40).astype(np.uint32),
     np.array([3, 3, 3], np.uint64),
     np.random.RandomState(4).randint(0, 3, 1000).astype(np.int16),
-], ids=["binary", "negative", "one-int8", "bool", "wide-range", "uint32", "uint64", "int16"])
+    np.array([2**40, -2**40, 2**40, 2**40]),
+    np.ones(9, bool),
+    np.array([-3, 4, 4, -3, -3], np.int8),
+    np.array([0, 5, 5, 0, 3]),
+], ids=["binary", "negative", "one-int8", "bool", "wide-range", "uint32", "uint64", "int16",
+        "two-wide", "bool-one", "two-int8", "three-with-extremes"])
 def test_labels_are_encoded_as_np_unique_encodes_them(y):
     """The estimators count small-range integer labels instead of sorting them: the classes
     (values and dtype) and each label's index are np.unique(y, return_inverse=True)'s."""
@@ -840,3 +846,48 @@ def test_the_no_improvement_count_of_many_epochs_is_scikit_learns_loop():
         count = rng.randint(0, 5)
         got = _count_no_improvement(losses, best, count, tol)
         assert got == per_epoch(losses, best, count, tol)
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "in the range"), (-1e-3, "in the range"), (True, "must be a float"),
+    ("0.1", "must be a float"), (np.array(0.1), "must be a float"), (np.array([0.1]), "a float"),
+])
+def test_a_setting_is_refused_every_time_it_is_given(value, message):
+    """The checks' verdicts are cached by (value, type, interval): a refused value is refused
+    on every fit, and an unhashable one is checked without the cache."""
+    for _ in range(3):
+        with pytest.raises(ValueError, match=message):
+            MLPClassifier(alpha=value).fit([[0.0], [1.0]], [0, 1])
+
+
+def test_settings_equal_as_numbers_but_of_other_types_are_checked_by_type():
+    """1 and 1.0 and True hash alike: the cache keys on the type as well, so an int max_iter
+    accepted first does not let a float or a bool through, nor the other way round."""
+    from nnlab.estimators import _check_number
+
+    assert _check_number("max_iter", 3, 1, integer=True) == 3
+    for bad in (3.0, True):
+        with pytest.raises(ValueError, match="must be an int"):
+            _check_number("max_iter", bad, 1, integer=True)
+    assert _check_number("max_iter", np.int32(3), 1, integer=True) == 3
+    value = -0.0
+    assert _check_number("alpha", 0.0, 0.0) == 0.0
+    assert math.copysign(1.0, _check_number("alpha", value, 0.0)) == -1.0  # the value given
+
+
+def test_targets_beyond_float32_are_refused_for_float32_inputs():
+    """y is cast to X's dtype: a float32 X with a y beyond float32's range would train on
+    infinity, so fit refuses it (Model.fit's own check of y is not repeated by the estimator)."""
+    X = np.linspace(0, 1, 8, dtype=np.float32).reshape(-1, 1)
+    y = np.full(8, 1e300)
+    with pytest.raises(ValueError, match="too large for X's dtype float32"):
+        MLPRegressor(max_iter=2).fit(X, y)
+    MLPRegressor(max_iter=2).fit(X.astype(np.float64), y / 1e290)  # (float64: no cast)
+
+
+def test_a_validation_set_whose_targets_do_not_fit_the_network_is_refused():
+    X = np.random.RandomState(0).rand(20, 2)
+    with pytest.raises(ValueError, match="y_val"):
+        MLPRegressor(max_iter=2).fit(X, X, X_val=X, y_val=X[:, :1])
+    with pytest.raises(ValueError, match="y_val contains NaN or infinity"):
+        MLPRegressor(max_iter=2).fit(X, X[:, 0], X_val=X, y_val=np.full(20, np.inf))

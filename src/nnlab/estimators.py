@@ -188,18 +188,32 @@ def _check_number(name: str, value: Any, low: float | Interval, high: float = ma
     scikit-learn-like messages."""
     interval = low if isinstance(low, Interval) else _interval(low, high, integer, low_open,
                                                                 high_open)
-    integer = interval.kind is int
-    plain = type(value) is int or (type(value) is float and not integer)  # (bool is not int)
-    kind: Any = numbers.Integral if integer else numbers.Real  # numbers.Real declares no "<"
-    if not plain and (isinstance(value, bool) or not isinstance(value, kind)):
-        raise ValueError(
-            f"The '{name}' parameter must be {'an int' if integer else 'a float'}; got {value!r}"
-        )
-    if not interval.contains(value):
+    kind: Any = type(value)
+    try:
+        verdict = _number_verdict(value, kind, interval)
+    except TypeError:  # a number type that cannot be hashed
+        verdict = _number_verdict.__wrapped__(value, kind, interval)
+    if verdict == "type":
+        raise ValueError(f"The '{name}' parameter must be "
+                         f"{'an int' if interval.kind is int else 'a float'}; got {value!r}")
+    if verdict == "range":
         raise ValueError(
             f"The '{name}' parameter must be in the range {interval.brackets()}; got {value!r}"
         )
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _number_verdict(value: Any, kind: Any, interval: Interval) -> str | None:
+    """Why ``value`` (of type ``kind``) is not a number of ``interval``: "type" or "range";
+    None when it is one. Cached: estimators are fitted again and again with the same settings
+    (a grid search, ``clone``), and checking a setting costs more than looking it up."""
+    integer = interval.kind is int
+    plain = kind is int or (kind is float and not integer)  # (bool is not int)
+    number: Any = numbers.Integral if integer else numbers.Real  # numbers.Real has no "<"
+    if not plain and (isinstance(value, bool) or not isinstance(value, number)):
+        return "type"
+    return None if interval.contains(value) else "range"
 
 
 @functools.cache
@@ -254,10 +268,18 @@ def _unique_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(y, return_inverse=True)`` of 1-D integer or boolean labels: the sorted
     classes (y's dtype) and each label's index among them. Labels in a range of at most a few
     times their number are counted instead of sorted (``bincount``; 4x quicker on 300 labels,
-    the same arrays); others go to ``np.unique``."""
+    the same arrays), and one or two classes are found by comparing with the extremes (2.5x
+    quicker again); others go to ``np.unique``."""
     if y.size and (y.dtype.kind == "b" or (y.dtype.kind in "iu" and y.dtype.itemsize < 8)
                    or y.dtype == np.int64):
-        low, high = int(y.min()), int(y.max())
+        low, high = y.min(), y.max()
+        top = y == high
+        n_top = np.count_nonzero(top)
+        if n_top == y.size:  # one class
+            return np.array([low], y.dtype), np.zeros(y.size, np.intp)
+        if n_top + np.count_nonzero(y == low) == y.size:  # two classes
+            return np.array([low, high], y.dtype), top.astype(np.intp)
+        low, high = int(low), int(high)
         if high - low <= 4 * y.size + 1024:
             offsets = y.astype(np.intp) - low
             present = np.bincount(offsets, minlength=high - low + 1) > 0
@@ -383,15 +405,25 @@ class _SklearnRule(Callback):
                 model.stop_training = True
 
 
-_PARAM_NAMES: dict[type, list[str]] = {}
+_PARAM_NAMES: dict[type, tuple[list[str], frozenset[str]]] = {}
 
 
 def _param_names(cls: type) -> list[str]:
     """scikit-learn's ``_get_param_names`` of a class (it reads ``__init__``'s signature),
     read once per class."""
+    return _param_lists(cls)[0]
+
+
+def _param_set(cls: type) -> frozenset[str]:
+    """``_param_names`` as a set."""
+    return _param_lists(cls)[1]
+
+
+def _param_lists(cls: type) -> tuple[list[str], frozenset[str]]:
     names = _PARAM_NAMES.get(cls)
     if names is None:
-        names = _PARAM_NAMES[cls] = BaseEstimator._get_param_names.__func__(cls)  # type: ignore[attr-defined]
+        found = BaseEstimator._get_param_names.__func__(cls)  # type: ignore[attr-defined]
+        names = _PARAM_NAMES[cls] = (found, frozenset(found))
     return names
 
 
@@ -402,7 +434,7 @@ class _NetworkEstimator(BaseEstimator):
     def _get_param_names(cls) -> list[str]:
         """The ``__init__`` parameters, read once per class (``get_params`` and ``clone`` ask
         on every call, and reading a signature costs more than a small network's epoch)."""
-        return list(_param_names(cls))
+        return list(_param_names(cls))  # (a copy: the caller may change it)
 
     # ------------------------------------------------------------------------------ display
     def _architecture_html(self) -> str:
@@ -445,8 +477,10 @@ class _NetworkEstimator(BaseEstimator):
 
     def _mlp_settings(self, **overrides: Any) -> _Settings:
         """Check the MLP parameters (scikit-learn's constraints) and build the settings."""
-        # get_params(deep=False), read directly
-        p = {**{k: getattr(self, k) for k in _param_names(type(self))}, **overrides}
+        # get_params(deep=False), read directly: every parameter is an attribute of its name
+        # (the instance's, unless a subclass made one a property)
+        p = ({**self.__dict__, **overrides} if self.__dict__.keys() >= _param_set(type(self))
+             else {**{k: getattr(self, k) for k in _param_names(type(self))}, **overrides})
         hls = p["hidden_layer_sizes"]
         if isinstance(hls, numbers.Integral) and not isinstance(hls, bool):
             hidden = [int(hls)]
@@ -535,7 +569,8 @@ class _NetworkEstimator(BaseEstimator):
 
     def _build_model(self, s: _Settings, n_features: int, n_outputs: int, out: str,
                      dtype: np.dtype, rng: Rng) -> Model:
-        """The network, initialized from ``rng`` (its first draws)."""
+        """The network, initialized from ``rng`` (its first draws), with the solver's
+        optimizer (plain descent for "lbfgs", which steps outside it)."""
         layers = []
         for units, act, kp, bn in zip(s.hidden, s.activations, s.keep_probs, s.batch_norms,
                                       strict=True):
@@ -544,7 +579,8 @@ class _NetworkEstimator(BaseEstimator):
         # scikit-learn's Glorot factor for the output layer follows the hidden activation.
         factor_act = s.activations[-1] if s.activations else self._default_factor_activation()
         layers.append(Dense(n_outputs, out, init=self._layer_init(s, factor_act)))
-        model = Model(layers, l2=s.alpha, random_state=rng, optimizer="gd")
+        optimizer = self._make_optimizer(s) if s.solver in STOCHASTIC_SOLVERS else "gd"
+        model = Model(layers, l2=s.alpha, random_state=rng, optimizer=optimizer)
         return model.build(n_features, dtype)
 
     def _default_factor_activation(self) -> str:
@@ -580,7 +616,7 @@ class _NetworkEstimator(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self.history_ = History()
-        self._optimizer_ready = False
+        self._optimizer_ready = s.solver in STOCHASTIC_SOLVERS  # (a fresh one: the model's)
         if s.solver in STOCHASTIC_SOLVERS:
             self._init_stochastic_state(s)
 
@@ -621,7 +657,8 @@ class _NetworkEstimator(BaseEstimator):
             if s.solver == "lbfgs":
                 self._fit_lbfgs(s, X, Y, sample_weight)
             else:
-                self._fit_stochastic(s, X, Y, incremental, rng, X_val, y_val, sample_weight)
+                self._fit_stochastic(s, X, Y, incremental, rng, X_val, y_val, sample_weight,
+                                     fresh=first_pass)
         except DivergenceError as err:
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain large "
@@ -676,11 +713,13 @@ class _NetworkEstimator(BaseEstimator):
 
     def _fit_stochastic(self, s: _Settings, X: np.ndarray, Y: np.ndarray, incremental: bool,
                         rng: Rng, X_val: Any, y_val: Any,
-                        sample_weight: np.ndarray | None = None) -> None:
+                        sample_weight: np.ndarray | None = None, fresh: bool = False) -> None:
+        """Epochs of the solver's optimizer (``fresh``: on the model ``_initialize`` just
+        built with it; else a new optimizer each ``fit``, and one kept over ``partial_fit``s)."""
         model = self.model_
         if not hasattr(self, "_no_improvement_count"):  # a warm start after "lbfgs"
             self._init_stochastic_state(s)
-        if not incremental or not self._optimizer_ready:
+        if not fresh and (not incremental or not self._optimizer_ready):
             model.set_optimizer(self._make_optimizer(s))  # (its state made when first read)
             self._optimizer_ready = True
         if s.early_stopping and incremental:
@@ -707,7 +746,8 @@ class _NetworkEstimator(BaseEstimator):
                 )
             y_val = self._decode(Y_val)
         elif X_val is not None:
-            Y_val = self._encode_validation(y_val, X.dtype)
+            Y_val = model._targets(self._encode_validation(y_val, X.dtype), X_val.shape[0],
+                                   X.dtype, "y_val")
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
         n_samples = X.shape[0]
@@ -726,11 +766,11 @@ class _NetworkEstimator(BaseEstimator):
         first_epoch = len(self.loss_curve_)
         epochs = 1 if incremental else s.max_iter
         try:
-            history = model.fit(
-                X, Y, epochs=first_epoch + epochs, initial_epoch=first_epoch,
-                batch_size=batch_size, shuffle=s.shuffle, callbacks=callbacks, verbose=0,
-                validation_data=None if X_val is None else (X_val, Y_val, w_val),
-                sample_weight=sample_weight,
+            # (X, Y, the weights and the validation set are checked already: Model.fit's own
+            # checks of them would only repeat _validate_input's)
+            history = model._fit_checked(
+                X, Y, first_epoch + epochs, batch_size, s.shuffle, callbacks, 0, first_epoch,
+                sample_weight, None if X_val is None else (X_val, Y_val, w_val),
             )
         except DivergenceError as error:
             if not early_stopping:
@@ -1262,7 +1302,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.loss == "poisson":
             check_poisson_targets(Y)
-        return X, np.asarray(Y, dtype=X.dtype)
+        Y = np.asarray(Y, dtype=X.dtype)
+        if Y.dtype != y.dtype and not np.isfinite(Y).all():  # (beyond float32's range)
+            raise ValueError(f"y contains values too large for X's dtype {X.dtype}: NaN or "
+                             "infinity after the conversion")
+        return X, Y
 
     def _output_activation(self, Y: np.ndarray) -> str:
         return "exp" if self.loss == "poisson" else "identity"

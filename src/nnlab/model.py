@@ -847,6 +847,22 @@ class Model:
             if len(validation_data) == 3 and validation_data[2] is not None:
                 w_val = check_sample_weight(validation_data[2], X_val.shape[0], X.dtype,
                                             "the validation sample_weight")
+        return self._fit_checked(X, Y, int(epochs), batch_size, shuffle, list(callbacks),
+                                 verbose, int(initial_epoch), weights,
+                                 None if X_val is None else (X_val, Y_val, w_val), chosen)
+
+    def _fit_checked(self, X: np.ndarray, Y: np.ndarray, epochs: int, batch_size: int | None,
+                     shuffle: bool, callbacks: list[Callback], verbose: int | str,
+                     initial_epoch: int, weights: np.ndarray | None = None,
+                     validation: tuple[Any, Any, Any] | None = None,
+                     chosen: list[Metric] | None = None) -> History:
+        """``fit`` on data already checked (by ``fit``, or by an estimator that checked it the
+        same way): X ``(m, n_x)`` finite float rows (or sparse), Y ``(m, n_L)`` of X's dtype,
+        ``weights`` each example's checked weight (or None), ``validation`` the checked
+        ``(X_val, Y_val, w_val)`` of X's dtype (or None), ``verbose`` as ``_check_verbose``
+        returns it, ``chosen`` the checked metrics. ``callbacks`` is extended."""
+        X_val, Y_val, w_val = (None, None, None) if validation is None else validation
+        chosen = [] if chosen is None else chosen
         if self.params is None:
             self.build(X.shape[1], X.dtype)
         elif X.shape[1] != self.input_dim:
@@ -862,7 +878,6 @@ class Model:
         m = X.shape[0]
         bs = check_batch_size(batch_size, m)
         steps = math.ceil(m / bs) if bs < m else 1
-        callbacks = list(callbacks)
         if verbose == "auto":
             callbacks.append(AutoProgress())
         elif verbose:
@@ -872,8 +887,8 @@ class Model:
         callbacks.insert(0, history)
         for cb in callbacks:
             cb.set_model(self)
-            cb.set_params({"epochs": int(epochs), "steps": steps, "samples": m,
-                           "batch_size": min(bs, m), "initial_epoch": int(initial_epoch)})
+            cb.set_params({"epochs": epochs, "steps": steps, "samples": m,
+                           "batch_size": min(bs, m), "initial_epoch": initial_epoch})
         self.history = history
         self.metrics = chosen
         self.stop_training = False
@@ -891,9 +906,9 @@ class Model:
         loop = EpochLoop(stepper, X.T, Y.T, batch_size=bs, shuffle=shuffle, rng=self.rng,
                          learning_rate=self.learning_rate, callbacks=[link],
                          accuracy=self.layers[-1].activation in ("sigmoid", "softmax"),
-                         first_epoch=int(initial_epoch), sample_weight=weights)
+                         first_epoch=initial_epoch, sample_weight=weights)
         try:
-            loop.run(max(0, int(epochs) - int(initial_epoch)))
+            loop.run(max(0, epochs - initial_epoch))
             self._live = loop.stepper
             self._sync()
         except DivergenceError as error:
