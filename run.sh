@@ -35,6 +35,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
   echo "$want" > "$stamp"
 fi
+# Python's bytecode of nnlab, written here: an editable install leaves src/ uncompiled, and where
+# PYTHONDONTWRITEBYTECODE is set Python would compile nnlab's source again in every command
+# (~0.1 s of each start-up). compileall rewrites only the files that changed (~0.07 s).
+.venv/bin/python -m compileall -q src/nnlab
 # Compile the Numba kernels once, into their on-disk cache, rather than in a user's command:
 # again whenever their source changed (Numba's cache is keyed on it), e.g. after a git pull.
 kernels="$(cat src/nnlab/fast/*.py | sha256sum | cut -d' ' -f1)"

@@ -2,8 +2,11 @@
 
 Each row is a fresh process, timed from outside (wall clock, spawn included); the first row also
 reports what ``python -X importtime -c "import nnlab"`` says ``import nnlab`` took inside the
-process (its cumulative microseconds, the same median). A warm-up run of every row comes first,
-so the file cache and Numba's on-disk cache are filled. ``nnlab evaluate`` and ``nnlab plot``
+process (its cumulative microseconds, the same median). The package's bytecode is written first
+where it is missing or stale (``compileall``, as ``run.sh`` does after installing: where
+``PYTHONDONTWRITEBYTECODE`` is set nothing else writes it, and every process would compile
+nnlab's source again, ~0.1 s), then a warm-up run of every row fills the file cache and Numba's
+on-disk cache. ``nnlab evaluate`` and ``nnlab plot``
 use a model that ``nnlab train moons --save`` writes into a temporary folder first.
 
 Then the first call after an install, twice (``--cold N`` runs each, default 3; 0 skips them):
@@ -90,6 +93,13 @@ def environments(compare: str | None) -> dict[str, dict[str, str]]:
     return envs
 
 
+def compile_package(python: str, package: Path, env: dict[str, str]) -> None:
+    """Write the bytecode of the package folder's modules where it is missing or stale
+    (``compileall``, as ``run.sh`` does after installing)."""
+    subprocess.run([python, "-m", "compileall", "-q", str(package)], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def kernels_in(folder: Path) -> int:
     """How many compiled kernels (Numba's ``.nbc`` files) a cache folder holds."""
     return sum(1 for _ in folder.rglob("*.nbc"))
@@ -158,10 +168,13 @@ def main(argv: list[str] | None = None) -> int:
 
         probe = [args.python, "-c", "import nnlab; print(nnlab.__file__, nnlab.__version__)"]
         for label, env in envs.items():
-            for _, cmd, _ in rows_cmd:  # warm-up: file cache, Numba's cache, __pycache__
-                wall_time(args.python, cmd, env)
             where = subprocess.run(probe, capture_output=True, text=True, env=env,
                                    check=True).stdout.strip()
+            # the bytecode, as run.sh writes it at install (with PYTHONDONTWRITEBYTECODE set,
+            # Python would otherwise compile the package's source in every timed process)
+            compile_package(args.python, Path(where.split()[0]).parent, env)
+            for _, cmd, _ in rows_cmd:  # warm-up: file cache, Numba's cache
+                wall_time(args.python, cmd, env)
             print(f"{label}: nnlab {where}")
         print(f"python: {args.python}  ({args.repeats} runs per row; median, min, max in "
               "seconds; goal: issue 17's, for the median)")

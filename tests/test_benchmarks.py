@@ -112,6 +112,14 @@ def test_startup_prints_every_row_with_its_goal_and_the_first_calls(tmp_path):
     warm = next(ln for ln in lines if ln.startswith("train moons, warm"))
     assert warm.split()[-1] == "0"  # kernels compiled by the first call after warm_up()
     assert list(tmp_path.iterdir()) == []  # the model and the plot went to a temporary folder
+    # the timed processes found nnlab's bytecode written (as run.sh writes it at install), even
+    # where PYTHONDONTWRITEBYTECODE keeps Python from writing it
+    import nnlab
+
+    package = Path(nnlab.__file__).parent
+    stale = [py for py in package.rglob("*.py")
+             if not Path(importlib.util.cache_from_source(str(py))).exists()]
+    assert stale == []
 
 
 def test_sparse_benchmark_runs_and_prints_its_three_contestants():
