@@ -826,7 +826,7 @@ def test_labels_are_encoded_as_np_unique_encodes_them(y):
 
 
 def test_the_no_improvement_count_of_many_epochs_is_scikit_learns_loop():
-    """Many epochs' losses at once (arrays) give scikit-learn's per-epoch count and best loss."""
+    """Many epochs' losses at once give scikit-learn's per-epoch count and best loss."""
     from nnlab.estimators import _count_no_improvement
 
     def per_epoch(losses, best, count, tol):  # scikit-learn's _update_no_improvement_count
