@@ -1300,7 +1300,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.loss == "poisson":
             check_poisson_targets(Y)
-        Y = np.asarray(Y, dtype=X.dtype)
+        with np.errstate(over="ignore"):  # (refused below, with a clearer message)
+            Y = np.asarray(Y, dtype=X.dtype)
         if Y.dtype != y.dtype and not np.isfinite(Y).all():  # (beyond float32's range)
             raise ValueError(f"y contains values too large for X's dtype {X.dtype}: NaN or "
                              "infinity after the conversion")
