@@ -853,16 +853,16 @@ def test_the_no_improvement_count_of_many_epochs_is_scikit_learns_loop():
     ("0.1", "must be a float"), (np.array(0.1), "must be a float"), (np.array([0.1]), "a float"),
 ])
 def test_a_setting_is_refused_every_time_it_is_given(value, message):
-    """The checks' verdicts are cached by (value, type, interval): a refused value is refused
-    on every fit, and an unhashable one is checked without the cache."""
+    """A refused value is refused on every fit, whatever the fits before it accepted, and an
+    unhashable one gets the same message as any other that is not a number."""
     for _ in range(3):
         with pytest.raises(ValueError, match=message):
             MLPClassifier(alpha=value).fit([[0.0], [1.0]], [0, 1])
 
 
 def test_settings_equal_as_numbers_but_of_other_types_are_checked_by_type():
-    """1 and 1.0 and True hash alike: the cache keys on the type as well, so an int max_iter
-    accepted first does not let a float or a bool through, nor the other way round."""
+    """1, 1.0 and True compare equal, but only an int is an int setting: accepting 3 first
+    does not let 3.0 or True through, and the value given is the value returned (-0.0)."""
     from nnlab.estimators import _check_number
 
     assert _check_number("max_iter", 3, 1, integer=True) == 3

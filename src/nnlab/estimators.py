@@ -188,32 +188,18 @@ def _check_number(name: str, value: Any, low: float | Interval, high: float = ma
     scikit-learn-like messages."""
     interval = low if isinstance(low, Interval) else _interval(low, high, integer, low_open,
                                                                 high_open)
-    kind: Any = type(value)
-    try:
-        verdict = _number_verdict(value, kind, interval)
-    except TypeError:  # a number type that cannot be hashed
-        verdict = _number_verdict.__wrapped__(value, kind, interval)
-    if verdict == "type":
-        raise ValueError(f"The '{name}' parameter must be "
-                         f"{'an int' if interval.kind is int else 'a float'}; got {value!r}")
-    if verdict == "range":
+    integer = interval.kind is int
+    plain = type(value) is int or (type(value) is float and not integer)  # (bool is not int)
+    kind: Any = numbers.Integral if integer else numbers.Real  # numbers.Real declares no "<"
+    if not plain and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise ValueError(
+            f"The '{name}' parameter must be {'an int' if integer else 'a float'}; got {value!r}"
+        )
+    if not interval.contains(value):
         raise ValueError(
             f"The '{name}' parameter must be in the range {interval.brackets()}; got {value!r}"
         )
     return value
-
-
-@functools.lru_cache(maxsize=1024)
-def _number_verdict(value: Any, kind: Any, interval: Interval) -> str | None:
-    """Why ``value`` (of type ``kind``) is not a number of ``interval``: "type" or "range";
-    None when it is one. Cached: estimators are fitted again and again with the same settings
-    (a grid search, ``clone``), and checking a setting costs more than looking it up."""
-    integer = interval.kind is int
-    plain = kind is int or (kind is float and not integer)  # (bool is not int)
-    number: Any = numbers.Integral if integer else numbers.Real  # numbers.Real has no "<"
-    if not plain and (isinstance(value, bool) or not isinstance(value, number)):
-        return "type"
-    return None if interval.contains(value) else "range"
 
 
 @functools.cache

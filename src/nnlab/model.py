@@ -847,12 +847,12 @@ class Model:
             if len(validation_data) == 3 and validation_data[2] is not None:
                 w_val = check_sample_weight(validation_data[2], X_val.shape[0], X.dtype,
                                             "the validation sample_weight")
-        return self._fit_checked(X, Y, int(epochs), batch_size, shuffle, list(callbacks),
+        return self._fit_checked(X, Y, int(epochs), batch_size, shuffle, callbacks,
                                  verbose, int(initial_epoch), weights,
                                  None if X_val is None else (X_val, Y_val, w_val), chosen)
 
     def _fit_checked(self, X: np.ndarray, Y: np.ndarray, epochs: int, batch_size: int | None,
-                     shuffle: bool, callbacks: list[Callback], verbose: int | str,
+                     shuffle: bool, callbacks: Iterable[Callback], verbose: int | str,
                      initial_epoch: int, weights: np.ndarray | None = None,
                      validation: tuple[Any, Any, Any] | None = None,
                      chosen: list[Metric] | None = None) -> History:
@@ -860,8 +860,9 @@ class Model:
         same way): X ``(m, n_x)`` finite float rows (or sparse), Y ``(m, n_L)`` of X's dtype,
         ``weights`` each example's checked weight (or None), ``validation`` the checked
         ``(X_val, Y_val, w_val)`` of X's dtype (or None), ``verbose`` as ``_check_verbose``
-        returns it, ``chosen`` the checked metrics. ``callbacks`` is extended."""
+        returns it, ``chosen`` the checked metrics."""
         X_val, Y_val, w_val = (None, None, None) if validation is None else validation
+        callbacks = list(callbacks)
         chosen = [] if chosen is None else chosen
         if self.params is None:
             self.build(X.shape[1], X.dtype)
