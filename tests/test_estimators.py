@@ -842,6 +842,8 @@ def test_the_no_improvement_count_of_many_epochs_is_scikit_learns_loop():
             losses = np.sort(rng.rand(n))[::-1].tolist()
         else:  # rounded to one digit: ties with the best so far
             losses = np.round(rng.rand(n) * 3, 1 if trial % 4 == 0 else 8).tolist()
+        if trial % 5 == 4 and losses:  # a NaN: never worse than the best, never the best
+            losses[rng.randint(len(losses))] = float("nan")
         best, tol = [np.inf, 0.5, 2.0][trial % 3], [0.0, 1e-4, 0.1][trial % 3]
         count = rng.randint(0, 5)
         got = _count_no_improvement(losses, best, count, tol)

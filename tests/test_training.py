@@ -334,6 +334,40 @@ def test_the_epoch_cost_is_the_course_loops_sum_bit_for_bit():
     assert np.isnan(epoch_cost(np.array([]), sizes))
 
 
+@pytest.mark.parametrize("epochs", [1, 8, 9, 40])
+def test_steps_from_sums_costs_and_accuracies_in_order_bit_for_bit(epochs):
+    """``steps_from`` books a call's epochs: each epoch's cost ``Σ_b cost_b m_b / m`` and
+    accuracy ``Σ_b correct_b / m``, summed batch by batch in Python floats as the course's loop
+    does; many epochs take one NumPy pass for both, to the same bits. The counts of a multilabel
+    sigmoid output are fractions, whose sums depend on the order."""
+    from nnlab.training import batch_sizes, steps_from
+
+    rng = np.random.RandomState(1)
+    for _ in range(60):
+        m = int(rng.randint(1, 300))
+        sizes = batch_sizes(m, int(rng.randint(1, m + 1)))
+        B = sizes.size
+        extra = int(rng.randint(0, B))  # a cut epoch after the whole ones
+        costs = rng.rand(epochs * B + extra) * rng.choice([1e-3, 1.0, 1e3])
+        corrects = rng.randint(0, 64, epochs * B + extra) / 3.0  # (multilabel: thirds)
+        steps = steps_from(costs, sizes, corrects)
+        want_costs, want_acc = [], []
+        for e in range(epochs):
+            cost = acc = 0.0
+            for b in range(B):
+                cost += float(costs[e * B + b]) * int(sizes[b])
+                acc += float(corrects[e * B + b])
+            want_costs.append(cost / m)
+            want_acc.append(acc / m)
+        assert steps.totals == want_costs
+        assert steps.accuracies == want_acc
+        np.testing.assert_array_equal(steps.corrects, corrects[: epochs * B].reshape(epochs, B))
+        assert (steps.cut is None) == (extra == 0)
+        if extra:
+            np.testing.assert_array_equal(steps.cut.corrects, corrects[epochs * B:])
+    assert steps_from(costs, sizes).accuracies is None
+
+
 @pytest.mark.parametrize("fast", [False, "exact", True])
 @pytest.mark.parametrize(("batch_size", "keep_prob"), [(48, 1.0), (48, 0.8), (None, 1.0)])
 def test_an_epoch_made_a_batch_at_a_time_is_the_epoch_run_makes(fast, batch_size, keep_prob):

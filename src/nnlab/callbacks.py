@@ -158,9 +158,11 @@ class History(Callback):
         self.append(epoch, logs or {})
 
     def on_epochs_end(self, first: int, logs: Mapping[str, list[float]]) -> None:
+        """Record the epochs of one stepper call at once: a list (of floats, as ``fit``
+        passes) is taken as it is, any other sequence converted entry by entry."""
         self.epoch.extend(range(first, first + len(logs["loss"])))
         for k, v in logs.items():
-            self.history.setdefault(k, []).extend(map(float, v))
+            self.history.setdefault(k, []).extend(v if type(v) is list else map(float, v))
 
     def append(self, epoch: int, logs: Mapping[str, float]) -> None:
         """Record one epoch."""

@@ -55,7 +55,7 @@ import html
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -181,17 +181,33 @@ class _Settings:
     callbacks: list[Callback]
 
 
+_Rule = tuple[Interval, type, float, float]
+
+
+@functools.cache
+def _rule(interval: Interval) -> _Rule:
+    """An interval with the bounds that plain numbers are compared with: a plain int or float
+    x lies in it when ``above < x < below``, a closed end moved one float outwards (so ``<``
+    takes in the end itself)."""
+    above = interval.low if interval.low_open else math.nextafter(interval.low, -math.inf)
+    below = interval.high if interval.high_open else math.nextafter(interval.high, math.inf)
+    return interval, interval.kind, above, below
+
+
 def _check_number(name: str, value: Any, low: float | Interval, high: float = math.inf, *,
                   integer: bool = False, low_open: bool = False, high_open: bool = False) -> Any:
     """A number in an ``Interval`` (``nnlab.runs.config.CONSTRAINTS``' for a meaning the engine's
     settings share), or in [low, high] (or open ends; infinite ends included), with
     scikit-learn-like messages."""
-    interval = low if isinstance(low, Interval) else _interval(low, high, integer, low_open,
-                                                                high_open)
-    integer = interval.kind is int
-    plain = type(value) is int or (type(value) is float and not integer)  # (bool is not int)
-    kind: Any = numbers.Integral if integer else numbers.Real  # numbers.Real declares no "<"
-    if not plain and (isinstance(value, bool) or not isinstance(value, kind)):
+    interval, kind, above, below = _rule(
+        low if isinstance(low, Interval) else _interval(low, high, integer, low_open, high_open))
+    given = type(value)
+    if (given is int or (given is float and kind is float)) and above < value < below:
+        return value  # (a plain number inside: what nearly every call checks)
+    integer = kind is int
+    plain = given is int or (given is float and not integer)  # (bool is not int)
+    abc: Any = numbers.Integral if integer else numbers.Real  # numbers.Real declares no "<"
+    if not plain and (isinstance(value, bool) or not isinstance(value, abc)):
         raise ValueError(
             f"The '{name}' parameter must be {'an int' if integer else 'a float'}; got {value!r}"
         )
@@ -211,13 +227,60 @@ def _interval(low: float, high: float, integer: bool, low_open: bool, high_open:
     return Interval(int if integer else float, low, high, closed, finite=False)
 
 
+@functools.cache
+def _number_rules(momentum_solver: bool) -> tuple[tuple[str, Interval, type, float, float], ...]:
+    """The MLPs' numeric parameters in the order they are checked: (name, interval, the type
+    they are cast to, its ends). ``momentum`` is the momentum optimizer's β with that solver,
+    scikit-learn's μ in [0, 1] otherwise."""
+    infinite = math.inf
+    bounds: list[tuple[str, Interval]] = [
+        ("alpha", _interval(0.0, infinite, False, False, False)),
+        ("learning_rate_init", _interval(0.0, infinite, False, True, False)),
+        ("power_t", _interval(0.0, infinite, False, False, False)),
+        ("max_iter", _interval(1, infinite, True, False, False)),
+        ("tol", _interval(0.0, infinite, False, False, False)),
+        ("momentum", _shared("beta") if momentum_solver
+         else _interval(0.0, 1.0, False, False, False)),
+        ("validation_fraction", _shared("val_split")),
+        ("beta_1", _shared("beta1")),
+        ("beta_2", _shared("beta2")),
+        ("epsilon", _interval(0.0, infinite, False, True, False)),
+        ("max_fun", _interval(1, infinite, True, False, False)),
+        ("decay_rate", _interval(0.0, infinite, False, False, False)),
+        ("decay_interval", _interval(1, infinite, True, False, False)),
+    ]
+    return tuple((name, *_rule(interval)) for name, interval in bounds)
+
+
+def _check_numbers(p: Mapping[str, Any], rules: Sequence[tuple[str, Interval, type, float,
+                                                               float]]) -> dict[str, Any]:
+    """Each rule's parameter of ``p`` checked as ``_check_number`` does and cast to its kind
+    (float or int). A plain int, or a plain float for a float, within the bounds passes at
+    once; any other value (a bool, NaN, infinity, another type) gets the full check."""
+    out = {}
+    for name, interval, kind, above, below in rules:
+        value = p[name]
+        given = type(value)
+        if not ((given is int or (given is float and kind is float)) and above < value < below):
+            _check_number(name, value, interval)
+        out[name] = kind(value)
+    return out
+
+
+def _keep_probs(value: Any, n_hidden: int) -> list[float]:
+    """``keep_prob``: one probability in (0, 1] for every hidden layer, or one per layer."""
+    interval = _shared("keep_prob")
+    return [float(_check_number("keep_prob", k, interval))
+            for k in _per_hidden_layer("keep_prob", value, n_hidden)]
+
+
 def _shared(key: str) -> Interval:
     """The interval of ``TrainConfig``'s setting ``key`` (per hidden layer: of one entry)."""
     constraint: Any = CONSTRAINTS[key]
     return cast(Interval, getattr(constraint, "each", constraint))
 
 
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+def _check_choice(name: str, value: Any, choices: Collection[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(
             f"The '{name}' parameter must be one of {', '.join(map(repr, choices))}; "
@@ -239,12 +302,15 @@ def _per_hidden_layer(name: str, value: Any, n_hidden: int) -> list[Any]:
     return values
 
 
+_BOOLS = (bool, np.bool_)
+
+
 def _batch_norms(value: Any, n_hidden: int) -> list[bool]:
     """``batch_norm``: True / False for every hidden layer, or one per hidden layer."""
-    values = _per_hidden_layer("batch_norm", value, n_hidden) if not isinstance(
-        value, bool | np.bool_) else [value] * n_hidden
+    values = ([value] * n_hidden if isinstance(value, _BOOLS)
+              else _per_hidden_layer("batch_norm", value, n_hidden))
     for v in values:
-        if not isinstance(v, bool | np.bool_):
+        if not isinstance(v, _BOOLS):
             raise ValueError(f"The 'batch_norm' parameter must be True or False, or one per "
                              f"hidden layer; got {value!r}")
     return [bool(v) for v in values]
@@ -408,6 +474,12 @@ def _param_lists(cls: type) -> tuple[list[str], frozenset[str]]:
     return names
 
 
+@functools.cache
+def _glorot(factor: float) -> GlorotUniform:
+    """scikit-learn's Glorot initializer of this factor (a value: one per factor)."""
+    return GlorotUniform(factor)
+
+
 class _NetworkEstimator(BaseEstimator):
     """What the three estimators share: validation, the network, the fitting loops."""
 
@@ -481,13 +553,10 @@ class _NetworkEstimator(BaseEstimator):
         hidden = [int(h) for h in hidden]
         acts = _per_hidden_layer("activation", p["activation"], len(hidden))
         for a in acts:
-            _check_choice("activation", a, tuple(ACTIVATION_NAMES))
+            _check_choice("activation", a, ACTIVATION_NAMES)
         acts = [ACTIVATION_NAMES[a] for a in acts]
         init = _check_choice("init", p["init"], INITS)
-        keep = [
-            float(_check_number("keep_prob", k, _shared("keep_prob")))
-            for k in _per_hidden_layer("keep_prob", p["keep_prob"], len(hidden))
-        ]
+        keep = _keep_probs(p["keep_prob"], len(hidden))
         solver = _check_choice("solver", p["solver"], SOLVERS)
         if solver == "lbfgs" and any(k < 1 for k in keep):
             raise ValueError("dropout (keep_prob < 1) needs a stochastic solver, not 'lbfgs'")
@@ -516,35 +585,15 @@ class _NetworkEstimator(BaseEstimator):
             keep_probs=keep,
             batch_norms=norms,
             solver=solver,
-            alpha=float(_check_number("alpha", p["alpha"], 0.0)),
             batch_size=bs,
             learning_rate=lr,
-            learning_rate_init=float(
-                _check_number("learning_rate_init", p["learning_rate_init"], 0.0, low_open=True)
-            ),
-            power_t=float(_check_number("power_t", p["power_t"], 0.0)),
-            max_iter=int(_check_number("max_iter", p["max_iter"], 1, integer=True)),
             shuffle=bool(p["shuffle"]),
-            tol=float(_check_number("tol", p["tol"], 0.0)),
             verbose=bool(p["verbose"]),
-            momentum=float(_check_number("momentum", p["momentum"], _shared("beta"))
-                           if solver == "momentum" else
-                           _check_number("momentum", p["momentum"], 0.0, 1.0)),
             nesterovs_momentum=bool(p["nesterovs_momentum"]),
             early_stopping=bool(p["early_stopping"]),
-            validation_fraction=float(
-                _check_number("validation_fraction", p["validation_fraction"],
-                              _shared("val_split"))
-            ),
-            beta_1=float(_check_number("beta_1", p["beta_1"], _shared("beta1"))),
-            beta_2=float(_check_number("beta_2", p["beta_2"], _shared("beta2"))),
-            epsilon=float(_check_number("epsilon", p["epsilon"], 0.0, low_open=True)),
             n_iter_no_change=n_iter_no_change,
-            max_fun=int(_check_number("max_fun", p["max_fun"], 1, integer=True)),
-            decay_rate=float(_check_number("decay_rate", p["decay_rate"], 0.0)),
-            decay_interval=int(_check_number("decay_interval", p["decay_interval"], 1,
-                                             integer=True)),
             callbacks=callbacks,
+            **_check_numbers(p, _number_rules(solver == "momentum")),
         )
 
     # ---------------------------------------------------------------------------- the network
@@ -574,7 +623,7 @@ class _NetworkEstimator(BaseEstimator):
     @staticmethod
     def _layer_init(s: _Settings, activation: str) -> Any:
         if s.init == "glorot_uniform":
-            return GlorotUniform(2.0 if activation == "sigmoid" else 6.0)
+            return _glorot(2.0 if activation == "sigmoid" else 6.0)
         return s.init
 
     def _make_optimizer(self, s: _Settings) -> Any:
@@ -770,7 +819,10 @@ class _NetworkEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        self.history_.extend(history)
+        if len(self.history_):
+            self.history_.extend(history)
+        else:  # the first epochs: the fit's own record
+            self.history_ = history
         if early_stopping and hasattr(self, "_best_params"):
             model.params = {k: v.copy() for k, v in self._best_params.items()}
         if not incremental and not rule.stopped and self.n_iter_ == s.max_iter:

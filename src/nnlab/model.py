@@ -204,8 +204,11 @@ class Dense:
             )
             return p["W1"], p["b1"]
         fn = self.init
-        if fn == "glorot_uniform":
+        if isinstance(fn, str):  # (the only other name __post_init__ lets through)
             fn = glorot_uniform(2.0 if self.activation == "sigmoid" else 6.0)
+        if type(fn) is GlorotUniform:  # (its W and b have the shapes, in float64)
+            W, b = fn(self.units, n_prev, rng)
+            return W.astype(dtype, copy=False), b.astype(dtype, copy=False)
         assert callable(fn)  # __post_init__ let through only names and callables
         out = fn(self.units, n_prev, rng)
         W, b = out if isinstance(out, tuple) else (out, np.zeros((self.units, 1)))
@@ -445,14 +448,14 @@ class _FitCallbacks(LoopCallback):
         if self.metrics:  # (one epoch per call: free_epochs says so)
             assert self.X_fit is not None and self.Y_fit is not None
             scores = model._metric_scores(self.X_fit, self.Y_fit, self.metrics)
-            record.update({k: [v] for k, v in scores.items()})
+            record.update({k: [float(v)] for k, v in scores.items()})
         if self.X_val is not None:  # (one epoch per call: free_epochs says so)
             assert self.Y_val is not None and len(logs["loss"]) == 1
             scores = (model._evaluate_arrays(self.X_val, self.Y_val, prefix="val_")
                       if self.w_val is None else
                       model._weighted_scores(self.X_val, self.Y_val, self.w_val, "val_"))
             scores.update(model._metric_scores(self.X_val, self.Y_val, self.metrics, "val_"))
-            record.update({k: [v] for k, v in scores.items()})
+            record.update({k: [float(v)] for k, v in scores.items()})
         record["learning_rate"] = logs["learning_rate"]
         optimizer, l2, l1 = model.optimizer, model.l2, getattr(model, "l1", 0.0)
         for cb in self.callbacks:
@@ -614,16 +617,16 @@ class Model:
 
     @property
     def input_dim(self) -> int | None:
-        return None if self.params is None else int(self.params["W1"].shape[1])
+        params = self.params
+        return None if params is None else int(params["W1"].shape[1])
 
     @property
     def layer_dims(self) -> list[int]:
         """``[n_x, n_1, ..., n_L]`` (n_x once built)."""
-        if self.params is None:
+        params = self.params
+        if params is None:
             raise ValueError("the model is not built yet: call build(input_dim) or fit")
-        n_x = self.input_dim
-        assert n_x is not None
-        return [n_x] + [layer.units for layer in self.layers]
+        return [int(params["W1"].shape[1])] + [layer.units for layer in self.layers]
 
     def count_params(self) -> int:
         """The trained numbers: Σ_l n[l] (n[l-1] + 1), with n[l] (n[l-1] + 2) for a
@@ -739,21 +742,25 @@ class Model:
             return self._path(self.params["W1"].dtype)
         return self._path(_as_rows(X).dtype, sparse=_is_sparse(X))
 
-    def _path(self, dtype: np.dtype, weighted: bool = False, sparse: bool = False) -> Any:
-        return explain_path(weighted=weighted, sparse=sparse,
-                            optimizer=self.optimizer, dtype=dtype, activations=self.activations,
+    def _path(self, dtype: np.dtype, weighted: bool = False, sparse: bool = False,
+              activations: list[str] | None = None) -> Any:
+        """``explain_path`` for this model (``activations``: ``self.activations``, when the
+        caller has them already)."""
+        return explain_path(weighted=weighted, sparse=sparse, optimizer=self.optimizer,
+                            dtype=dtype, activations=activations or self.activations,
                             dims=self.layer_dims, loss=self.loss, fused=self.fused,
-                            lambd=self.l2, params=self.params, fast=getattr(self, "fast", True),
+                            lambd=self.l2, params=self._params, fast=getattr(self, "fast", True),
                             l1=getattr(self, "l1", 0.0))
 
     def _stepper(self, dtype: np.dtype, weighted: bool = False, sparse: bool = False
                  ) -> Stepper:
         """The stepper ``explain_path`` chooses, holding the model's weights and state
         (``weighted``: for examples with sample weights; ``sparse``: for a sparse X)."""
-        assert self.params is not None
+        params, activations = self.params, self.activations  # (params: synced)
+        assert params is not None
         fast = getattr(self, "fast", True)  # (models pickled by nnlab 0.2 have no switch)
-        fresh = self._live is None and self._opt_state is _FRESH  # the stepper's own start
-        return make_stepper(self._path(dtype, weighted, sparse), self.params, self.activations,
+        fresh = self._opt_state is _FRESH  # the stepper's own start
+        return make_stepper(self._path(dtype, weighted, sparse, activations), params, activations,
                             self.optimizer, None if fresh else self.opt_state, lambd=self.l2,
                             l1=getattr(self, "l1", 0.0), keep_probs=self.keep_probs,
                             loss=self.loss, fused=self.fused,
@@ -864,13 +871,13 @@ class Model:
         X_val, Y_val, w_val = (None, None, None) if validation is None else validation
         callbacks = list(callbacks)
         chosen = [] if chosen is None else chosen
-        if self.params is None:
+        params = self.params
+        if params is None:
             self.build(X.shape[1], X.dtype)
-        elif X.shape[1] != self.input_dim:
+        elif X.shape[1] != params["W1"].shape[1]:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the model was built for {self.input_dim}"
             )
-        assert self.params is not None
         if self._opt_state is None:
             self.opt_state = _FRESH
         if self.learning_rate is None:
@@ -886,10 +893,11 @@ class Model:
         terminate = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
         history = History()  # the first callback: it records each epoch before the others see it
         callbacks.insert(0, history)
+        run = {"epochs": epochs, "steps": steps, "samples": m, "batch_size": min(bs, m),
+               "initial_epoch": initial_epoch}
         for cb in callbacks:
             cb.set_model(self)
-            cb.set_params({"epochs": epochs, "steps": steps, "samples": m,
-                           "batch_size": min(bs, m), "initial_epoch": initial_epoch})
+            cb.set_params(run)
         self.history = history
         self.metrics = chosen
         self.stop_training = False

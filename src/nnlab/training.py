@@ -173,12 +173,15 @@ class Steps(NamedTuple):
         totals: their e epoch costs (``epoch_cost``, or ``epoch_costs`` at once: the same bits).
         corrects: ``(e, B)``: each batch's count of correct examples (when the plan asked).
         cut: the epoch after those, when it stopped before its end; otherwise None.
+        accuracies: the e epochs' accuracies, Σ_b corrects[e, b] / m summed in order (when
+            ``steps_from`` had the counts; None: the loop sums ``corrects`` itself).
     """
 
     costs: np.ndarray
     totals: list[float]
     corrects: np.ndarray | None = None
     cut: EpochSteps | None = None
+    accuracies: list[float] | None = None
 
     @property
     def epochs(self) -> int:
@@ -199,8 +202,17 @@ def steps_from(costs: np.ndarray, sizes: np.ndarray, corrects: np.ndarray | None
         rest = costs[whole:]
         cut = EpochSteps(rest, None if corrects is None else corrects[whole:],
                          epoch_cost(rest, sizes))
-    return Steps(matrix, row_sums(matrix, sizes, int(sizes.sum())),
-                 None if corrects is None else corrects[:whole].reshape(-1, B), cut)
+    m = int(sizes.sum())
+    if corrects is None:
+        return Steps(matrix, row_sums(matrix, sizes, m), None, cut)
+    right = corrects[:whole].reshape(-1, B)
+    if right.shape[0] <= 8:
+        totals, accuracies = row_sums(matrix, sizes, m), row_sums(right, np.ones_like(sizes), m)
+    else:  # both in one pass (the same operations row by row: the same bits)
+        sums = (np.add.accumulate(np.concatenate((np.multiply(matrix, sizes), right)),
+                                  axis=1)[:, -1] / m).tolist()
+        totals, accuracies = sums[: right.shape[0]], sums[right.shape[0]:]
+    return Steps(matrix, totals, right, cut, accuracies)
 
 
 def row_sums(matrix: np.ndarray, weights: np.ndarray, total: int) -> list[float]:
@@ -730,7 +742,8 @@ class EpochLoop:
         logs: dict[str, list[float]] = {"loss": good}
         if steps.corrects is not None:  # summed batch by batch, as the course's loops do
             # (each row summed in order, as Python's sum does: the same bits)
-            accuracies = row_sums(steps.corrects, self._ones, self.m)
+            accuracies = (list(steps.accuracies) if steps.accuracies is not None
+                          else row_sums(steps.corrects, self._ones, self.m))
             if cut is not None and cut.corrects is not None:
                 accuracies.append(sum(cut.corrects.tolist())
                                   / sum(self.sizes[: cut.corrects.size].tolist()))
@@ -738,7 +751,7 @@ class EpochLoop:
             self.accuracies.extend(accuracies)
             logs["accuracy"] = accuracies
         if lr is not None:
-            logs["learning_rate"] = [lr] * k
+            logs["learning_rate"] = [float(lr)] * k
         if k:
             for cb in self.callbacks:
                 cb.on_epochs_end(first, logs, self)
