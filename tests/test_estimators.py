@@ -865,16 +865,45 @@ def test_a_setting_is_refused_every_time_it_is_given(value, message):
 def test_settings_equal_as_numbers_but_of_other_types_are_checked_by_type():
     """1, 1.0 and True compare equal, but only an int is an int setting: accepting 3 first
     does not let 3.0 or True through, and the value given is the value returned (-0.0)."""
-    from nnlab.estimators import _check_number
+    from nnlab.estimators import _bounds, _check_number
 
-    assert _check_number("max_iter", 3, 1, integer=True) == 3
+    whole = _bounds(1, integer=True)
+    assert _check_number("max_iter", 3, whole) == 3
     for bad in (3.0, True):
         with pytest.raises(ValueError, match="must be an int"):
-            _check_number("max_iter", bad, 1, integer=True)
-    assert _check_number("max_iter", np.int32(3), 1, integer=True) == 3
+            _check_number("max_iter", bad, whole)
+    assert _check_number("max_iter", np.int32(3), whole) == 3
     value = -0.0
-    assert _check_number("alpha", 0.0, 0.0) == 0.0
-    assert math.copysign(1.0, _check_number("alpha", value, 0.0)) == -1.0  # the value given
+    assert _check_number("alpha", 0.0, _bounds(0.0)) == 0.0
+    assert math.copysign(1.0, _check_number("alpha", value, _bounds(0.0))) == -1.0
+
+
+@pytest.mark.parametrize("closed", ["both", "left", "right", "neither"])
+@pytest.mark.parametrize("kind", [float, int])
+def test_a_number_is_checked_against_its_interval_as_the_interval_says(closed, kind):
+    """The inline check of plain numbers (bounds moved one float outwards at closed ends) lets
+    through exactly what ``Interval.contains`` does: the ends, the floats next to them, ints
+    and floats beyond, infinities and NaN."""
+    from nnlab.estimators import _bounds, _check_number
+    from nnlab.runs.config import Interval
+
+    low, high = (0, 1) if kind is int else (0.25, 0.75)
+    rule = _bounds(low, high, integer=kind is int, low_open=closed in ("right", "neither"),
+                   high_open=closed in ("left", "neither"))
+    interval = Interval(kind, low, high, closed, finite=False)
+    assert rule[0] == interval
+    near = [math.nextafter(low, -math.inf), math.nextafter(low, math.inf),
+            math.nextafter(high, -math.inf), math.nextafter(high, math.inf)]
+    values = [low, high, -5, 5, 0, 1, *near, math.inf, -math.inf, math.nan]
+    for value in values:
+        if kind is int and type(value) is float:
+            continue  # (refused for their type)
+        try:
+            _check_number("x", value, rule)
+            accepted = True
+        except ValueError:
+            accepted = False
+        assert accepted == interval.contains(value), (closed, value)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

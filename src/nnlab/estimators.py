@@ -181,26 +181,41 @@ class _Settings:
     callbacks: list[Callback]
 
 
+#: An interval, the kind of its numbers (int or float), and the bounds that plain numbers are
+#: compared with: a plain int or float x lies in it when ``above < x < below``.
 _Rule = tuple[Interval, type, float, float]
 
 
-@functools.cache
 def _rule(interval: Interval) -> _Rule:
-    """An interval with the bounds that plain numbers are compared with: a plain int or float
-    x lies in it when ``above < x < below``, a closed end moved one float outwards (so ``<``
-    takes in the end itself)."""
+    """The ``_Rule`` of an interval: a closed end is moved one float outwards, so that ``<``
+    takes in the end itself."""
     above = interval.low if interval.low_open else math.nextafter(interval.low, -math.inf)
     below = interval.high if interval.high_open else math.nextafter(interval.high, math.inf)
     return interval, interval.kind, above, below
 
 
-def _check_number(name: str, value: Any, low: float | Interval, high: float = math.inf, *,
-                  integer: bool = False, low_open: bool = False, high_open: bool = False) -> Any:
-    """A number in an ``Interval`` (``nnlab.runs.config.CONSTRAINTS``' for a meaning the engine's
-    settings share), or in [low, high] (or open ends; infinite ends included), with
-    scikit-learn-like messages."""
-    interval, kind, above, below = _rule(
-        low if isinstance(low, Interval) else _interval(low, high, integer, low_open, high_open))
+@functools.cache
+def _bounds(low: float, high: float = math.inf, *, integer: bool = False,
+            low_open: bool = False, high_open: bool = False) -> _Rule:
+    """The rule of the numbers in [low, high] (or with open ends; infinite ends included),
+    made once per kind of bounds."""
+    closed = {(False, False): "both", (False, True): "left", (True, False): "right",
+              (True, True): "neither"}[(low_open, high_open)]
+    return _rule(Interval(int if integer else float, low, high, closed, finite=False))
+
+
+@functools.cache
+def _shared(key: str) -> _Rule:
+    """The rule of ``TrainConfig``'s setting ``key`` (per hidden layer: of one entry), for a
+    meaning the engine's settings share (``nnlab.runs.config.CONSTRAINTS``)."""
+    constraint: Any = CONSTRAINTS[key]
+    return _rule(cast(Interval, getattr(constraint, "each", constraint)))
+
+
+def _check_number(name: str, value: Any, rule: _Rule) -> Any:
+    """``value`` if it is a number the rule allows (``_bounds``, ``_shared``), else a
+    ``ValueError`` with scikit-learn-like messages."""
+    interval, kind, above, below = rule
     given = type(value)
     if (given is int or (given is float and kind is float)) and above < value < below:
         return value  # (a plain number inside: what nearly every call checks)
@@ -219,65 +234,46 @@ def _check_number(name: str, value: Any, low: float | Interval, high: float = ma
 
 
 @functools.cache
-def _interval(low: float, high: float, integer: bool, low_open: bool, high_open: bool
-              ) -> Interval:
-    """The ``Interval`` of ``_check_number``'s bounds (made once per kind of bounds)."""
-    closed = {(False, False): "both", (False, True): "left", (True, False): "right",
-              (True, True): "neither"}[(low_open, high_open)]
-    return Interval(int if integer else float, low, high, closed, finite=False)
-
-
-@functools.cache
-def _number_rules(momentum_solver: bool) -> tuple[tuple[str, Interval, type, float, float], ...]:
-    """The MLPs' numeric parameters in the order they are checked: (name, interval, the type
-    they are cast to, its ends). ``momentum`` is the momentum optimizer's β with that solver,
-    scikit-learn's μ in [0, 1] otherwise."""
-    infinite = math.inf
-    bounds: list[tuple[str, Interval]] = [
-        ("alpha", _interval(0.0, infinite, False, False, False)),
-        ("learning_rate_init", _interval(0.0, infinite, False, True, False)),
-        ("power_t", _interval(0.0, infinite, False, False, False)),
-        ("max_iter", _interval(1, infinite, True, False, False)),
-        ("tol", _interval(0.0, infinite, False, False, False)),
-        ("momentum", _shared("beta") if momentum_solver
-         else _interval(0.0, 1.0, False, False, False)),
+def _number_rules(momentum_solver: bool) -> tuple[tuple[str, _Rule], ...]:
+    """The MLPs' numeric parameters in the order they are checked, with their rules.
+    ``momentum`` is the momentum optimizer's β with that solver, scikit-learn's μ in [0, 1]
+    otherwise."""
+    return (
+        ("alpha", _bounds(0.0)),
+        ("learning_rate_init", _bounds(0.0, low_open=True)),
+        ("power_t", _bounds(0.0)),
+        ("max_iter", _bounds(1, integer=True)),
+        ("tol", _bounds(0.0)),
+        ("momentum", _shared("beta") if momentum_solver else _bounds(0.0, 1.0)),
         ("validation_fraction", _shared("val_split")),
         ("beta_1", _shared("beta1")),
         ("beta_2", _shared("beta2")),
-        ("epsilon", _interval(0.0, infinite, False, True, False)),
-        ("max_fun", _interval(1, infinite, True, False, False)),
-        ("decay_rate", _interval(0.0, infinite, False, False, False)),
-        ("decay_interval", _interval(1, infinite, True, False, False)),
-    ]
-    return tuple((name, *_rule(interval)) for name, interval in bounds)
+        ("epsilon", _bounds(0.0, low_open=True)),
+        ("max_fun", _bounds(1, integer=True)),
+        ("decay_rate", _bounds(0.0)),
+        ("decay_interval", _bounds(1, integer=True)),
+    )
 
 
-def _check_numbers(p: Mapping[str, Any], rules: Sequence[tuple[str, Interval, type, float,
-                                                               float]]) -> dict[str, Any]:
-    """Each rule's parameter of ``p`` checked as ``_check_number`` does and cast to its kind
-    (float or int). A plain int, or a plain float for a float, within the bounds passes at
-    once; any other value (a bool, NaN, infinity, another type) gets the full check."""
+def _check_numbers(p: Mapping[str, Any], rules: Sequence[tuple[str, _Rule]]) -> dict[str, Any]:
+    """Each rule's parameter of ``p`` checked as ``_check_number`` does and cast to the rule's
+    kind (float or int); a plain number within the bounds is checked inline, without a call."""
     out = {}
-    for name, interval, kind, above, below in rules:
+    for name, rule in rules:
         value = p[name]
-        given = type(value)
-        if not ((given is int or (given is float and kind is float)) and above < value < below):
-            _check_number(name, value, interval)
+        given, kind = type(value), rule[1]
+        if not ((given is int or (given is float and kind is float))
+                and rule[2] < value < rule[3]):
+            _check_number(name, value, rule)
         out[name] = kind(value)
     return out
 
 
 def _keep_probs(value: Any, n_hidden: int) -> list[float]:
     """``keep_prob``: one probability in (0, 1] for every hidden layer, or one per layer."""
-    interval = _shared("keep_prob")
-    return [float(_check_number("keep_prob", k, interval))
+    rule = _shared("keep_prob")
+    return [float(_check_number("keep_prob", k, rule))
             for k in _per_hidden_layer("keep_prob", value, n_hidden)]
-
-
-def _shared(key: str) -> Interval:
-    """The interval of ``TrainConfig``'s setting ``key`` (per hidden layer: of one entry)."""
-    constraint: Any = CONSTRAINTS[key]
-    return cast(Interval, getattr(constraint, "each", constraint))
 
 
 def _check_choice(name: str, value: Any, choices: Collection[str]) -> str:
@@ -566,13 +562,13 @@ class _NetworkEstimator(BaseEstimator):
                              "statistics are averaged over the training mini-batches)")
         bs = p["batch_size"]
         if bs is not None and bs != "auto":
-            _check_number("batch_size", bs, 1, integer=True)
+            _check_number("batch_size", bs, _bounds(1, integer=True))
         lr = p["learning_rate"]
         if not callable(lr):
             _check_choice("learning_rate", lr, LEARNING_RATES)
         n_iter_no_change = p["n_iter_no_change"]
         if n_iter_no_change != np.inf:
-            _check_number("n_iter_no_change", n_iter_no_change, 1, integer=True)
+            _check_number("n_iter_no_change", n_iter_no_change, _bounds(1, integer=True))
         callbacks = p["callbacks"]
         callbacks = [] if callbacks is None else list(callbacks)
         for cb in callbacks:
@@ -1465,7 +1461,7 @@ class LogisticRegression(_ClassifierMixin, _NetworkEstimator):
     n_iter_: Any
 
     def _settings(self) -> _Settings:
-        C = _check_number("C", self.C, 0.0, low_open=True)
+        C = _check_number("C", self.C, _bounds(0.0, low_open=True))
         return self._mlp_settings(
             hidden_layer_sizes=(), activation="identity", alpha=0.0 if C == np.inf else 1.0 / C,
             power_t=0.5, nesterovs_momentum=True, early_stopping=False,

@@ -268,12 +268,6 @@ def _predicted(metrics: Sequence[Metric]) -> list[Metric]:
     return [m for m in metrics if m is not METRICS["accuracy"]]
 
 
-def _has_batch_hook(callback: Callback) -> bool:
-    """Whether the callback watches every batch (``Callback.wants_batches``: then ``fit`` stops
-    after every batch)."""
-    return callback.wants_batches()
-
-
 #: Prediction and evaluation go through the network in row chunks whose layers (Z, A and a
 #: temporary per unit and example) take at most this many bytes.
 PREDICT_BYTES = 64 * 2**20
@@ -417,7 +411,8 @@ class _FitCallbacks(LoopCallback):
         self.model, self.callbacks = model, callbacks
         self.kinds: dict[str, bool] = {}  # what the data asks of the stepper: weighted, sparse
         self.X_val, self.Y_val, self.dtype = X_val, Y_val, dtype
-        self.per_batch = any(_has_batch_hook(cb) for cb in callbacks)
+        # (a callback that watches every batch makes fit stop after every batch)
+        self.per_batch = any(cb.wants_batches() for cb in callbacks)
 
     def free_epochs(self, loop: EpochLoop) -> int:
         """As many as every callback allows (``Callback.free_epochs``); one with validation
@@ -890,14 +885,15 @@ class Model:
             callbacks.append(AutoProgress())
         elif verbose:
             callbacks.append(ProgressBar(per_epoch_lines=int(verbose) >= 2))
-        terminate = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
         history = History()  # the first callback: it records each epoch before the others see it
         callbacks.insert(0, history)
         run = {"epochs": epochs, "steps": steps, "samples": m, "batch_size": min(bs, m),
                "initial_epoch": initial_epoch}
+        terminate = False  # (whether a TerminateOnNaN turns a divergence into a stop)
         for cb in callbacks:
             cb.set_model(self)
             cb.set_params(run)
+            terminate = terminate or isinstance(cb, TerminateOnNaN)
         self.history = history
         self.metrics = chosen
         self.stop_training = False
