@@ -4,13 +4,14 @@
     .venv/bin/python benchmarks/run.py --quick    # a few epochs each: checks that it all runs
 
 Options: ``--configs TINY,LARGE``, ``--contestants nnlab,sklearn,torch``, ``--repeats 3``,
-``--out PATH`` (default ``benchmarks/RESULTS.md``). Every (config, contestant) pair runs in its own
-subprocess: imports and data first, one warm-up call (JAX compiles there), then ``repeats`` timed
-whole training calls; it reports samples/s (examples × epochs / seconds: median, min, max) and the
-process's peak resident memory. The float32 / float64 matrix-product peak is measured in the same
-run (NumPy's BLAS, and PyTorch's when installed); % of peak = useful FLOPs per second (see
-``Config.flops_per_sample``) over the best float32 peak measured. Contestants that cannot run
-(not installed, not yet in nnlab) are listed with the reason and skipped.
+``--config-repeats TINY=9`` (more runs where a call lasts a few ms and one process's hiccup moves a
+median of three), ``--out PATH`` (default ``benchmarks/RESULTS.md``). Every (config, contestant)
+pair runs in its own subprocess: imports and data first, one warm-up call (JAX compiles there),
+then ``repeats`` timed whole training calls; it reports samples/s (examples × epochs / seconds:
+median, min, max) and the process's peak resident memory. The float32 / float64 matrix-product peak
+is measured in the same run (NumPy's BLAS, and PyTorch's when installed); % of peak = useful FLOPs
+per second (see ``Config.flops_per_sample``) over the best float32 peak measured. Contestants that
+cannot run (not installed, not yet in nnlab) are listed with the reason and skipped.
 
 ``--before SRC`` also times the nnlab contestants of another checkout (SRC, or SRC/src, holds its
 ``nnlab`` package) in the same run: each selected nnlab contestant gets a twin "… (before)"
@@ -225,6 +226,16 @@ def _machine() -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _runs(repeats: int | dict[str, int]) -> str:
+    """The timed runs per entry: ``3``, or ``3 (TINY: 9)`` where configs had their own count."""
+    if isinstance(repeats, int):  # (a report of an older run)
+        return str(repeats)
+    counts = sorted(repeats.values())
+    most = max(set(counts), key=counts.count)
+    own = [f"{c}: {n}" for c, n in repeats.items() if n != most]
+    return f"{most}" + (f" ({', '.join(own)})" if own else "")
+
+
 def report(results: dict, peaks: dict, meta: dict) -> str:
     peak32 = max([v for k, v in peaks.items() if "float32" in k] or [float("nan")])
     out = ["# Benchmark results", ""]
@@ -236,7 +247,7 @@ def report(results: dict, peaks: dict, meta: dict) -> str:
     out.append("")
     out += _machine()
     out.append(f"- load average before / after: {meta['load_before']} / {meta['load_after']}; "
-               f"{meta['repeats']} timed runs per entry after one warm-up epoch"
+               f"{_runs(meta['repeats'])} timed runs per entry after one warm-up epoch"
                f"{' (round robin, one per subprocess)' if meta['interleave'] else ''}; wall time "
                f"{meta['seconds']:.0f} s")
     out.append("- every entry: float32, Adam (α = 0.001), no L2, no dropout, the same network, "
@@ -409,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--contestants", default=",".join(DEFAULT_CONTESTANTS))
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--config-repeats", default="", metavar="CONFIG=N,...",
+                   help="timed runs for these configs instead of --repeats (e.g. TINY=9: its "
+                        "few-ms calls vary most from process to process)")
     p.add_argument("--out", default=str(HERE / "RESULTS.md"))
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per subprocess")
     p.add_argument("--interleave", action="store_true",
@@ -437,6 +451,13 @@ def main(argv: list[str] | None = None) -> int:
     for c in configs:
         if c not in CONFIGS:
             p.error(f"unknown config {c!r}: expected some of {', '.join(CONFIGS)}")
+    repeats = {c: a.repeats for c in configs}
+    for item in filter(None, (x.strip() for x in a.config_repeats.split(","))):
+        name, _, n = item.partition("=")
+        if name.strip().upper() not in repeats or not n.strip().isdigit() or int(n) < 1:
+            p.error(f"--config-repeats {item!r}: expected CONFIG=N with one of the configs "
+                    f"run ({', '.join(configs)}) and N >= 1")
+        repeats[name.strip().upper()] = int(n)
     for c in contestants:
         if c not in CONTESTANTS:
             p.error(f"unknown contestant {c!r}: expected some of {', '.join(CONTESTANTS)}")
@@ -475,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.interleave:
             # round robin: each subprocess times one call, and every contestant's runs are
             # spread over the same stretch of time (fairer when the machine's load drifts)
-            for _ in range(a.repeats):
+            for _ in range(repeats[cname]):
                 for name in contestants:
                     prev = results[cname].get(name)
                     if prev is not None and "skipped" in prev:
@@ -490,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for name in contestants:
                 results[cname][name] = _subprocess(
-                    ["--worker", cname, name, str(epochs[cname]), str(a.repeats)], a.timeout,
+                    ["--worker", cname, name, str(epochs[cname]), str(repeats[cname])], a.timeout,
                     envs.get(name, env))
         for name in contestants:
             r = results[cname][name]
@@ -508,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
                                                               else sys.argv[1:]),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "quick": a.quick, "repeats": a.repeats, "epochs": epochs,
+            "quick": a.quick, "repeats": repeats, "epochs": epochs,
             "load_before": load_before,
             "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
             "seconds": time.perf_counter() - started, "peak_n": 1024 if a.quick else 4096,

@@ -25,6 +25,31 @@ def test_quick_benchmark_writes_a_table(tmp_path):
     assert "samples/s" in proc.stdout
 
 
+def test_a_config_may_have_its_own_number_of_runs(tmp_path):
+    """``--config-repeats TINY=2`` times TINY's entries twice (the other configs ``--repeats``
+    times), says so in the report, and a malformed or unknown entry is one usage error."""
+    out = tmp_path / "RESULTS.md"
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--configs", "TINY", "--repeats", "1",
+         "--config-repeats", "tiny=2", "--interleave", "--contestants", "numpy", "--out",
+         str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2 timed runs per entry" in out.read_text()
+    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    assert run._runs({"TINY": 9, "SMALL": 3, "LARGE": 3}) == "3 (TINY: 9)"
+    assert run._runs(3) == "3"
+    for bad in ("HUGE=2", "TINY=0", "TINY", "TINY=x"):
+        proc = subprocess.run(
+            [sys.executable, str(RUN), "--quick", "--configs", "TINY", "--config-repeats", bad,
+             "--out", str(out)], capture_output=True, text=True, timeout=60,
+        )
+        assert proc.returncode == 2 and "--config-repeats" in proc.stderr, (bad, proc.stderr)
+
+
 def test_before_times_another_checkout_in_the_same_run(tmp_path):
     # a second checkout: a copy of this nnlab, so the "(before)" twins must import it from there
     src = Path(__file__).resolve().parents[1] / "src" / "nnlab"

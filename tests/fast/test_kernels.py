@@ -182,6 +182,33 @@ def test_the_exact_tanh_sigmoid_and_cross_entropy_passes_are_numpys_calls_bit_fo
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_compiled_batch_accuracy_counts_what_numpy_counts(dtype):
+    """The whole-epoch kernel's count of a batch's correct examples: for softmax, the columns
+    whose first maximum sits where Y's does (np.argmax, ties included); for sigmoid, each
+    example's share of outputs on Y's side of 0.5."""
+    from nnlab.network import batch_accuracy_sum
+
+    rng = np.random.RandomState(0)
+    hp = np.zeros(_rounded.NET_HP_SIZE, dtype)
+    hp[_rounded.NET_HALF] = 0.5
+    for n, mb in [(2, 1), (3, 7), (10, 32), (10, 64)]:
+        AL = rng.rand(n, mb).astype(dtype)
+        Y = np.eye(n, dtype=dtype)[rng.randint(n, size=mb)].T.copy()
+        assert _rounded._batch_correct(AL, Y, 2, hp) == batch_accuracy_sum(AL, Y, "softmax")
+        if n > 1:  # two equal maxima in every column, Y's class at the first or the second
+            first, second = np.sort(np.array([rng.choice(n, 2, replace=False)
+                                              for _ in range(mb)]), axis=1).T
+            AL[first, np.arange(mb)] = AL[second, np.arange(mb)] = 2.0
+            labels = np.where(rng.rand(mb) < 0.5, first, second)
+            Y = np.eye(n, dtype=dtype)[labels].T.copy()
+            counted = _rounded._batch_correct(AL, Y, 2, hp)
+            assert counted == batch_accuracy_sum(AL, Y, "softmax") == np.sum(labels == first)
+        Y = (rng.rand(n, mb) > 0.5).astype(dtype)
+        assert _rounded._batch_correct(AL, Y, 1, hp) == pytest.approx(
+            batch_accuracy_sum(AL, Y, "sigmoid"), rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_backward_sum_is_relu_backward_and_the_row_sums(dtype):
     rng = np.random.RandomState(1)
     dA = rng.randn(9, 301).astype(dtype)

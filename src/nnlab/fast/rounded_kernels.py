@@ -224,13 +224,14 @@ def _batch_correct(AL, Y, accuracy, hp):
             for i in range(n):
                 hits += (AL[i, j] > half) == (Y[i, j] > half)
             correct += hits / n
-        elif accuracy == 2:
-            best_a, best_y = 0, 0
+        elif accuracy == 2:  # argmax of each column, the first of equal maxima (the best so
+            best_a, best_y = 0, 0  # far kept in a register, not read again from the array)
+            top_a, top_y = AL[0, j], Y[0, j]
             for i in range(1, n):
-                if AL[i, j] > AL[best_a, j]:
-                    best_a = i
-                if Y[i, j] > Y[best_y, j]:
-                    best_y = i
+                if AL[i, j] > top_a:
+                    best_a, top_a = i, AL[i, j]
+                if Y[i, j] > top_y:
+                    best_y, top_y = i, Y[i, j]
             correct += best_a == best_y
     return correct
 
