@@ -470,12 +470,6 @@ def _param_lists(cls: type) -> tuple[list[str], frozenset[str]]:
     return names
 
 
-@functools.cache
-def _glorot(factor: float) -> GlorotUniform:
-    """scikit-learn's Glorot initializer of this factor (a value: one per factor)."""
-    return GlorotUniform(factor)
-
-
 class _NetworkEstimator(BaseEstimator):
     """What the three estimators share: validation, the network, the fitting loops."""
 
@@ -619,7 +613,7 @@ class _NetworkEstimator(BaseEstimator):
     @staticmethod
     def _layer_init(s: _Settings, activation: str) -> Any:
         if s.init == "glorot_uniform":
-            return _glorot(2.0 if activation == "sigmoid" else 6.0)
+            return GlorotUniform(2.0 if activation == "sigmoid" else 6.0)
         return s.init
 
     def _make_optimizer(self, s: _Settings) -> Any:
