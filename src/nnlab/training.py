@@ -206,13 +206,11 @@ def steps_from(costs: np.ndarray, sizes: np.ndarray, corrects: np.ndarray | None
     if corrects is None:
         return Steps(matrix, row_sums(matrix, sizes, m), None, cut)
     right = corrects[:whole].reshape(-1, B)
-    if right.shape[0] <= 8:
-        totals, accuracies = row_sums(matrix, sizes, m), row_sums(right, np.ones_like(sizes), m)
-    else:  # both in one pass (the same operations row by row: the same bits)
-        sums = (np.add.accumulate(np.concatenate((np.multiply(matrix, sizes), right)),
-                                  axis=1)[:, -1] / m).tolist()
-        totals, accuracies = sums[: right.shape[0]], sums[right.shape[0]:]
-    return Steps(matrix, totals, right, cut, accuracies)
+    # costs and counts summed in one pass: the costs already times the batch sizes, both times 1
+    # (exact), so each row's sum is the same operations as summing it alone: the same bits
+    sums = row_sums(np.concatenate((np.multiply(matrix, sizes), right)), np.ones_like(sizes), m)
+    e = right.shape[0]
+    return Steps(matrix, sums[:e], right, cut, sums[e:])
 
 
 def row_sums(matrix: np.ndarray, weights: np.ndarray, total: int) -> list[float]:
