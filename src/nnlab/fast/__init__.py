@@ -29,9 +29,13 @@ holds it equal:
 flattened parameters in nnlab (``gradcheck`` uses it too).
 """
 
-from .path import FAST_DTYPES, Path, exact_only, explain_path
-from .stepper import CHUNK_BYTES, FastTrainer
-from .warmup import warm_up
+from .._scipy_blas import load_if_asked
+
+load_if_asked()  # before kernels.py imports Numba: the command line's saving (nnlab._scipy_blas)
+
+from .path import FAST_DTYPES, Path, exact_only, explain_path  # noqa: E402 (after the load)
+from .stepper import CHUNK_BYTES, FastTrainer  # noqa: E402
+from .warmup import warm_up  # noqa: E402
 
 __all__ = [
     "CHUNK_BYTES",
