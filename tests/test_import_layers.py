@@ -87,7 +87,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-BASE = {"nnlab._random", "nnlab._version", "nnlab._extras", "nnlab._threads"}
+BASE = {"nnlab._random", "nnlab._version", "nnlab._extras", "nnlab._threads", "nnlab._scipy_blas"}
 ENGINE = {f"nnlab.{m}" for m in ("activations", "losses", "weights", "initializers", "layers",
                                  "network", "optimizers", "gradcheck", "data", "training")}
 FRONT = {"nnlab.engine", "nnlab.model", "nnlab.callbacks", "nnlab.metrics"}
