@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import sys
 from types import ModuleType
 
@@ -32,8 +33,8 @@ _asked = False
 
 
 def use_direct_load() -> None:
-    """Load the two modules directly when ``nnlab.fast`` is imported (its kernels import Numba)
-    in this process (the command line asks, once, before it runs a command)."""
+    """Ask for ``load()`` when ``nnlab.fast`` is imported in this process (its kernels import
+    Numba). The command line asks, once, before it runs a command."""
     global _asked
     _asked = True
 
@@ -71,7 +72,7 @@ def load() -> bool:
 def _from_file(name: str, scipy_path: list[str]) -> ModuleType:
     """The extension module ``name`` (``scipy.linalg.<tail>``), found in the ``linalg`` folders
     of ``scipy_path`` and executed, without importing ``scipy.linalg``."""
-    folders = [f"{folder}/linalg" for folder in scipy_path]
+    folders = [os.path.join(folder, "linalg") for folder in scipy_path]
     spec = importlib.machinery.PathFinder.find_spec(name, folders)
     if spec is None or not isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
         raise ImportError(f"no extension module {name} in {folders}")
